@@ -1,0 +1,132 @@
+//! The event stream: Node's `net` events, by name, on stderr.
+//!
+//! Stdout carries only data, so everything else a user may want to see —
+//! `lookup`, `connect`, `end`, `close`, `listening`, `connection`, `drop` —
+//! goes here. `-v` writes a line for people, `--json` one JSON object per
+//! line for programs; with neither, events cost one atomic load. The sink is
+//! process-wide because every layer (resolver, accept loop, bridge) emits.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value};
+
+/// How events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Quiet,
+    Human,
+    Json,
+}
+
+static MODE: OnceLock<Mode> = OnceLock::new();
+
+/// Choose the mode once, at start-up.
+pub fn init(verbose: u8, json: bool) {
+    let mode = if json {
+        Mode::Json
+    } else if verbose > 0 {
+        Mode::Human
+    } else {
+        Mode::Quiet
+    };
+    let _ = MODE.set(mode);
+}
+
+pub fn mode() -> Mode {
+    *MODE.get().unwrap_or(&Mode::Quiet)
+}
+
+/// Whether anybody listens; lets callers skip building fields.
+pub fn enabled() -> bool {
+    mode() != Mode::Quiet
+}
+
+/// Emit `event` for connection `conn` (if any) with `fields` (a JSON object).
+pub fn emit(event: &str, conn: Option<u64>, fields: Value) {
+    let mode = mode();
+    if mode == Mode::Quiet {
+        return;
+    }
+    let line = match mode {
+        Mode::Json => json_line(event, conn, fields),
+        _ => human_line(event, conn, &fields),
+    };
+    // One write per event, so lines from concurrent connections never mix.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+fn json_line(event: &str, conn: Option<u64>, fields: Value) -> String {
+    let mut obj = Map::new();
+    obj.insert("event".into(), event.into());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    obj.insert("time".into(), now.into());
+    if let Some(c) = conn {
+        obj.insert("conn".into(), c.into());
+    }
+    if let Value::Object(map) = fields {
+        obj.extend(map);
+    }
+    let mut s = Value::Object(obj).to_string();
+    s.push('\n');
+    s
+}
+
+fn human_line(event: &str, conn: Option<u64>, fields: &Value) -> String {
+    let mut s = String::from("wirecat: ");
+    if let Some(c) = conn {
+        s.push_str(&format!("[{c}] "));
+    }
+    s.push_str(event);
+    if let Value::Object(map) = fields {
+        for (k, v) in map {
+            match v {
+                Value::String(t) => s.push_str(&format!(" {k}={t}")),
+                Value::Null => {}
+                other => s.push_str(&format!(" {k}={other}")),
+            }
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// A line every user sees, events or not (warnings, the chosen port).
+pub fn notice(text: &str) {
+    if mode() == Mode::Json {
+        emit("warning", None, serde_json::json!({ "message": text }));
+    } else {
+        let _ = writeln!(std::io::stderr().lock(), "wirecat: {text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_line_has_event_time_conn_then_fields() {
+        let line = json_line("close", Some(3), json!({"hadError": false, "bytesRead": 5}));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "close");
+        assert_eq!(v["conn"], 3);
+        assert_eq!(v["hadError"], false);
+        assert_eq!(v["bytesRead"], 5);
+        assert!(v["time"].as_u64().unwrap() > 1_600_000_000_000);
+        assert!(line.ends_with('\n'));
+    }
+
+    #[test]
+    fn human_line_is_one_line() {
+        let line = human_line(
+            "connect",
+            None,
+            &json!({"remoteAddress": "::1", "remotePort": 80}),
+        );
+        assert_eq!(line, "wirecat: connect remoteAddress=::1 remotePort=80\n");
+    }
+}

@@ -1,0 +1,5 @@
+//! The shared socket core: every command opens, accepts, configures and
+//! copies sockets through these modules, one concern a file.
+
+pub mod endpoint;
+pub mod resolve;
