@@ -127,6 +127,12 @@ struct FanOutState {
 }
 
 impl FanOut {
+    fn senders(&self) -> Vec<mpsc::Sender<Bytes>> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.senders.retain(|s| !s.is_closed());
+        st.senders.clone()
+    }
+
     /// A new connection's input; after stdin's EOF it is already ended.
     fn register(&self) -> mpsc::Receiver<Bytes> {
         let (tx, rx) = mpsc::channel(DEPTH);
@@ -140,21 +146,15 @@ impl FanOut {
 
     async fn run(self: Arc<Self>, mut input: mpsc::Receiver<Bytes>) {
         loop {
-            let senders = loop {
-                let s = {
-                    let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                    st.senders.retain(|s| !s.is_closed());
-                    st.senders.clone()
-                };
-                if !s.is_empty() {
-                    break s;
-                }
+            // Read stdin only once somebody is there to receive it.
+            while self.senders().is_empty() {
                 self.joined.notified().await;
-            };
+            }
             let Some(chunk) = input.recv().await else {
                 break;
             };
-            for s in senders {
+            // Everyone open now, including those who joined during the read.
+            for s in self.senders() {
                 let _ = s.send(chunk.clone()).await;
             }
         }
