@@ -1,0 +1,3 @@
+//! Helpers shared by the integration tests (each test file says `mod common;`).
+
+pub mod certs;
