@@ -172,7 +172,7 @@ pub struct TlsArgs {
     /// Server: refuse clients without a certificate issued by --ca (mutual TLS)
     #[arg(long, requires = "ca")]
     pub require_client_cert: bool,
-    /// Server: drop a client that has not finished the TLS handshake after MS milliseconds
+    /// Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)
     #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
     pub handshake_timeout: Duration,
 }

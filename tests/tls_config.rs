@@ -720,3 +720,42 @@ fn server_name_accepts_names_and_addresses() {
         Exit::Usage
     );
 }
+
+/// Keys encrypted by OpenSSL itself (its defaults, AES-128, scrypt) load;
+/// skipped where there is no `openssl` command.
+#[test]
+fn encrypted_keys_written_by_openssl_load() {
+    let pki = Pki::new();
+    let leaf = pki.ca.leaf(&["localhost"]);
+    let (cert, plain) = leaf.write(pki.path(), "server");
+    let password = certs::write_file(pki.path(), "pass", "open sesame\n");
+    for (stem, extra) in [
+        ("default", &[][..]),
+        ("aes128", &["-v2", "aes-128-cbc"][..]),
+        ("scrypt", &["-scrypt"][..]),
+    ] {
+        let out = pki.path().join(format!("{stem}.key"));
+        let status = std::process::Command::new("openssl")
+            .args(["pkcs8", "-topk8", "-in"])
+            .arg(&plain)
+            .arg("-out")
+            .arg(&out)
+            .arg("-passout")
+            .arg(format!("file:{}", password.display()))
+            .args(extra)
+            .status();
+        let Ok(status) = status else {
+            eprintln!("no openssl command; skipped");
+            return;
+        };
+        assert!(status.success(), "openssl pkcs8 {stem}");
+        tls::server_config(
+            &TlsArgs {
+                key_password_file: Some(password.clone()),
+                ..serving(&cert, &out)
+            },
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{stem}: {e}"));
+    }
+}
