@@ -9,3 +9,4 @@ pub mod options;
 pub mod resolve;
 pub mod stdio;
 pub mod stream;
+pub mod tls;

@@ -2,6 +2,8 @@
 //! port 0 with `--ready-file`, bounded waits, checksums.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
