@@ -163,6 +163,9 @@ pub struct TlsArgs {
     /// Lowest TLS version allowed
     #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
     pub tls_min: Option<String>,
+    /// Highest TLS version allowed (1.2 to test or reach old peers)
+    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
+    pub tls_max: Option<String>,
     /// Password of an encrypted PKCS#8 --key (first line of FILE)
     #[arg(long, value_name = "FILE")]
     pub key_password_file: Option<PathBuf>,
@@ -190,6 +193,7 @@ impl Default for TlsArgs {
             key: None,
             alpn: Vec::new(),
             tls_min: None,
+            tls_max: None,
             key_password_file: None,
             sni: Vec::new(),
             require_client_cert: false,

@@ -1,5 +1,7 @@
 //! `wirecat connect`: one connection bridged to stdin/stdout (`net.connect`),
 //! plus the scripting forms: `--wait`, `-z` port checks, `--send/--expect`.
+//! With `--tls` or `tls://` the connection is secured after `connect`
+//! (`tls.connect`): `secureConnect` follows, then the same bridge.
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use crate::net::bridge::{bridge, BridgeOptions};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
+use crate::net::tls::ClientTls;
 
 pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -23,9 +26,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
-    if args.tls.tls || ep.is_tls() {
-        return Err(Error::usage("--tls", "TLS is not implemented yet"));
-    }
+    let tls = ClientTls::from_args(&args.tls, &ep)?;
     let expect = match &args.expect {
         Some(re) => {
             Some(Regex::new(re).map_err(|e| Error::usage(format!("bad --expect {re:?}"), e))?)
@@ -42,6 +43,11 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         };
         let addrs = stream.addresses();
         events::emit("connect", None, addrs.fields());
+        let what = format!("connection to {ep}");
+        let stream = match &tls {
+            Some(tls) => tls.secure(stream, None, &ep.to_string()).await?,
+            None => stream,
+        };
         events::emit("ready", None, json!({}));
 
         let filter = OutboundFilter {
@@ -69,7 +75,6 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
             timeout: args.socket.timeout,
             reset: args.socket.reset,
         };
-        let what = format!("connection to {ep}");
         let result = match matched {
             None => ending_to_exit(
                 bridge(stream, None, input, output, bopts).await.ending,

@@ -2,6 +2,10 @@
 //! to stdin/stdout, as `net.createServer().listen()` with a socket piped to
 //! the terminal. With `-k`, data from every connection goes to stdout and
 //! stdin goes to every open connection.
+//!
+//! With `--tls` each connection's handshake runs in that connection's task
+//! (the accept loop never waits for one); a failed handshake is an `error`
+//! event for that connection, and `-k` keeps serving.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -17,19 +21,28 @@ use crate::net::bridge::{bridge, BridgeOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
+use crate::net::tls::{self, ServerSetup};
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    if args.tls.tls || ep.is_tls() {
-        return Err(Error::usage("--tls", "TLS is not implemented yet"));
-    }
+    let tls = tls::server_tls(&args.tls, &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
     if args.keep_open {
-        block_on_with(keep_open(args, ep, opts))
+        block_on_with(keep_open(args, ep, opts, tls))
     } else {
-        block_on(once(args, ep, opts))
+        block_on(once(args, ep, opts, tls))
     }
+}
+
+/// Bind, with the self-signed certificate's fingerprint in `listening`.
+async fn bind(
+    ep: &Endpoint,
+    opts: &ServerOptions,
+    tls: Option<&ServerSetup>,
+) -> Result<Listener, Error> {
+    let extra = tls.map_or_else(|| serde_json::json!({}), ServerSetup::listening_fields);
+    Listener::bind_with(ep, opts, extra).await
 }
 
 fn bridge_options(args: &ListenArgs) -> BridgeOptions {
@@ -41,8 +54,13 @@ fn bridge_options(args: &ListenArgs) -> BridgeOptions {
 }
 
 /// One connection: accept, stop listening, bridge, exit with its ending.
-async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
-    let listener = Listener::bind(&ep, &opts).await?;
+async fn once(
+    args: ListenArgs,
+    ep: Endpoint,
+    opts: ServerOptions,
+    tls: Option<Arc<ServerSetup>>,
+) -> Result<Exit, Error> {
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let stream = loop {
         match listener.accept(&opts.socket).await {
             Ok(s) => break s,
@@ -56,6 +74,13 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());
+    let what = format!("connection from {}", addrs.remote);
+    let stream = match &tls {
+        Some(setup) => tls::secure_server(setup, stream, Some(1))
+            .await
+            .map_err(|e| tls::handshake_error(&e, &what))?,
+        None => stream,
+    };
     let filter = OutboundFilter {
         crlf: args.socket.crlf,
     };
@@ -66,12 +91,17 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     tokio::task::spawn_blocking(move || stdout.finish())
         .await
         .ok();
-    ending_to_exit(closed.ending, &format!("connection from {}", addrs.remote))
+    ending_to_exit(closed.ending, &what)
 }
 
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
-async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
-    let listener = Listener::bind(&ep, &opts).await?;
+async fn keep_open(
+    args: ListenArgs,
+    ep: Endpoint,
+    opts: ServerOptions,
+    tls: Option<Arc<ServerSetup>>,
+) -> Result<Exit, Error> {
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let shutdown = Shutdown::on_signals();
     let stdout = StdoutWriter::spawn(args.socket.hex);
     let fanout = Arc::new(FanOut::default());
@@ -91,11 +121,24 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
         false,
         totals.clone(),
         |acc: Accepted| {
-            let input = (!recv_only).then(|| fanout.register());
+            // A plain connection joins the fan-out now; a TLS one once its
+            // handshake is done, so a failing client never holds stdin back.
+            let plain_input = (tls.is_none() && !recv_only).then(|| fanout.register());
             let output = (!send_only).then(|| stdout.sender());
             let totals = totals.clone();
+            let (fanout, tls) = (fanout.clone(), tls.clone());
             async move {
-                let closed = bridge(acc.stream, Some(acc.id), input, output, bopts).await;
+                let (stream, input) = match &tls {
+                    None => (acc.stream, plain_input),
+                    Some(setup) => {
+                        match tls::secure_server(setup, acc.stream, Some(acc.id)).await {
+                            Ok(s) => (s, (!recv_only).then(|| fanout.register())),
+                            // The error event is out; the server keeps serving.
+                            Err(_) => return,
+                        }
+                    }
+                };
+                let closed = bridge(stream, Some(acc.id), input, output, bopts).await;
                 totals
                     .bytes_read
                     .fetch_add(closed.bytes_read, Ordering::Relaxed);

@@ -51,7 +51,11 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
             what,
             "ETIMEDOUT (idle for longer than --timeout)",
         ))),
-        Ending::Error(e) => Err(quiet_if_reported(Error::io(Exit::Failure, what, &e))),
+        Ending::Error(e) => Err(quiet_if_reported(Error::new(
+            Exit::Failure,
+            what,
+            crate::net::tls::tls_error_line(&e),
+        ))),
     }
 }
 

@@ -24,10 +24,10 @@ use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use crate::events;
-use crate::exit;
 use crate::net::options;
 use crate::net::stdio::CHUNK;
 use crate::net::stream::Stream;
+use crate::net::tls;
 
 /// Node's per-socket behaviour that the bridge needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -229,7 +229,8 @@ fn report_close(conn: Option<u64>, ending: &Ending, c: &Counters, started: Insta
         events::emit(
             "error",
             conn,
-            json!({"code": exit::error_code(e), "message": exit::describe(e)}),
+            // TLS's codes where it has them (truncation, alerts), else the system's.
+            json!({"code": tls::tls_error_code(e), "message": tls::tls_error_message(e)}),
         );
     }
     events::emit(

@@ -90,6 +90,16 @@ impl Drop for Listener {
 impl Listener {
     /// Bind and listen on `ep`, emit `listening`, write the ready file.
     pub async fn bind(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
+        Listener::bind_with(ep, opts, json!({})).await
+    }
+
+    /// As [`Listener::bind`], with `extra` fields (a JSON object) in the
+    /// `listening` event, such as a self-signed certificate's fingerprint.
+    pub async fn bind_with(
+        ep: &Endpoint,
+        opts: &ServerOptions,
+        extra: serde_json::Value,
+    ) -> Result<Listener, Error> {
         let listener = bind_endpoint(ep, opts).await?;
         let local = listener.local_addr();
         let mut fields = serde_json::Map::new();
@@ -102,6 +112,9 @@ impl Listener {
             other => {
                 fields.insert("path".into(), other.to_string().into());
             }
+        }
+        if let serde_json::Value::Object(extra) = extra {
+            fields.extend(extra);
         }
         events::emit("listening", None, serde_json::Value::Object(fields));
         if matches!(ep, Endpoint::Tcp { port: 0, .. })

@@ -1,5 +1,12 @@
 //! One connected stream type for every transport (TCP, Unix, TLS over
 //! either), so the bridge, the relay and the servers are written once.
+//!
+//! TLS wraps the plain stream it was accepted or connected on (boxed: a
+//! TLS session is large, and the type is recursive). Shutting a TLS stream
+//! down sends close_notify and then shuts the socket's write side, so the
+//! half-close table holds over TLS: our FIN is close_notify + FIN, and a
+//! peer's close_notify reads as its FIN. A FIN with no close_notify is a
+//! truncation and reads as an `UnexpectedEof` error (ECONNRESET, exit 1).
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,11 +17,16 @@ use std::task::{Context, Poll};
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
+use tokio_rustls::{client, server};
 
 /// A connected socket.
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// Our side of a TLS connection we opened (`connect --tls`).
+    TlsClient(Box<client::TlsStream<Stream>>),
+    /// Our side of a TLS connection we accepted (`listen --tls`).
+    TlsServer(Box<server::TlsStream<Stream>>),
 }
 
 impl Stream {
@@ -23,23 +35,27 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::TlsClient(s) => s.get_ref().0.raw_fd(),
+            Stream::TlsServer(s) => s.get_ref().0.raw_fd(),
         }
     }
 
     /// Whether bytes on this stream are the bytes on the socket (no TLS),
     /// so they may be moved with splice(2).
     pub fn is_plain(&self) -> bool {
-        true
+        matches!(self, Stream::Tcp(_) | Stream::Unix(_))
     }
 
     pub fn sock_ref(&self) -> socket2::SockRef<'_> {
         match self {
             Stream::Tcp(s) => socket2::SockRef::from(s),
             Stream::Unix(s) => socket2::SockRef::from(s),
+            Stream::TlsClient(s) => s.get_ref().0.sock_ref(),
+            Stream::TlsServer(s) => s.get_ref().0.sock_ref(),
         }
     }
 
-    /// Local and remote addresses, as Node names them.
+    /// Local and remote addresses, as Node names them (of the socket, for TLS).
     pub fn addresses(&self) -> Addresses {
         match self {
             Stream::Tcp(s) => Addresses {
@@ -56,6 +72,8 @@ impl Stream {
                     .map(|a| Addr::unix(&a))
                     .unwrap_or(Addr::Unknown),
             },
+            Stream::TlsClient(s) => s.get_ref().0.addresses(),
+            Stream::TlsServer(s) => s.get_ref().0.addresses(),
         }
     }
 }
@@ -155,6 +173,8 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -168,6 +188,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -175,6 +197,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -182,6 +206,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -16,6 +16,7 @@
 mod cert_info;
 mod errors;
 mod files;
+mod secure;
 mod self_signed;
 mod sni;
 mod verify;
@@ -42,9 +43,10 @@ use crate::exit::{Error, Exit};
 pub use cert_info::{fingerprint256, CertInfo};
 pub use errors::{
     alert_code, certificate_error_code, rustls_error_code, rustls_error_message, tls_error_code,
-    tls_error_exit, tls_error_message, HandshakeTimeout,
+    tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
 };
 pub use files::{load_certs, load_key};
+pub use secure::{handshake_error, report_error, secure_server, server_tls, ClientTls};
 pub use self_signed::SelfSigned;
 pub use verify::{danger, unknown_issuer_code};
 
@@ -53,14 +55,21 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-/// `--tls-min`: the protocol versions allowed, newest first.
-fn versions(args: &TlsArgs) -> &'static [&'static SupportedProtocolVersion] {
+/// `--tls-min` and `--tls-max`: the protocol versions allowed, newest
+/// first. A range with nothing in it is a usage error.
+fn versions(args: &TlsArgs) -> Result<&'static [&'static SupportedProtocolVersion], Error> {
     static BOTH: [&SupportedProtocolVersion; 2] =
         [&rustls::version::TLS13, &rustls::version::TLS12];
     static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-    match args.tls_min.as_deref() {
-        Some("1.3") => &TLS13_ONLY,
-        _ => &BOTH,
+    static TLS12_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    match (args.tls_min.as_deref(), args.tls_max.as_deref()) {
+        (Some("1.3"), Some("1.2")) => Err(Error::usage(
+            "--tls-min 1.3 --tls-max 1.2",
+            "no TLS version is left between them",
+        )),
+        (Some("1.3"), _) => Ok(&TLS13_ONLY),
+        (_, Some("1.2")) => Ok(&TLS12_ONLY),
+        _ => Ok(&BOTH),
     }
 }
 
@@ -137,7 +146,7 @@ fn client_roots(args: &TlsArgs) -> Result<RootCertStore, Error> {
 pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions(args))
+        .with_protocol_versions(versions(args)?)
         .map_err(|e| tls_failure("bad TLS versions", e))?;
     let builder = if args.insecure {
         builder
@@ -263,7 +272,7 @@ pub fn server_config(args: &TlsArgs, listen_host_hint: Option<&str>) -> Result<S
     };
 
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions(args))
+        .with_protocol_versions(versions(args)?)
         .map_err(|e| tls_failure("bad TLS versions", e))?
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(resolver));

@@ -94,7 +94,8 @@ pub fn tls_error_exit(err: &io::Error) -> Exit {
     }
 }
 
-/// The `message` of the `error` event: Node's wording where Node has one.
+/// The `message` of the `error` event: Node's wording where Node has one;
+/// for an error that is not TLS's, the system's (`ECONNRESET (…)`).
 pub fn tls_error_message(err: &io::Error) -> String {
     if let Some(e) = rustls_error(err) {
         return rustls_error_message(e);
@@ -107,7 +108,21 @@ pub fn tls_error_message(err: &io::Error) -> String {
             "the peer closed the connection without a TLS close_notify (truncated)".to_owned()
         };
     }
-    err.to_string()
+    if is_timeout(err) {
+        return err.to_string();
+    }
+    crate::exit::describe(err)
+}
+
+/// `CODE (message)` for the one-line error on stderr, for any error from a
+/// stream, TLS or not.
+pub fn tls_error_line(err: &io::Error) -> String {
+    let (code, message) = (tls_error_code(err), tls_error_message(err));
+    if message.starts_with(code) {
+        message
+    } else {
+        format!("{code} ({message})")
+    }
 }
 
 /// Node's code for a rustls error.

@@ -1,0 +1,191 @@
+//! The one TLS path of every command: a connected or accepted plain
+//! [`Stream`] goes through the handshake here and comes out as a TLS
+//! [`Stream`], with Node's `secureConnect` event on success and an `error`
+//! event (Node's code) on failure. `connect`, `listen`, and later `echo`
+//! and `pipe`, call these and nothing else, so a handshake is bounded,
+//! reported and mapped to an exit code the same way everywhere.
+//!
+//! A server handshakes inside each connection's task, never in the accept
+//! loop, so one slow client cannot stall the others; the handshake timeout
+//! (`--handshake-timeout`) bounds it.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
+use serde_json::json;
+
+use super::{
+    client_config, insecure_warning, secure_connect_fields, server_authorized, server_config,
+    server_name, tls_error_code, tls_error_exit, tls_error_line, tls_error_message, ServerSetup,
+};
+use crate::cli::TlsArgs;
+use crate::events;
+use crate::exit::Error;
+use crate::net::endpoint::Endpoint;
+use crate::net::stream::Stream;
+
+/// What a client needs to secure each connection it opens: built once from
+/// the command line, used for every connection.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+    /// The SNI sent, for the `secureConnect` event (none for an IP address).
+    servername: Option<String>,
+    verified: bool,
+    timeout: Duration,
+}
+
+impl ClientTls {
+    /// The client side of `--tls` / `tls://` for connections to `ep`, or
+    /// `None` when TLS was not asked for. With `--insecure` the warning is
+    /// printed here, every time.
+    pub fn from_args(args: &TlsArgs, ep: &Endpoint) -> Result<Option<ClientTls>, Error> {
+        if !args.tls && !ep.is_tls() {
+            return Ok(None);
+        }
+        let host = match ep {
+            Endpoint::Tcp { host, .. } => host.as_deref().unwrap_or("localhost"),
+            // A socket path names no host: the name to send and check must
+            // be given, unless nothing is checked.
+            _ if args.servername.is_some() || args.insecure => "localhost",
+            _ => {
+                return Err(Error::usage(
+                    format!("--tls to {ep}"),
+                    "a socket path names no host to verify the certificate against",
+                )
+                .hint("give the name the certificate is for with --servername NAME"))
+            }
+        };
+        let config = client_config(args)?;
+        let name = server_name(args, host)?;
+        if args.insecure {
+            events::notice(insecure_warning());
+        }
+        let servername = match &name {
+            ServerName::DnsName(d) => Some(d.as_ref().to_owned()),
+            _ => None,
+        };
+        Ok(Some(ClientTls {
+            config,
+            name,
+            servername,
+            verified: !args.insecure,
+            timeout: args.handshake_timeout,
+        }))
+    }
+
+    /// Handshake over `stream` (bounded by `--handshake-timeout`), emit
+    /// `secureConnect`; on failure emit `error` and return the error with
+    /// its exit code (3, 4 for the timeout, 1 for a lost connection).
+    /// `what` names the peer in the one-line error.
+    pub async fn secure(
+        &self,
+        stream: Stream,
+        conn: Option<u64>,
+        what: &str,
+    ) -> Result<Stream, Error> {
+        let tls = super::connect(
+            self.config.clone(),
+            self.name.clone(),
+            stream,
+            Some(self.timeout),
+        )
+        .await
+        .map_err(|e| handshake_failed(&e, conn, what))?;
+        let fields =
+            secure_connect_fields(tls.get_ref().1, self.servername.as_deref(), self.verified);
+        events::emit("secureConnect", conn, fields);
+        Ok(Stream::TlsClient(Box::new(tls)))
+    }
+}
+
+/// The server handshake for accepted connection `conn`, bounded by the
+/// setup's handshake timeout; emits `secureConnect` (with the name the
+/// client asked for) or `error`.
+pub async fn secure_server(
+    setup: &ServerSetup,
+    stream: Stream,
+    conn: Option<u64>,
+) -> io::Result<Stream> {
+    let tls = match super::accept(setup, stream).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            report_error(&e, conn);
+            return Err(e);
+        }
+    };
+    let session = tls.get_ref().1;
+    let fields = secure_connect_fields(session, session.server_name(), server_authorized(session));
+    events::emit("secureConnect", conn, fields);
+    Ok(Stream::TlsServer(Box::new(tls)))
+}
+
+/// The `error` event for a failed handshake, with Node's code.
+pub fn report_error(e: &io::Error, conn: Option<u64>) {
+    events::emit(
+        "error",
+        conn,
+        json!({"code": tls_error_code(e), "message": tls_error_message(e)}),
+    );
+}
+
+/// A failed handshake with `what`: the `error` event, then the error.
+fn handshake_failed(e: &io::Error, conn: Option<u64>, what: &str) -> Error {
+    report_error(e, conn);
+    handshake_error(e, what)
+}
+
+/// The one-line error for a failed handshake with `what` (its `error`
+/// event already emitted), with the exit code of [`tls_error_exit`] and a
+/// hint for the failures users meet first.
+pub fn handshake_error(e: &io::Error, what: &str) -> Error {
+    let code = tls_error_code(e);
+    let err = Error::new(
+        tls_error_exit(e),
+        format!("TLS handshake with {what} failed"),
+        tls_error_line(e),
+    );
+    let mut err = match code {
+        "DEPTH_ZERO_SELF_SIGNED_CERT"
+        | "SELF_SIGNED_CERT_IN_CHAIN"
+        | "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+        | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => {
+            err.hint("trust the server's CA with --ca FILE (or skip verification with --insecure)")
+        }
+        "ERR_TLS_CERT_ALTNAME_INVALID" => {
+            err.hint("--servername NAME checks the certificate against another name")
+        }
+        _ => err,
+    };
+    // In --json mode the error event has already told the story.
+    err.reported = events::mode() == events::Mode::Json;
+    err
+}
+
+/// The server side of `--tls` / `tls://` for a server listening on `ep`,
+/// or `None` when TLS was not asked for. With no certificate a self-signed
+/// one is made now; with `-v` its fingerprint is also printed as a notice
+/// (the `listening` event carries it in every mode, see
+/// [`ServerSetup::listening_fields`]).
+pub fn server_tls(args: &TlsArgs, ep: &Endpoint) -> Result<Option<Arc<ServerSetup>>, Error> {
+    if !args.tls && !ep.is_tls() {
+        return Ok(None);
+    }
+    let host = match ep {
+        Endpoint::Tcp { host, .. } => host.as_deref(),
+        _ => None,
+    };
+    let setup = server_config(args, host)?;
+    if let (Some(made), events::Mode::Human) = (&setup.self_signed, events::mode()) {
+        events::notice(&format!(
+            "self-signed certificate for {}; SHA-256 fingerprint {}",
+            made.names.join(", "),
+            made.fingerprint256
+        ));
+    }
+    Ok(Some(Arc::new(setup)))
+}
