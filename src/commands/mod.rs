@@ -52,7 +52,7 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
             "ETIMEDOUT (idle for longer than --timeout)",
         ))),
         Ending::Error(e) => Err(quiet_if_reported(Error::new(
-            Exit::Failure,
+            crate::net::tls::stream_error_exit(&e),
             what,
             crate::net::tls::tls_error_line(&e),
         ))),

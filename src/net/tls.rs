@@ -34,7 +34,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, CommonState, ProtocolVersion, RootCertStore, ServerConfig};
 use rustls::{SignatureScheme, SupportedProtocolVersion};
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
 
 use crate::cli::TlsArgs;
@@ -42,8 +42,8 @@ use crate::exit::{Error, Exit};
 
 pub use cert_info::{fingerprint256, CertInfo};
 pub use errors::{
-    alert_code, certificate_error_code, rustls_error_code, rustls_error_message, tls_error_code,
-    tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
+    alert_code, certificate_error_code, rustls_error_code, rustls_error_message, stream_error_exit,
+    tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
 };
 pub use files::{load_certs, load_key};
 pub use secure::{handshake_error, report_error, secure_server, server_tls, ClientTls};
@@ -289,6 +289,45 @@ fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, HandshakeTimeout)
 }
 
+/// How long a failed handshake waits for the peer to close, at most.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Finish a handshake within `timeout`; after a failure, close gracefully.
+///
+/// When a handshake fails, our alert has been written but the peer's last
+/// flight may still be unread in the socket; closing a socket with unread
+/// bytes makes the kernel send a RST, and a RST can destroy the alert
+/// before the peer reads it (it then sees `ECONNRESET` instead of, say,
+/// `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`). So: FIN after the alert, then
+/// read and discard until the peer closes, for at most [`LINGER`].
+async fn finish<S, IO>(
+    handshake: impl std::future::Future<Output = Result<S, (io::Error, IO)>>,
+    timeout: Option<Duration>,
+) -> io::Result<S>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let outcome = match timeout {
+        Some(limit) => match tokio::time::timeout(limit, handshake).await {
+            Ok(r) => r,
+            Err(_) => return Err(timed_out()),
+        },
+        None => handshake.await,
+    };
+    match outcome {
+        Ok(stream) => Ok(stream),
+        Err((e, mut io)) => {
+            let _ = tokio::time::timeout(LINGER, async {
+                let _ = io.shutdown().await;
+                let mut sink = [0u8; 4096];
+                while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            Err(e)
+        }
+    }
+}
+
 /// The client handshake over `io`, bounded by `timeout` when given; errors
 /// go through [`tls_error_code`] / [`tls_error_exit`].
 pub async fn connect<IO>(
@@ -300,13 +339,8 @@ pub async fn connect<IO>(
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let handshake = TlsConnector::from(config).connect(name, io);
-    match timeout {
-        Some(limit) => tokio::time::timeout(limit, handshake)
-            .await
-            .unwrap_or_else(|_| Err(timed_out())),
-        None => handshake.await,
-    }
+    let handshake = TlsConnector::from(config).connect(name, io).into_fallible();
+    finish(handshake, timeout).await
 }
 
 /// The server handshake over `io`, bounded by `--handshake-timeout` so a
@@ -315,9 +349,8 @@ pub async fn accept<IO>(setup: &ServerSetup, io: IO) -> io::Result<server::TlsSt
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    tokio::time::timeout(setup.handshake_timeout, setup.acceptor().accept(io))
-        .await
-        .unwrap_or_else(|_| Err(timed_out()))
+    let handshake = setup.acceptor().accept(io).into_fallible();
+    finish(handshake, Some(setup.handshake_timeout)).await
 }
 
 /// Node's `authorized` on the server side: the client presented a

@@ -94,6 +94,18 @@ pub fn tls_error_exit(err: &io::Error) -> Exit {
     }
 }
 
+/// The exit code for a connection that broke after its handshake: 3 when
+/// TLS itself failed (an alert, such as a server refusing our certificate
+/// once a TLS 1.3 handshake is done on our side), else 1 (truncation
+/// included: it is a broken connection).
+pub fn stream_error_exit(err: &io::Error) -> Exit {
+    if rustls_error(err).is_some() {
+        Exit::Tls
+    } else {
+        Exit::Failure
+    }
+}
+
 /// The `message` of the `error` event: Node's wording where Node has one;
 /// for an error that is not TLS's, the system's (`ECONNRESET (…)`).
 pub fn tls_error_message(err: &io::Error) -> String {

@@ -1,0 +1,1060 @@
+//! TLS on the wire, against the real binary: wirecat against itself, against
+//! `openssl s_server`/`s_client` and curl, and against TLS peers written
+//! here with rustls, so the half-close rows (close_notify, truncation) can
+//! be driven byte by byte. Certificates are made with rcgen per test.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use common::certs::{Ca, Leaf, LeafOptions};
+use common::*;
+use rustls::pki_types::PrivatePkcs8KeyDer;
+use rustls::{ServerConnection, StreamOwned};
+use serde_json::Value;
+
+/// A CA and a server certificate for `localhost` and 127.0.0.1, as files.
+struct Pki {
+    dir: tempfile::TempDir,
+    ca: Ca,
+    ca_pem: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new("wirecat test CA");
+        let ca_pem = ca.write(dir.path(), "ca");
+        let (cert, key) = ca
+            .leaf(&["localhost", "127.0.0.1"])
+            .write(dir.path(), "server");
+        Pki {
+            dir,
+            ca,
+            ca_pem,
+            cert,
+            key,
+        }
+    }
+
+    /// Another leaf from the same CA, written as `<stem>.pem`/`<stem>.key`.
+    fn leaf(&self, names: &[&str], stem: &str) -> (PathBuf, PathBuf) {
+        self.ca.leaf(names).write(self.dir.path(), stem)
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `wirecat listen --tls --cert --key ARGS… 127.0.0.1:0 --json`, stderr piped.
+fn tls_server(pki: &Pki, args: &[&str], stdin: Stdio, stdout: Stdio) -> Server {
+    let mut all = vec![
+        "listen",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "--json",
+    ];
+    all.extend_from_slice(args);
+    all.push("127.0.0.1:0");
+    Server::start(&all, stdin, stdout, Stdio::piped())
+}
+
+/// `wirecat connect --json ARGS…` with `stdin`, collected within the limit.
+fn client(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = wirecat()
+        .arg("connect")
+        .arg("--json")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    output_within(child)
+}
+
+/// SIGTERM a server (it drains open connections), and collect its output.
+fn terminate(server: &mut Server) -> Output {
+    let out = server.child.stdout.take();
+    let err = server.child.stderr.take();
+    let collect = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut v);
+            }
+            v
+        })
+    };
+    let t_out = collect(out.map(|o| Box::new(o) as Box<dyn Read + Send>));
+    let t_err = collect(err.map(|e| Box::new(e) as Box<dyn Read + Send>));
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status = server.wait();
+    Output {
+        status,
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+    }
+}
+
+/// Wait for a server that exits by itself and collect its stderr events.
+fn server_events(server: &mut Server) -> (Option<i32>, Vec<Value>) {
+    let mut err = server.child.stderr.take().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let status = server.wait();
+    (status.code(), events(&t.join().unwrap()))
+}
+
+fn all<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+/// Bytes from a child's pipe, arriving in the background, waited for with
+/// a bound.
+struct Incoming {
+    rx: mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl Incoming {
+    fn new(mut r: impl Read + Send + 'static) -> Incoming {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Incoming {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait until `needle` has arrived; everything seen so far.
+    fn wait_for(&mut self, needle: &[u8]) -> &[u8] {
+        let deadline = std::time::Instant::now() + LIMIT;
+        while !self.seen.windows(needle.len()).any(|w| w == needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend_from_slice(&chunk),
+                Err(_) => panic!(
+                    "{:?} did not arrive; got {:?}",
+                    String::from_utf8_lossy(needle),
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+        &self.seen
+    }
+
+    /// Wait for the next bytes.
+    fn more(&mut self) {
+        match self.rx.recv_timeout(LIMIT) {
+            Ok(chunk) => self.seen.extend_from_slice(&chunk),
+            Err(_) => panic!("nothing more arrived"),
+        }
+    }
+
+    /// Everything until the pipe closes.
+    fn rest(mut self) -> Vec<u8> {
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend_from_slice(&chunk),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return self.seen,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("the pipe did not close"),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// wirecat ↔ wirecat
+
+/// Both ends with --allow-half-open send 64 MiB each way at once over TLS;
+/// the checksums match and both sides report the protocol asked for.
+fn round_trip(extra_server_args: &[&str], protocol: &str) {
+    const BIG: usize = 64 << 20;
+    let pki = Pki::new();
+    let dir = pki.dir.path();
+    let (a, b) = (random_bytes(BIG, 11), random_bytes(BIG, 12));
+    let (fa, fb) = (write_file(dir, "a", &a), write_file(dir, "b", &b));
+    let (out_a, out_b) = (dir.join("out_a"), dir.join("out_b"));
+    let mut args = vec!["--allow-half-open"];
+    args.extend_from_slice(extra_server_args);
+    let mut server = tls_server(
+        &pki,
+        &args,
+        std::fs::File::open(&fa).unwrap().into(),
+        std::fs::File::create(&out_a).unwrap().into(),
+    );
+    let target = format!("tls://localhost:{}", server.port());
+    let child = wirecat()
+        .args(["connect", &target, "--allow-half-open", "--json"])
+        .args(["--ca", s(&pki.ca_pem)])
+        .stdin(std::fs::File::open(&fb).unwrap())
+        .stdout(std::fs::File::create(&out_b).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = output_within(child);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, sev) = server_events(&mut server);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        sha256_file(&out_a),
+        sha256(&b),
+        "listen got what connect sent"
+    );
+    assert_eq!(
+        sha256_file(&out_b),
+        sha256(&a),
+        "connect got what listen sent"
+    );
+
+    let cev = events(&out.stderr);
+    let secure = find(&cev, "secureConnect");
+    assert_eq!(secure["protocol"], protocol);
+    assert_eq!(secure["authorized"], true);
+    assert_eq!(secure["servername"], "localhost");
+    assert_eq!(secure["subject"]["CN"], "localhost");
+    assert_eq!(find(&sev, "secureConnect")["protocol"], protocol);
+    assert_eq!(find(&sev, "secureConnect")["conn"], 1);
+    assert_eq!(find(&cev, "close")["bytesWritten"], BIG as u64);
+    assert_eq!(find(&cev, "close")["bytesRead"], BIG as u64);
+}
+
+#[test]
+fn round_trip_64mib_each_way_tls13() {
+    round_trip(&[], "TLSv1.3");
+}
+
+#[test]
+fn round_trip_64mib_each_way_tls12() {
+    round_trip(&["--tls-max", "1.2"], "TLSv1.2");
+}
+
+#[test]
+fn connect_events_come_in_node_order() {
+    let pki = Pki::new();
+    let mut server = tls_server(&pki, &[], Stdio::null(), Stdio::null());
+    let out = client(
+        &[
+            &format!("tls://localhost:{}", server.port()),
+            "--ca",
+            s(&pki.ca_pem),
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    let names: Vec<String> = events(&out.stderr)
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .filter(|n| !n.starts_with("connectionAttempt") && n != "lookup")
+        .collect();
+    assert_eq!(names, ["connect", "secureConnect", "ready", "end", "close"]);
+    server.wait();
+}
+
+#[test]
+fn tls_over_a_unix_socket_with_servername() {
+    let pki = Pki::new();
+    let path = pki.dir.path().join("tls.sock");
+    let mut server = Server::start(
+        &[
+            "listen",
+            "--tls",
+            "--cert",
+            s(&pki.cert),
+            "--key",
+            s(&pki.key),
+            s(&path),
+        ],
+        Stdio::piped(),
+        Stdio::piped(),
+        Stdio::null(),
+    );
+    let mut server_in = server.child.stdin.take().unwrap();
+    server_in.write_all(b"over unix").unwrap();
+    drop(server_in);
+    let out = client(
+        &[
+            s(&path),
+            "--tls",
+            "--servername",
+            "localhost",
+            "--ca",
+            s(&pki.ca_pem),
+            "--recv-only",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"over unix");
+    assert_eq!(
+        find(&events(&out.stderr), "secureConnect")["authorized"],
+        true
+    );
+    server.wait();
+
+    let refused = client(&[s(&path), "--tls"], b"");
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a path names no host to verify"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--servername"));
+}
+
+// ---------------------------------------------------------------------------
+// Interoperability
+
+/// `openssl s_server` on a port of its choosing; the port from its
+/// `ACCEPT` line.
+fn s_server(args: &[&str]) -> (Child, u16, Incoming) {
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = Incoming::new(child.stdout.take().unwrap());
+    out.wait_for(b"ACCEPT ");
+    // The whole line: `ACCEPT 127.0.0.1:PORT`.
+    let port = loop {
+        let seen = String::from_utf8_lossy(&out.seen).to_string();
+        let line = &seen[seen.find("ACCEPT ").unwrap()..];
+        if let Some((line, _)) = line.split_once('\n') {
+            break line.trim().rsplit(':').next().unwrap().parse().unwrap();
+        }
+        out.more();
+    };
+    (child, port, out)
+}
+
+#[test]
+fn wirecat_client_against_openssl_s_server() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    let (mut server, port, mut server_out) =
+        s_server(&["-cert", s(&pki.cert), "-key", s(&pki.key)]);
+    let mut client = wirecat()
+        .args(["connect", &format!("tls://localhost:{port}"), "--json"])
+        .args(["--ca", s(&pki.ca_pem)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut client_in = client.stdin.take().unwrap();
+    let mut client_out = Incoming::new(client.stdout.take().unwrap());
+    client_in.write_all(b"hello from wirecat\n").unwrap();
+    server_out.wait_for(b"hello from wirecat\n");
+    let mut server_in = server.stdin.take().unwrap();
+    server_in.write_all(b"hello from s_server\n").unwrap();
+    client_out.wait_for(b"hello from s_server\n");
+    // Our stdin's EOF is close_notify + FIN; s_server ends too.
+    drop(client_in);
+    let out = output_within(client);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stderr);
+    assert_eq!(find(&ev, "secureConnect")["protocol"], "TLSv1.3");
+    assert_eq!(find(&ev, "secureConnect")["authorized"], true);
+    drop(server_in);
+    wait_child(&mut server);
+}
+
+#[test]
+fn openssl_s_client_with_servername_against_wirecat_listen() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    let mut server = tls_server(&pki, &[], Stdio::piped(), Stdio::piped());
+    let mut server_in = server.child.stdin.take().unwrap();
+    let mut server_out = Incoming::new(server.child.stdout.take().unwrap());
+    let mut s_client = Command::new("openssl")
+        .args(["s_client", "-connect", &server.addr])
+        .args(["-servername", "localhost", "-CAfile", s(&pki.ca_pem)])
+        .arg("-verify_return_error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut c_in = s_client.stdin.take().unwrap();
+    let mut c_out = Incoming::new(s_client.stdout.take().unwrap());
+    c_out.wait_for(b"Verify return code: 0 (ok)");
+    c_in.write_all(b"hello from s_client\n").unwrap();
+    server_out.wait_for(b"hello from s_client\n");
+    server_in.write_all(b"hello from wirecat\n").unwrap();
+    c_out.wait_for(b"hello from wirecat\n");
+    drop(c_in);
+    wait_child(&mut s_client);
+    let (code, ev) = server_events(&mut server);
+    assert_eq!(code, Some(0), "s_client's close_notify ends the connection");
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["servername"], "localhost");
+    assert_eq!(secure["conn"], 1);
+    assert_eq!(server_out.rest(), b"hello from s_client\n");
+}
+
+#[test]
+fn curl_gets_a_canned_http_response_through_listen_tls() {
+    if !have("curl") {
+        return;
+    }
+    let pki = Pki::new();
+    let body = "hello over https\n";
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let dir = pki.dir.path();
+    let canned = write_file(dir, "response", response.as_bytes());
+    let request = dir.join("request");
+    let mut server = tls_server(
+        &pki,
+        &[],
+        std::fs::File::open(&canned).unwrap().into(),
+        std::fs::File::create(&request).unwrap().into(),
+    );
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "20"])
+        .args(["--cacert", s(&pki.ca_pem)])
+        .arg(format!("https://localhost:{}/canned", server.port()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = output_within(out);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), body);
+    let (code, _) = server_events(&mut server);
+    assert_eq!(code, Some(0));
+    let req = std::fs::read_to_string(&request).unwrap();
+    assert!(req.starts_with("GET /canned HTTP/1.1\r\n"), "{req:?}");
+}
+
+#[test]
+fn self_signed_fingerprint_is_what_openssl_sees() {
+    if !have("openssl") {
+        return;
+    }
+    let mut server = Server::start(
+        &["listen", "--tls", "--json", "127.0.0.1:0"],
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    let s_client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &server.addr,
+            "-servername",
+            "localhost",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pem = output_within(s_client).stdout;
+    let mut x509 = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    x509.stdin.take().unwrap().write_all(&pem).unwrap();
+    let seen = String::from_utf8(output_within(x509).stdout).unwrap();
+    let seen = seen.trim().rsplit('=').next().unwrap().to_uppercase();
+
+    let (_, ev) = server_events(&mut server);
+    let listening = find(&ev, "listening");
+    assert_eq!(listening["fingerprint256"], seen.as_str());
+    assert!(listening["selfSigned"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("localhost")));
+}
+
+#[test]
+fn self_signed_fingerprint_is_a_notice_with_v() {
+    let mut server = Server::start(
+        &["listen", "--tls", "-v", "127.0.0.1:0"],
+        Stdio::piped(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    let out = terminate(&mut server);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("self-signed certificate for localhost")
+                && l.contains("SHA-256 fingerprint")),
+        "{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// SNI, mutual TLS, ALPN
+
+#[test]
+fn sni_serves_each_name_its_certificate_and_unknown_names_the_default() {
+    let pki = Pki::new();
+    let (a_cert, a_key) = pki.leaf(&["a.test"], "a");
+    let (b_cert, b_key) = pki.leaf(&["b.test"], "b");
+    let sni_a = format!("a.test={},{}", s(&a_cert), s(&a_key));
+    let sni_b = format!("b.test={},{}", s(&b_cert), s(&b_key));
+    let mut server = tls_server(
+        &pki,
+        &["-k", "--sni", &sni_a, "--sni", &sni_b],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let target = format!("tls://127.0.0.1:{}", server.port());
+    let subject = |args: &[&str]| {
+        let mut all = vec![target.as_str(), "--recv-only"];
+        all.extend_from_slice(args);
+        let out = client(&all, b"");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        find(&events(&out.stderr), "secureConnect")["subject"]["CN"].clone()
+    };
+    let ca = s(&pki.ca_pem);
+    assert_eq!(subject(&["--ca", ca, "--servername", "a.test"]), "a.test");
+    assert_eq!(subject(&["--ca", ca, "--servername", "b.test"]), "b.test");
+    // An unknown name gets the default certificate (not valid for it).
+    assert_eq!(
+        subject(&["--insecure", "--servername", "c.test"]),
+        "localhost"
+    );
+    // No SNI at all (an IP address): the default, verified by IP.
+    assert_eq!(subject(&["--ca", ca]), "localhost");
+    let out = terminate(&mut server);
+    let names: Vec<Value> = all(&events(&out.stderr), "secureConnect")
+        .iter()
+        .map(|e| e["servername"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            Value::from("a.test"),
+            Value::from("b.test"),
+            Value::from("c.test"),
+            Value::Bool(false)
+        ]
+    );
+}
+
+#[test]
+fn mutual_tls_accepts_good_clients_and_refuses_others_while_serving() {
+    let pki = Pki::new();
+    let (good_cert, good_key) = pki.leaf(&["client.test"], "client");
+    let other_ca = Ca::new("some other CA");
+    let (bad_cert, bad_key) = other_ca
+        .leaf(&["client.test"])
+        .write(pki.dir.path(), "other");
+    let mut server = tls_server(
+        &pki,
+        &["-k", "--ca", s(&pki.ca_pem), "--require-client-cert"],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let target = format!("tls://localhost:{}", server.port());
+    let ca = s(&pki.ca_pem);
+    // --recv-only: with TLS 1.3 the server judges our certificate after our
+    // side of the handshake is done, and its alert is what we read next.
+    let base = [target.as_str(), "--ca", ca, "--recv-only"];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        client(&args, b"")
+    };
+
+    let none = run(&[]);
+    assert_eq!(
+        none.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
+    assert_eq!(
+        find(&events(&none.stderr), "error")["code"],
+        "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"
+    );
+    let other = run(&["--cert", s(&bad_cert), "--key", s(&bad_key)]);
+    assert_eq!(other.status.code(), Some(3));
+    let good = run(&["--cert", s(&good_cert), "--key", s(&good_key)]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+
+    let out = terminate(&mut server);
+    let ev = events(&out.stderr);
+    let errors = all(&ev, "error");
+    assert_eq!(errors.len(), 2, "{ev:#?}");
+    assert_eq!(errors[0]["conn"], 1);
+    assert_eq!(
+        errors[0]["code"],
+        "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE"
+    );
+    assert_eq!(errors[1]["conn"], 2);
+    assert_eq!(errors[1]["code"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["conn"], 3, "the server kept serving");
+    assert_eq!(secure["authorized"], true);
+    assert_eq!(secure["subject"]["CN"], "client.test");
+}
+
+#[test]
+fn alpn_is_negotiated_and_reported_on_both_sides() {
+    let pki = Pki::new();
+    let mut server = tls_server(
+        &pki,
+        &["--alpn", "h2", "--alpn", "http/1.1"],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let out = client(
+        &[
+            &format!("tls://localhost:{}", server.port()),
+            "--ca",
+            s(&pki.ca_pem),
+            "--alpn",
+            "http/1.1",
+            "--recv-only",
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        find(&events(&out.stderr), "secureConnect")["alpnProtocol"],
+        "http/1.1"
+    );
+    let (_, ev) = server_events(&mut server);
+    assert_eq!(find(&ev, "secureConnect")["alpnProtocol"], "http/1.1");
+}
+
+// ---------------------------------------------------------------------------
+// Verification failures: exit 3, Node's code in the error event
+
+/// A TLS server written here with plain rustls (so it can serve what
+/// wirecat itself refuses to serve, such as an expired certificate); it
+/// runs `talk` on the one connection it accepts.
+fn rustls_peer<F>(leaf: &Leaf, talk: F) -> (u16, JoinHandle<()>)
+where
+    F: FnOnce(StreamOwned<ServerConnection, TcpStream>) + Send + 'static,
+{
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.cert_der.clone()],
+        PrivatePkcs8KeyDer::from(leaf.key_pkcs8.clone()).into(),
+    )
+    .unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (tcp, _) = l.accept().unwrap();
+        tcp.set_read_timeout(Some(LIMIT)).unwrap();
+        let conn = ServerConnection::new(Arc::new(config)).unwrap();
+        talk(StreamOwned::new(conn, tcp));
+    });
+    (port, t)
+}
+
+/// The handshake fails on our side: let the peer read until it ends.
+fn refused(mut s: StreamOwned<ServerConnection, TcpStream>) {
+    let _ = s.read_to_end(&mut Vec::new());
+}
+
+fn verification_fails(leaf: &Leaf, ca: &Path, host: &str, code: &str) {
+    let (tx, rx) = mpsc::channel();
+    let (port, peer) = rustls_peer(leaf, move |mut s| {
+        let e = s.read_to_end(&mut Vec::new()).unwrap_err();
+        tx.send(wirecat::net::tls::tls_error_code(&e)).unwrap();
+    });
+    let out = client(
+        &[&format!("tls://{host}:{port}"), "--ca", s(ca)],
+        b"never sent",
+    );
+    peer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ev = events(&out.stderr);
+    assert_eq!(find(&ev, "error")["code"], code);
+    assert!(all(&ev, "secureConnect").is_empty());
+    assert!(out.stdout.is_empty());
+    let heard = rx.recv().unwrap();
+    assert!(
+        heard.starts_with("ERR_SSL_"),
+        "the server hears our alert, got {heard}"
+    );
+}
+
+#[test]
+fn wrong_host_name_is_altname_invalid_exit_3() {
+    let pki = Pki::new();
+    verification_fails(
+        &pki.ca.leaf(&["elsewhere.test"]),
+        &pki.ca_pem,
+        "localhost",
+        "ERR_TLS_CERT_ALTNAME_INVALID",
+    );
+}
+
+#[test]
+fn unknown_ca_is_unable_to_verify_leaf_signature_exit_3() {
+    let pki = Pki::new();
+    let stranger = Ca::new("stranger CA");
+    verification_fails(
+        &stranger.leaf(&["localhost"]),
+        &pki.ca_pem,
+        "localhost",
+        "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    );
+}
+
+#[test]
+fn expired_certificate_is_cert_has_expired_exit_3() {
+    let pki = Pki::new();
+    verification_fails(
+        &pki.ca.leaf_with(&["localhost"], LeafOptions::expired()),
+        &pki.ca_pem,
+        "localhost",
+        "CERT_HAS_EXPIRED",
+    );
+}
+
+#[test]
+fn verification_failure_is_one_line_without_json() {
+    let pki = Pki::new();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["elsewhere.test"]), refused);
+    let out = assert_cmd()
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem)])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    peer.join().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("wirecat: TLS handshake with tls://localhost:"),
+        "{text}"
+    );
+    assert!(text.contains("ERR_TLS_CERT_ALTNAME_INVALID"), "{text}");
+}
+
+#[test]
+fn insecure_connects_anyway_and_warns() {
+    let stranger = Ca::new("stranger CA");
+    let (port, peer) = rustls_peer(&stranger.leaf(&["elsewhere.test"]), |mut s| {
+        s.write_all(b"unverified hello").unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+    });
+    let out = assert_cmd()
+        .args(["connect", &format!("tls://localhost:{port}"), "--insecure"])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    peer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"unverified hello");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("warning: --insecure"), "{text}");
+}
+
+#[test]
+fn single_listen_exits_3_when_the_handshake_fails() {
+    let mut server = Server::start(
+        &["listen", "--tls", "--json", "127.0.0.1:0"],
+        Stdio::piped(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    // The self-signed certificate is not trusted without --insecure.
+    let out = client(&[&format!("tls://127.0.0.1:{}", server.port())], b"");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        find(&events(&out.stderr), "error")["code"],
+        "DEPTH_ZERO_SELF_SIGNED_CERT"
+    );
+    let (code, ev) = server_events(&mut server);
+    assert_eq!(code, Some(3));
+    let err = find(&ev, "error");
+    assert_eq!(err["conn"], 1);
+    assert!(
+        err["code"].as_str().unwrap().starts_with("ERR_SSL_"),
+        "{err}"
+    );
+}
+
+#[test]
+fn silent_client_is_cut_off_by_the_handshake_timeout_and_k_keeps_serving() {
+    let pki = Pki::new();
+    let mut server = tls_server(
+        &pki,
+        &["-k", "--handshake-timeout", "300"],
+        Stdio::null(),
+        Stdio::null(),
+    );
+    let mut silent = TcpStream::connect(&server.addr).unwrap();
+    silent.set_read_timeout(Some(LIMIT)).unwrap();
+    // Another client is served while the silent one holds its slot.
+    let out = client(
+        &[
+            &format!("tls://localhost:{}", server.port()),
+            "--ca",
+            s(&pki.ca_pem),
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the silent client is closed, unanswered");
+    let ev = events(&terminate(&mut server).stderr);
+    let err = find(&ev, "error");
+    assert_eq!(err["conn"], 1);
+    assert_eq!(err["code"], "ERR_TLS_HANDSHAKE_TIMEOUT");
+    assert_eq!(find(&ev, "secureConnect")["conn"], 2);
+}
+
+// ---------------------------------------------------------------------------
+// Half-close over TLS: the rows of the spec's table
+
+/// A peer that reads until our close_notify, checks our FIN followed it,
+/// then answers and closes with close_notify + FIN.
+fn reply_after_close_notify_peer(pki: &Pki) -> (u16, JoinHandle<Vec<u8>>) {
+    let (tx, rx) = mpsc::channel();
+    let (port, t) = rustls_peer(&pki.ca.leaf(&["localhost"]), move |mut s| {
+        let mut got = Vec::new();
+        s.read_to_end(&mut got)
+            .expect("a clean end: close_notify before FIN");
+        let n = s.sock.read(&mut [0u8; 16]).unwrap();
+        assert_eq!(n, 0, "a FIN follows the close_notify");
+        s.write_all(b"got:").unwrap();
+        s.write_all(&got).unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        tx.send(got).unwrap();
+    });
+    let t = std::thread::spawn(move || {
+        t.join().unwrap();
+        rx.recv().unwrap()
+    });
+    (port, t)
+}
+
+#[test]
+fn stdin_eof_sends_close_notify_and_fin_and_keeps_reading() {
+    for half_open in [false, true] {
+        let pki = Pki::new();
+        let (port, peer) = reply_after_close_notify_peer(&pki);
+        let target = format!("tls://localhost:{port}");
+        let mut args = vec![target.as_str(), "--ca", s(&pki.ca_pem)];
+        if half_open {
+            args.push("--allow-half-open");
+        }
+        let out = client(&args, b"abc");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, b"got:abc", "the peer could still reply");
+        assert_eq!(peer.join().unwrap(), b"abc");
+        let ev = events(&out.stderr);
+        assert_eq!(find(&ev, "close")["hadError"], false);
+        find(&ev, "end");
+    }
+}
+
+#[test]
+fn peer_close_notify_ends_our_side_by_default_even_with_stdin_open() {
+    let pki = Pki::new();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+        s.write_all(b"bye").unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest)
+            .expect("our side ends with close_notify");
+        assert!(rest.is_empty(), "nothing after the peer's end");
+    });
+    let mut child = wirecat()
+        .args(["connect", &format!("tls://localhost:{port}"), "--json"])
+        .args(["--ca", s(&pki.ca_pem)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin_held_open = child.stdin.take().unwrap();
+    let out = output_within(child);
+    peer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"bye");
+    find(&events(&out.stderr), "end");
+}
+
+#[test]
+fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
+    let pki = Pki::new();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+        s.write_all(b"ping").unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).expect("a clean end");
+        assert_eq!(rest, b"still sending after your close_notify");
+    });
+    let mut child = wirecat()
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem), "--allow-half-open"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = Incoming::new(child.stdout.take().unwrap());
+    out.wait_for(b"ping");
+    stdin
+        .write_all(b"still sending after your close_notify")
+        .unwrap();
+    drop(stdin);
+    assert!(wait_child(&mut child).success());
+    peer.join().unwrap();
+}
+
+#[test]
+fn truncation_without_close_notify_is_econnreset_exit_1() {
+    let pki = Pki::new();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+        s.write_all(b"partial").unwrap();
+        s.flush().unwrap();
+        // A FIN with no close_notify: an attacker could have cut here.
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        let _ = s.sock.read_to_end(&mut Vec::new());
+    });
+    let out = client(
+        &[
+            &format!("tls://localhost:{port}"),
+            "--ca",
+            s(&pki.ca_pem),
+            "--recv-only",
+        ],
+        b"",
+    );
+    peer.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"partial", "what arrived before is delivered");
+    let ev = events(&out.stderr);
+    let err = find(&ev, "error");
+    assert_eq!(err["code"], "ECONNRESET");
+    assert!(
+        err["message"].as_str().unwrap().contains("close_notify"),
+        "{err}"
+    );
+    assert_eq!(find(&ev, "close")["hadError"], true);
+    assert!(all(&ev, "end").is_empty(), "a truncation is not an end");
+}
+
+#[test]
+fn truncation_on_the_server_side_is_exit_1() {
+    let pki = Pki::new();
+    let mut server = tls_server(&pki, &[], Stdio::piped(), Stdio::piped());
+    let _stdin_held_open = server.child.stdin.take().unwrap();
+    let config = wirecat::net::tls::client_config(&wirecat::cli::TlsArgs {
+        tls: true,
+        ca: Some(pki.ca_pem.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let tcp = TcpStream::connect(&server.addr).unwrap();
+    let conn = rustls::ClientConnection::new(config, "localhost".try_into().unwrap()).unwrap();
+    let mut tls = StreamOwned::new(conn, tcp);
+    tls.write_all(b"cut").unwrap();
+    tls.flush().unwrap();
+    tls.sock.shutdown(Shutdown::Write).unwrap();
+    let mut stdout = Incoming::new(server.child.stdout.take().unwrap());
+    let (code, ev) = server_events(&mut server);
+    assert_eq!(code, Some(1));
+    assert_eq!(find(&ev, "error")["code"], "ECONNRESET");
+    assert_eq!(stdout.wait_for(b"cut"), b"cut");
+}
