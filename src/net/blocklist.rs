@@ -348,6 +348,7 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn list(rules: &[&str]) -> BlockList {
         BlockList::from_args(rules).unwrap()
@@ -544,5 +545,48 @@ mod tests {
         std::fs::remove_file(&dir).unwrap();
         let e = BlockList::from_args(&["@/nonexistent/rules"]).unwrap_err();
         assert!(e.to_string().contains("cannot read the file"), "{e}");
+    }
+
+    proptest! {
+        /// A fuzz-style target for the rule parser (cargo-fuzz needs nightly):
+        /// any text parses or fails with a message, and what parses prints
+        /// back to a rule that parses to the same thing.
+        #[test]
+        fn rule_parser_never_panics_and_round_trips(s in "[0-9a-fA-F:./%-]{0,40}") {
+            if let Ok(rule) = s.parse::<Rule>() {
+                let again: Rule = rule.to_string().parse().unwrap();
+                prop_assert_eq!(again, rule);
+            }
+        }
+
+        #[test]
+        fn rule_parser_survives_any_bytes(s in "\\PC{0,40}") {
+            let _ = s.parse::<Rule>();
+        }
+
+        /// The step function answers like checking every rule in order.
+        #[test]
+        fn check_equals_first_matching_rule(
+            nets in proptest::collection::vec((any::<u32>(), 0u8..=32, 0u8..3), 1..12),
+            probes in proptest::collection::vec(any::<u32>(), 1..64),
+        ) {
+            let rules: Vec<Rule> = nets.iter().map(|&(a, p, kind)| {
+                let a = IpAddr::V4(Ipv4Addr::from(a & 0xff0f_00ff));
+                match kind {
+                    0 => Rule::Address(a),
+                    1 => Rule::Subnet(a, p),
+                    _ => Rule::Subnet(a, p.max(24)),
+                }
+            }).collect();
+            let list = BlockList::new(rules.clone());
+            for probe in probes {
+                let addr = IpAddr::V4(Ipv4Addr::from(probe & 0xff0f_00ff));
+                let naive = rules.iter().find(|r| {
+                    let (lo, hi) = r.interval();
+                    (lo..=hi).contains(&point(addr))
+                });
+                prop_assert_eq!(list.check(addr), naive);
+            }
+        }
     }
 }
