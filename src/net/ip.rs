@@ -22,12 +22,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// `net.isIP`: 4 for an IPv4 address, 6 for an IPv6 address, 0 otherwise.
 pub fn is_ip(s: &[u8]) -> u8 {
-    if is_ipv4(s) {
-        4
-    } else if is_ipv6(s) {
-        6
-    } else {
-        0
+    match first_separator(s) {
+        Some(b'.') if is_ipv4(s) => 4,
+        Some(b':') if is_ipv6(s) => 6,
+        _ => 0,
     }
 }
 
@@ -38,16 +36,26 @@ pub fn is_ipv4(s: &[u8]) -> bool {
 
 /// `net.isIPv6`: Node's `IPv6Reg`, `%zone` suffix included.
 pub fn is_ipv6(s: &[u8]) -> bool {
-    parse_ipv6(s).is_some()
+    ipv6_groups::<false>(s).is_some_and(|(_, end)| has_zone_or_none(s, end))
 }
 
 /// The address an input denotes when [`is_ip`] accepts it, `None` otherwise.
 /// A `%zone` is dropped: rules match addresses, not interfaces.
 pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
-    if let Some(v4) = parse_ipv4(s) {
-        return Some(IpAddr::V4(v4));
+    match first_separator(s) {
+        Some(b'.') => parse_ipv4(s).map(IpAddr::V4),
+        Some(b':') => parse_ipv6(s).map(IpAddr::V6),
+        _ => None,
     }
-    parse_ipv6(s).map(IpAddr::V6)
+}
+
+/// The first `.` or `:` among the first five bytes. It tells the families
+/// apart before any parsing: an IPv4 address has its first `.` within four
+/// bytes and no `:`, an IPv6 address its first `:` within five bytes and
+/// no `.` before it. Classifying logs, this halves the work on every line
+/// that is not IPv4.
+fn first_separator(s: &[u8]) -> Option<u8> {
+    s.iter().take(5).copied().find(|&b| b == b'.' || b == b':')
 }
 
 /// The address of an input that [`is_ipv4`] accepts.
@@ -104,11 +112,13 @@ fn decimal_octet(s: &[u8], at: usize) -> Option<(u8, usize)> {
 
 /// The address of an input that [`is_ipv6`] accepts, zone dropped.
 pub fn parse_ipv6(s: &[u8]) -> Option<Ipv6Addr> {
-    let (groups, end) = ipv6_groups(s)?;
-    if end < s.len() && !is_zone(&s[end + 1..]) {
-        return None;
-    }
-    Some(Ipv6Addr::from(groups))
+    let (groups, end) = ipv6_groups::<true>(s)?;
+    has_zone_or_none(s, end).then(|| Ipv6Addr::from(groups))
+}
+
+/// Whether what follows the address (ending at `end`) is nothing or `%zone`.
+fn has_zone_or_none(s: &[u8], end: usize) -> bool {
+    end == s.len() || is_zone(&s[end + 1..])
 }
 
 /// Node's zone: `[0-9a-zA-Z-.:]{1,}`.
@@ -138,8 +148,9 @@ const NOT_HEX: u8 = 0xff;
 
 /// The groups of the IPv6 address at the start of `s`, and where it ends: at
 /// the end of `s` or at a `%`. `parts` counts the groups written (an IPv4
-/// tail counts two); `gap` is where `::` stands, if it does.
-fn ipv6_groups(s: &[u8]) -> Option<([u16; 8], usize)> {
+/// tail counts two); `gap` is where `::` stands, if it does. `BUILD` false
+/// only validates, leaving the groups unset, which is all `isIPv6` needs.
+fn ipv6_groups<const BUILD: bool>(s: &[u8]) -> Option<([u16; 8], usize)> {
     let ends_at = |i: usize| matches!(s.get(i), None | Some(b'%'));
     let mut groups = [0u16; 8];
     let mut parts = 0usize;
@@ -169,9 +180,11 @@ fn ipv6_groups(s: &[u8]) -> Option<([u16; 8], usize)> {
             if parts > 6 || !ends_at(start + next) {
                 return None;
             }
-            let v4 = v4.octets();
-            groups[parts] = u16::from_be_bytes([v4[0], v4[1]]);
-            groups[parts + 1] = u16::from_be_bytes([v4[2], v4[3]]);
+            if BUILD {
+                let v4 = v4.octets();
+                groups[parts] = u16::from_be_bytes([v4[0], v4[1]]);
+                groups[parts + 1] = u16::from_be_bytes([v4[2], v4[3]]);
+            }
             parts += 2;
             break start + next;
         }
@@ -179,7 +192,9 @@ fn ipv6_groups(s: &[u8]) -> Option<([u16; 8], usize)> {
         if digits == 0 || digits > 4 || parts == 8 {
             return None;
         }
-        groups[parts] = value as u16;
+        if BUILD {
+            groups[parts] = value as u16;
+        }
         parts += 1;
         match s.get(i) {
             None | Some(b'%') => break i,
@@ -197,10 +212,12 @@ fn ipv6_groups(s: &[u8]) -> Option<([u16; 8], usize)> {
     match gap {
         None if parts == 8 => Some((groups, end)),
         Some(at) if parts <= 7 => {
-            // Move the groups after `::` to the end; zeros fill the gap.
-            let tail = parts - at;
-            groups.copy_within(at..parts, 8 - tail);
-            groups[at..8 - tail].fill(0);
+            if BUILD {
+                // Move the groups after `::` to the end; zeros fill the gap.
+                let tail = parts - at;
+                groups.copy_within(at..parts, 8 - tail);
+                groups[at..8 - tail].fill(0);
+            }
             Some((groups, end))
         }
         _ => None,
