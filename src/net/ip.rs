@@ -70,8 +70,9 @@ pub fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
 }
 
 /// An IPv4 address at the start of `s` and the bytes it used; what follows
-/// is the caller's business (an IPv6 tail may be followed by a zone).
-fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+/// is the caller's business (an IPv6 tail may be followed by a zone, a line
+/// in a buffer by its LF).
+pub fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let (a, mut i) = decimal_octet(s, 0)?;
     let mut octets = [a, 0, 0, 0];
     for octet in &mut octets[1..] {
