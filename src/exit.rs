@@ -162,6 +162,16 @@ pub fn connect_exit(err: &io::Error) -> Exit {
     }
 }
 
+impl From<crate::net::endpoint::EndpointError> for Error {
+    fn from(e: crate::net::endpoint::EndpointError) -> Error {
+        let mut err = Error::usage(format!("bad endpoint {:?}", e.input), e.why);
+        if let Some(s) = e.suggestion {
+            err = err.hint(format!("did you mean {s}?"));
+        }
+        err
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,214 @@
-//! `wirecat connect` — in progress.
+//! `wirecat connect`: one connection bridged to stdin/stdout (`net.connect`),
+//! plus the scripting forms: `--wait`, `-z` port checks, `--send/--expect`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use regex::bytes::Regex;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ConnectArgs;
+use crate::commands::{block_on, ending_to_exit};
+use crate::events;
 use crate::exit::{Error, Exit};
+use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
+use crate::net::endpoint::Endpoint;
+use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 
-pub fn run(_args: ConnectArgs) -> Result<Exit, Error> {
-    Err(Error::usage("connect", "not implemented yet"))
+pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
+    events::init(args.events.verbose, args.events.json);
+    if args.zero_io {
+        return block_on(scan(&args));
+    }
+    let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
+    if args.tls.tls || ep.is_tls() {
+        return Err(Error::usage("--tls", "TLS is not implemented yet"));
+    }
+    let expect = match &args.expect {
+        Some(re) => {
+            Some(Regex::new(re).map_err(|e| Error::usage(format!("bad --expect {re:?}"), e))?)
+        }
+        None => None,
+    };
+    let opts = ConnectOptions::from_args(&args.client, &args.socket);
+    block_on(async move {
+        let stream = match args.wait {
+            Some(secs) => {
+                connect_with_wait(&ep, &opts, Duration::from_secs_f64(secs.max(0.0))).await?
+            }
+            None => connect(&ep, &opts).await?,
+        };
+        let addrs = stream.addresses();
+        events::emit("connect", None, addrs.fields());
+        events::emit("ready", None, json!({}));
+
+        let filter = OutboundFilter {
+            crlf: args.socket.crlf,
+        };
+        let input = match (&args.send, args.socket.recv_only) {
+            (_, true) => None,
+            (Some(text), false) => Some(stdio::text_chunks(text, filter)),
+            (None, false) => Some(stdio::stdin_chunks(filter)),
+        };
+        let stdout = StdoutWriter::spawn(args.socket.hex);
+        let (output, matched) = match (&expect, args.socket.send_only) {
+            (Some(re), _) => {
+                let (tx, rx) = watch_for(
+                    re.clone(),
+                    (!args.socket.send_only).then(|| stdout.sender()),
+                );
+                (Some(tx), Some(rx))
+            }
+            (None, true) => (None, None),
+            (None, false) => (Some(stdout.sender()), None),
+        };
+        let bopts = BridgeOptions {
+            allow_half_open: args.socket.allow_half_open,
+            timeout: args.socket.timeout,
+            reset: args.socket.reset,
+        };
+        let what = format!("connection to {ep}");
+        let result = match matched {
+            None => ending_to_exit(
+                bridge(stream, None, input, output, bopts).await.ending,
+                &what,
+            ),
+            Some(mut matched) => {
+                tokio::select! {
+                    ending = bridge(stream, None, input, output, bopts) => {
+                        let r = ending_to_exit(ending.ending, &what);
+                        match matched.try_recv() {
+                            Ok(()) => Ok(Exit::Success),
+                            Err(_) => r.and_then(|_| Err(Error::new(
+                                Exit::Failure,
+                                what.clone(),
+                                format!("the connection ended before /{}/ was seen", args.expect.as_deref().unwrap_or("")),
+                            ))),
+                        }
+                    }
+                    Ok(()) = &mut matched => Ok(Exit::Success),
+                }
+            }
+        };
+        tokio::task::spawn_blocking(move || stdout.finish())
+            .await
+            .ok();
+        result
+    })
+}
+
+/// `--expect`: pass received bytes on (to stdout) and fire once `re` matches
+/// what has arrived. Only the last 64 KiB are kept for matching.
+fn watch_for(
+    re: Regex,
+    forward: Option<mpsc::Sender<Bytes>>,
+) -> (mpsc::Sender<Bytes>, oneshot::Receiver<()>) {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(stdio::DEPTH);
+    let (hit_tx, hit_rx) = oneshot::channel();
+    tokio::spawn(async move {
+        let mut seen: Vec<u8> = Vec::new();
+        let mut hit = Some(hit_tx);
+        while let Some(chunk) = rx.recv().await {
+            seen.extend_from_slice(&chunk);
+            if seen.len() > 128 * 1024 {
+                seen.drain(..seen.len() - 64 * 1024);
+            }
+            if let Some(f) = &forward {
+                if f.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+            if hit.is_some() && re.is_match(&seen) {
+                let _ = hit.take().map(|h| h.send(()));
+            }
+        }
+    });
+    (tx, hit_rx)
+}
+
+/// `-z`: which of the ports accept a connection; one line per open port.
+async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
+    let (host, ports) = match &args.port {
+        Some(p) => (args.target.clone(), parse_ports(p)?),
+        None => match args.target.rsplit_once(':') {
+            Some((h, p)) => (
+                h.trim_start_matches('[').trim_end_matches(']').to_string(),
+                parse_ports(p)?,
+            ),
+            None => {
+                return Err(Error::usage(
+                    "-z",
+                    "expected HOST PORTS, e.g. localhost 22,80,8000-8010",
+                ))
+            }
+        },
+    };
+    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    opts.connect_timeout = opts.connect_timeout.or(Some(Duration::from_secs(2)));
+    let mut any = false;
+    for port in ports {
+        let ep = Endpoint::Tcp {
+            host: Some(host.clone()),
+            port,
+            tls: false,
+        };
+        match connect(&ep, &opts).await {
+            Ok(_) => {
+                any = true;
+                println!("{host} {port} open");
+            }
+            Err(e) if e.exit == Exit::Resolve || e.exit == Exit::Usage => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(if any { Exit::Success } else { Exit::Failure })
+}
+
+/// `22,80,8000-8010` → the ports, in order, each once.
+pub fn parse_ports(s: &str) -> Result<Vec<u16>, Error> {
+    let bad = |why: String| Error::usage(format!("bad port list {s:?}"), why);
+    let mut out = Vec::new();
+    let mut seen = vec![false; 65536];
+    for part in s.split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let a: u16 = a
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{a:?} is not a port")))?;
+        let b: u16 = b
+            .trim()
+            .parse()
+            .map_err(|_| bad(format!("{b:?} is not a port")))?;
+        if a == 0 || a > b {
+            return Err(bad(format!("{part:?} is not a range of ports 1-65535")));
+        }
+        for p in a..=b {
+            if !std::mem::replace(&mut seen[p as usize], true) {
+                out.push(p);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(bad("no ports".into()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_lists_and_ranges() {
+        assert_eq!(
+            parse_ports("22,80,8000-8002").unwrap(),
+            [22, 80, 8000, 8001, 8002]
+        );
+        assert_eq!(parse_ports("80,80").unwrap(), [80]);
+        assert!(parse_ports("9-1").is_err());
+        assert!(parse_ports("x").is_err());
+        assert!(parse_ports("0").is_err());
+    }
 }

@@ -1,8 +1,165 @@
-//! `wirecat listen` — in progress.
+//! `wirecat listen`: accept one connection (or many with `-k`) and bridge it
+//! to stdin/stdout, as `net.createServer().listen()` with a socket piped to
+//! the terminal. With `-k`, data from every connection goes to stdout and
+//! stdin goes to every open connection.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
+use crate::commands::{block_on, block_on_with, ending_to_exit};
+use crate::events;
 use crate::exit::{Error, Exit};
+use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::endpoint::Endpoint;
+use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
+use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 
-pub fn run(_args: ListenArgs) -> Result<Exit, Error> {
-    Err(Error::usage("listen", "not implemented yet"))
+pub fn run(args: ListenArgs) -> Result<Exit, Error> {
+    events::init(args.events.verbose, args.events.json);
+    let ep = Endpoint::for_listen(&args.address)?;
+    if args.tls.tls || ep.is_tls() {
+        return Err(Error::usage("--tls", "TLS is not implemented yet"));
+    }
+    let opts = ServerOptions::from_args(&args.server, &args.socket);
+    if args.keep_open {
+        block_on_with(keep_open(args, ep, opts))
+    } else {
+        block_on(once(args, ep, opts))
+    }
+}
+
+fn bridge_options(args: &ListenArgs) -> BridgeOptions {
+    BridgeOptions {
+        allow_half_open: args.socket.allow_half_open,
+        timeout: args.socket.timeout,
+        reset: args.socket.reset,
+    }
+}
+
+/// One connection: accept, stop listening, bridge, exit with its ending.
+async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
+    let listener = Listener::bind(&ep, &opts).await?;
+    let stream = loop {
+        match listener.accept(&opts.socket).await {
+            Ok(s) => break s,
+            Err(e) => events::emit(
+                "error",
+                None,
+                serde_json::json!({"code": crate::exit::error_code(&e), "message": crate::exit::describe(&e), "syscall": "accept"}),
+            ),
+        }
+    };
+    drop(listener);
+    let addrs = stream.addresses();
+    events::emit("connection", Some(1), addrs.remote_fields());
+    let filter = OutboundFilter {
+        crlf: args.socket.crlf,
+    };
+    let input = (!args.socket.recv_only).then(|| stdio::stdin_chunks(filter));
+    let stdout = StdoutWriter::spawn(args.socket.hex);
+    let output = (!args.socket.send_only).then(|| stdout.sender());
+    let closed = bridge(stream, Some(1), input, output, bridge_options(&args)).await;
+    tokio::task::spawn_blocking(move || stdout.finish())
+        .await
+        .ok();
+    ending_to_exit(closed.ending, &format!("connection from {}", addrs.remote))
+}
+
+/// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
+async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
+    let listener = Listener::bind(&ep, &opts).await?;
+    let shutdown = Shutdown::on_signals();
+    let stdout = StdoutWriter::spawn(args.socket.hex);
+    let fanout = Arc::new(FanOut::default());
+    if !args.socket.recv_only {
+        let input = stdio::stdin_chunks(OutboundFilter {
+            crlf: args.socket.crlf,
+        });
+        tokio::spawn(fanout.clone().run(input));
+    }
+    let totals = Arc::new(Totals::default());
+    let bopts = bridge_options(&args);
+    let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
+    let exit = serve(
+        listener,
+        &opts,
+        shutdown,
+        false,
+        totals.clone(),
+        |acc: Accepted| {
+            let input = (!recv_only).then(|| fanout.register());
+            let output = (!send_only).then(|| stdout.sender());
+            let totals = totals.clone();
+            async move {
+                let closed = bridge(acc.stream, Some(acc.id), input, output, bopts).await;
+                totals
+                    .bytes_read
+                    .fetch_add(closed.bytes_read, Ordering::Relaxed);
+                totals
+                    .bytes_written
+                    .fetch_add(closed.bytes_written, Ordering::Relaxed);
+            }
+        },
+    )
+    .await;
+    tokio::task::spawn_blocking(move || stdout.finish())
+        .await
+        .ok();
+    Ok(exit)
+}
+
+/// stdin copied to every open connection. The slowest connection sets the
+/// pace (bounded memory); with no connection open, stdin is not read.
+#[derive(Default)]
+struct FanOut {
+    state: Mutex<FanOutState>,
+    joined: Notify,
+}
+
+#[derive(Default)]
+struct FanOutState {
+    senders: Vec<mpsc::Sender<Bytes>>,
+    eof: bool,
+}
+
+impl FanOut {
+    fn senders(&self) -> Vec<mpsc::Sender<Bytes>> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.senders.retain(|s| !s.is_closed());
+        st.senders.clone()
+    }
+
+    /// A new connection's input; after stdin's EOF it is already ended.
+    fn register(&self) -> mpsc::Receiver<Bytes> {
+        let (tx, rx) = mpsc::channel(DEPTH);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !st.eof {
+            st.senders.push(tx);
+            self.joined.notify_one();
+        }
+        rx
+    }
+
+    async fn run(self: Arc<Self>, mut input: mpsc::Receiver<Bytes>) {
+        loop {
+            // Read stdin only once somebody is there to receive it.
+            while self.senders().is_empty() {
+                self.joined.notified().await;
+            }
+            let Some(chunk) = input.recv().await else {
+                break;
+            };
+            // Everyone open now, including those who joined during the read.
+            for s in self.senders() {
+                let _ = s.send(chunk.clone()).await;
+            }
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.eof = true;
+        st.senders.clear();
+    }
 }

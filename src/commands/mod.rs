@@ -1,4 +1,5 @@
 //! One module per command; each exposes `run(args) -> Result<Exit, Error>`.
+//! What they share (the runtime, signals, ending a bridged connection) is here.
 
 pub mod connect;
 pub mod echo;
@@ -6,3 +7,56 @@ pub mod generate;
 pub mod isip;
 pub mod listen;
 pub mod pipe;
+
+use std::future::Future;
+
+use crate::exit::{Error, Exit};
+use crate::net::bridge::Ending;
+
+/// Run `fut` on a multi-threaded runtime; SIGINT ends it with 130. The runtime is not
+/// waited on at the end: a thread blocked reading a terminal must not keep a
+/// finished command alive.
+pub fn block_on<F>(fut: F) -> Result<Exit, Error>
+where
+    F: Future<Output = Result<Exit, Error>>,
+{
+    block_on_with(async {
+        tokio::select! {
+            r = fut => r,
+            _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
+        }
+    })
+}
+
+/// As [`block_on`], for servers that handle SIGINT/SIGTERM themselves.
+pub fn block_on_with<F>(fut: F) -> Result<Exit, Error>
+where
+    F: Future<Output = Result<Exit, Error>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(Exit::Failure, "cannot start the runtime", &e))?;
+    let r = rt.block_on(fut);
+    rt.shutdown_background();
+    r
+}
+
+/// The exit code for how a bridged connection ended, `what` naming it.
+pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
+    match ending {
+        Ending::Done | Ending::StdoutClosed => Ok(Exit::Success),
+        Ending::Timeout => Err(quiet_if_reported(Error::new(
+            Exit::Timeout,
+            what,
+            "ETIMEDOUT (idle for longer than --timeout)",
+        ))),
+        Ending::Error(e) => Err(quiet_if_reported(Error::io(Exit::Failure, what, &e))),
+    }
+}
+
+/// In `--json` mode an `error` event has already said it; do not say it twice.
+fn quiet_if_reported(mut err: Error) -> Error {
+    err.reported = crate::events::mode() == crate::events::Mode::Json;
+    err
+}

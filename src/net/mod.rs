@@ -2,6 +2,12 @@
 //! copies sockets through these modules, one concern a file.
 
 pub mod blocklist;
+pub mod bridge;
+pub mod connect;
 pub mod endpoint;
 pub mod ip;
+pub mod listen;
+pub mod options;
 pub mod resolve;
+pub mod stdio;
+pub mod stream;

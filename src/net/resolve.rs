@@ -2,8 +2,13 @@
 //! overrides and the `family` filter.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+
+use serde_json::json;
+
+use crate::events;
+use crate::exit::{Error, Exit};
 
 /// One `--resolve HOST:ADDR` override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,5 +41,116 @@ impl FromStr for Resolve {
 impl fmt::Display for Resolve {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.host, self.addr)
+    }
+}
+
+/// Resolve `host` (Node's `lookup`): `--resolve` overrides first, then the
+/// system resolver; addresses of the wrong `family` are dropped. An IP
+/// literal never touches the resolver. `ENOTFOUND` is an `Exit::Resolve`.
+pub async fn lookup(
+    host: &str,
+    port: u16,
+    family: u8,
+    overrides: &[Resolve],
+) -> Result<Vec<SocketAddr>, Error> {
+    let wanted = |a: &SocketAddr| match family {
+        4 => a.is_ipv4(),
+        6 => a.is_ipv6(),
+        _ => true,
+    };
+    let lower = host.to_ascii_lowercase();
+    let mut addrs: Vec<SocketAddr> = overrides
+        .iter()
+        .filter(|r| r.host == lower)
+        .map(|r| SocketAddr::new(r.addr, port))
+        .collect();
+    if addrs.is_empty() {
+        addrs = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => match tokio::net::lookup_host((host, port)).await {
+                Ok(it) => it.collect(),
+                Err(e) => {
+                    return Err(not_found(host, &e.to_string()));
+                }
+            },
+        };
+    }
+    let before = addrs.len();
+    addrs.retain(wanted);
+    dedup_in_order(&mut addrs);
+    if addrs.is_empty() {
+        let why = if before > 0 {
+            format!("no IPv{family} address")
+        } else {
+            "no address".to_string()
+        };
+        return Err(not_found(host, &why));
+    }
+    // Like Node, an IP literal is not looked up, so it has no `lookup` event.
+    if events::enabled() && host.parse::<IpAddr>().is_err() {
+        let first = addrs[0];
+        let all: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+        events::emit(
+            "lookup",
+            None,
+            json!({
+                "host": host,
+                "address": first.ip().to_string(),
+                "family": if first.is_ipv4() { 4 } else { 6 },
+                "addresses": all,
+            }),
+        );
+    }
+    Ok(addrs)
+}
+
+fn not_found(host: &str, why: &str) -> Error {
+    let why = why.split(" (os error").next().unwrap_or(why);
+    let err = Error::new(
+        Exit::Resolve,
+        format!("cannot resolve {host:?}"),
+        format!("ENOTFOUND ({why})"),
+    );
+    if events::enabled() {
+        events::emit(
+            "error",
+            None,
+            json!({"code": "ENOTFOUND", "message": err.why, "host": host}),
+        );
+    }
+    err
+}
+
+fn dedup_in_order(addrs: &mut Vec<SocketAddr>) {
+    let mut seen = std::collections::HashSet::new();
+    addrs.retain(|a| seen.insert(*a));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_flag_parses() {
+        let r: Resolve = "Example.com:127.0.0.1".parse().unwrap();
+        assert_eq!(r.host, "example.com");
+        let r: Resolve = "h:[::1]".parse().unwrap();
+        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
+        assert!("nohost".parse::<Resolve>().is_err());
+        assert!("h:notip".parse::<Resolve>().is_err());
+    }
+
+    #[tokio::test]
+    async fn overrides_win_and_family_filters() {
+        let o = vec![
+            "x.test:127.0.0.2".parse().unwrap(),
+            "x.test:::1".parse().unwrap(),
+        ];
+        let all = lookup("x.test", 80, 0, &o).await.unwrap();
+        assert_eq!(all.len(), 2);
+        let v6 = lookup("X.TEST", 80, 6, &o).await.unwrap();
+        assert_eq!(v6, vec!["[::1]:80".parse().unwrap()]);
+        let e = lookup("127.0.0.1", 80, 6, &[]).await.unwrap_err();
+        assert_eq!(e.exit, Exit::Resolve);
     }
 }

@@ -1,0 +1,279 @@
+//! The client side: reach an [`Endpoint`] and return a connected [`Stream`].
+//!
+//! TCP follows Node 20's `autoSelectFamily` (Happy Eyeballs, RFC 8305):
+//! addresses are interleaved by family and a new attempt starts every
+//! `attempt_timeout` while earlier ones keep racing; the first to connect
+//! wins. Each attempt is reported with Node's `connectionAttempt*` events.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::net::{TcpSocket, TcpStream, UnixStream};
+use tokio::task::JoinSet;
+
+use crate::cli::{ClientArgs, SocketArgs};
+use crate::events;
+use crate::exit::{self, Error, Exit};
+use crate::net::endpoint::Endpoint;
+use crate::net::options::SocketOptions;
+use crate::net::resolve::{lookup, Resolve};
+use crate::net::stream::{family_name, Stream};
+
+/// How to connect (Node's `net.connect` options).
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub family: u8,
+    pub local_address: Option<IpAddr>,
+    pub local_port: Option<u16>,
+    pub resolve: Vec<Resolve>,
+    pub auto_select_family: bool,
+    pub auto_select_family_attempt_timeout: Duration,
+    pub connect_timeout: Option<Duration>,
+    pub socket: SocketOptions,
+}
+
+impl ConnectOptions {
+    pub fn from_args(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
+        ConnectOptions {
+            family: socket.family(),
+            local_address: client.local_address,
+            local_port: client.local_port,
+            resolve: client.resolve.clone(),
+            auto_select_family: !client.no_auto_select_family,
+            auto_select_family_attempt_timeout: client
+                .attempt_timeout
+                .max(Duration::from_millis(10)),
+            connect_timeout: client.connect_timeout,
+            socket: SocketOptions::from_args(socket),
+        }
+    }
+}
+
+/// Connect to `ep`, bounded by `--connect-timeout`.
+pub async fn connect(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stream, Error> {
+    let attempt = connect_unbounded(ep, opts);
+    let Some(limit) = opts.connect_timeout else {
+        return attempt.await;
+    };
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(r) => r,
+        Err(_) => {
+            let e = io::Error::from_raw_os_error(libc::ETIMEDOUT);
+            Err(failed(
+                ep,
+                &e,
+                Some(format!("no answer within {} ms", limit.as_millis())),
+            ))
+        }
+    }
+}
+
+async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stream, Error> {
+    match ep {
+        Endpoint::Tcp { host, port, .. } => {
+            let host = host.as_deref().unwrap_or("localhost");
+            let addrs = lookup(host, *port, opts.family, &opts.resolve).await?;
+            let tcp = connect_tcp(&addrs, opts)
+                .await
+                .map_err(|e| failed(ep, &e, None))?;
+            Ok(Stream::Tcp(tcp))
+        }
+        Endpoint::Unix(path) => UnixStream::connect(path)
+            .await
+            .map(Stream::Unix)
+            .map_err(|e| failed(ep, &e, None)),
+        Endpoint::Abstract(name) => connect_abstract(name).map_err(|e| failed(ep, &e, None)),
+        Endpoint::NamedPipe(_) => Err(named_pipe_unsupported(ep)),
+        Endpoint::Fd(_) | Endpoint::Systemd => Err(Error::usage(
+            format!("cannot connect to {ep}"),
+            "fd: endpoints are for listening",
+        )),
+    }
+}
+
+pub fn named_pipe_unsupported(ep: &Endpoint) -> Error {
+    Error::usage(
+        format!("cannot use {ep}"),
+        "Windows named pipes are not supported on this system",
+    )
+    .hint("use a Unix socket path such as /tmp/wirecat.sock")
+}
+
+fn connect_abstract(name: &str) -> io::Result<Stream> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let s = std::os::unix::net::UnixStream::connect_addr(&addr)?;
+    s.set_nonblocking(true)?;
+    Ok(Stream::Unix(UnixStream::from_std(s)?))
+}
+
+/// The error of a failed connection: `error` event, then the exit code.
+fn failed(ep: &Endpoint, e: &io::Error, why: Option<String>) -> Error {
+    let code = exit::error_code(e);
+    let why = why.map_or_else(|| exit::describe(e), |w| format!("{code} ({w})"));
+    if events::enabled() {
+        events::emit("error", None, json!({"code": code, "message": why}));
+    }
+    let mut err = Error::new(
+        exit::connect_exit(e),
+        format!("cannot connect to {ep}"),
+        why,
+    );
+    if code == "ECONNREFUSED" {
+        err = err.hint("is a server listening there? `wirecat connect --wait SECS` waits for one");
+    }
+    err
+}
+
+/// Happy Eyeballs over resolved addresses; the last error if all fail.
+async fn connect_tcp(addrs: &[SocketAddr], opts: &ConnectOptions) -> io::Result<TcpStream> {
+    let order = if opts.auto_select_family {
+        interleave(addrs)
+    } else {
+        addrs.to_vec()
+    };
+    let mut pending = order.into_iter();
+    let mut racing = JoinSet::new();
+    let mut last_err = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+    let step = opts.auto_select_family_attempt_timeout;
+    loop {
+        if racing.is_empty() {
+            match pending.next() {
+                Some(addr) => start_attempt(&mut racing, addr, opts),
+                None => return Err(last_err),
+            }
+        }
+        let next_wave = async {
+            if opts.auto_select_family && pending.len() > 0 {
+                tokio::time::sleep(step).await
+            } else {
+                std::future::pending::<()>().await
+            }
+        };
+        tokio::select! {
+            done = racing.join_next() => match done {
+                Some(Ok((_, Ok(stream)))) => return Ok(stream),
+                Some(Ok((addr, Err(e)))) => {
+                    emit_attempt("connectionAttemptFailed", addr, Some(&e));
+                    last_err = e;
+                    if let Some(addr) = pending.next() {
+                        start_attempt(&mut racing, addr, opts);
+                    }
+                }
+                Some(Err(join)) => last_err = io::Error::other(join.to_string()),
+                None => {}
+            },
+            _ = next_wave => {
+                if let Some(addr) = pending.next() {
+                    emit_attempt("connectionAttemptTimeout", addr, None);
+                    start_attempt(&mut racing, addr, opts);
+                }
+            }
+        }
+    }
+}
+
+fn start_attempt(
+    set: &mut JoinSet<(SocketAddr, io::Result<TcpStream>)>,
+    addr: SocketAddr,
+    opts: &ConnectOptions,
+) {
+    emit_attempt("connectionAttempt", addr, None);
+    let opts = opts.clone();
+    set.spawn(async move { (addr, attempt(addr, &opts).await) });
+}
+
+async fn attempt(addr: SocketAddr, opts: &ConnectOptions) -> io::Result<TcpStream> {
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if opts.local_address.is_some() || opts.local_port.is_some() {
+        let ip = opts.local_address.unwrap_or(match addr {
+            SocketAddr::V4(_) => IpAddr::from([0u8; 4]),
+            SocketAddr::V6(_) => IpAddr::from([0u16; 8]),
+        });
+        if opts.local_port.is_some() {
+            sock.set_reuseaddr(true)?;
+        }
+        sock.bind(SocketAddr::new(ip, opts.local_port.unwrap_or(0)))?;
+    }
+    opts.socket.apply(socket2::SockRef::from(&sock))?;
+    sock.connect(addr).await
+}
+
+fn emit_attempt(event: &str, addr: SocketAddr, err: Option<&io::Error>) {
+    if !events::enabled() {
+        return;
+    }
+    let mut f = json!({
+        "ip": addr.ip().to_string(),
+        "port": addr.port(),
+        "family": if family_name(&addr) == "IPv4" { 4 } else { 6 },
+    });
+    if let Some(e) = err {
+        f["code"] = exit::error_code(e).into();
+        f["message"] = exit::describe(e).into();
+    }
+    events::emit(event, None, f);
+}
+
+/// RFC 8305 §4: alternate families, starting with the first address's.
+fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first() else {
+        return Vec::new();
+    };
+    let (mut a, mut b): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        addrs.iter().partition(|x| x.is_ipv6() == first.is_ipv6());
+    a.reverse();
+    b.reverse();
+    let mut out = Vec::with_capacity(addrs.len());
+    while !a.is_empty() || !b.is_empty() {
+        out.extend(a.pop());
+        out.extend(b.pop());
+    }
+    out
+}
+
+/// `--wait`: connect, retrying refused attempts until `deadline`.
+pub async fn connect_with_wait(
+    ep: &Endpoint,
+    opts: &ConnectOptions,
+    wait: Duration,
+) -> Result<Stream, Error> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match connect(ep, opts).await {
+            Ok(s) => return Ok(s),
+            Err(e) if e.exit == Exit::Failure && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) if e.exit == Exit::Failure => {
+                return Err(Error::new(
+                    Exit::Timeout,
+                    format!("{ep} did not accept within {:.1} s", wait.as_secs_f64()),
+                    e.why,
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleave_alternates_families() {
+        let v: Vec<SocketAddr> = ["[::1]:1", "[::2]:1", "1.1.1.1:1", "2.2.2.2:1"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let out: Vec<String> = interleave(&v).iter().map(|a| a.to_string()).collect();
+        assert_eq!(out, ["[::1]:1", "1.1.1.1:1", "[::2]:1", "2.2.2.2:1"]);
+    }
+}

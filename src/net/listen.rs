@@ -1,0 +1,500 @@
+//! The server side: bind an [`Endpoint`] (TCP, Unix, abstract, inherited fd,
+//! systemd activation), report `listening`, and run the accept loop that
+//! every server shares (`listen -k`, `echo`, `pipe`).
+//!
+//! The accept loop follows mini-redis's `server.rs`: `select!` against a
+//! shutdown signal, connection tasks in a `JoinSet` so the server can wait
+//! for them (first SIGINT/SIGTERM) or end them (second), `maxConnections`
+//! enforced with a `drop` event, and accept errors such as EMFILE retried
+//! with a short backoff instead of ending the server or spinning.
+
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::cli::ServerArgs;
+use crate::events;
+use crate::exit::{self, Error, Exit};
+use crate::net::connect::named_pipe_unsupported;
+use crate::net::endpoint::Endpoint;
+use crate::net::options::SocketOptions;
+use crate::net::resolve::lookup;
+use crate::net::stream::{family_name, Addr, Addresses, Stream};
+
+/// Node's `server.listen()` options, plus the ready file.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub backlog: i32,
+    pub ipv6_only: bool,
+    pub exclusive: bool,
+    pub readable_all: bool,
+    pub writable_all: bool,
+    pub max_connections: Option<usize>,
+    pub ready_file: Option<PathBuf>,
+    /// Share the port with sibling accept loops (`--workers`).
+    pub reuse_port: bool,
+    pub family: u8,
+    pub socket: SocketOptions,
+}
+
+impl ServerOptions {
+    pub fn from_args(server: &ServerArgs, socket: &crate::cli::SocketArgs) -> ServerOptions {
+        ServerOptions {
+            backlog: server.backlog,
+            ipv6_only: server.ipv6_only,
+            exclusive: server.exclusive,
+            readable_all: server.readable_all,
+            writable_all: server.writable_all,
+            max_connections: server.max_connections,
+            ready_file: server.ready_file.clone(),
+            reuse_port: false,
+            family: socket.family(),
+            socket: SocketOptions::from_args(socket),
+        }
+    }
+}
+
+/// A bound, listening socket. A Unix socket file it created is removed when
+/// it is dropped, which is also what happens on SIGINT/SIGTERM.
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix {
+        listener: UnixListener,
+        cleanup: Option<PathBuf>,
+    },
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Listener::Unix {
+            cleanup: Some(path),
+            ..
+        } = self
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Listener {
+    /// Bind and listen on `ep`, emit `listening`, write the ready file.
+    pub async fn bind(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
+        let listener = bind_endpoint(ep, opts).await?;
+        let local = listener.local_addr();
+        let mut fields = serde_json::Map::new();
+        match &local {
+            Addr::Inet(a) => {
+                fields.insert("address".into(), a.ip().to_string().into());
+                fields.insert("port".into(), a.port().into());
+                fields.insert("family".into(), family_name(a).into());
+            }
+            other => {
+                fields.insert("path".into(), other.to_string().into());
+            }
+        }
+        events::emit("listening", None, serde_json::Value::Object(fields));
+        if matches!(ep, Endpoint::Tcp { port: 0, .. })
+            && !events::enabled()
+            && opts.ready_file.is_none()
+        {
+            events::notice(&format!("listening on {local}"));
+        }
+        if let Some(path) = &opts.ready_file {
+            write_ready_file(path, &local.to_string()).map_err(|e| {
+                Error::io(
+                    Exit::Usage,
+                    format!("cannot write --ready-file {}", path.display()),
+                    &e,
+                )
+            })?;
+        }
+        Ok(listener)
+    }
+
+    pub fn local_addr(&self) -> Addr {
+        match self {
+            Listener::Tcp(l) => l.local_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
+            Listener::Unix { listener, .. } => listener
+                .local_addr()
+                .map(|a| {
+                    let std = std::os::unix::net::SocketAddr::from(a);
+                    unix_addr_name(&std)
+                })
+                .unwrap_or(Addr::Unknown),
+        }
+    }
+
+    /// Accept one connection, with the socket options applied.
+    pub async fn accept(&self, opts: &SocketOptions) -> io::Result<Stream> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, _) = l.accept().await?;
+                opts.apply(socket2::SockRef::from(&s))?;
+                Ok(Stream::Tcp(s))
+            }
+            Listener::Unix { listener, .. } => Ok(Stream::Unix(listener.accept().await?.0)),
+        }
+    }
+}
+
+fn unix_addr_name(a: &std::os::unix::net::SocketAddr) -> Addr {
+    use std::os::linux::net::SocketAddrExt;
+    if let Some(p) = a.as_pathname() {
+        Addr::Unix(p.display().to_string())
+    } else if let Some(n) = a.as_abstract_name() {
+        Addr::Unix(format!("unix:@{}", String::from_utf8_lossy(n)))
+    } else {
+        Addr::Unknown
+    }
+}
+
+/// Write via a temporary file and rename, so a reader never sees half a line.
+fn write_ready_file(path: &Path, contents: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    std::fs::write(&tmp, format!("{contents}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
+    let fail = |e: io::Error| listen_failed(ep, &e);
+    match ep {
+        Endpoint::Tcp {
+            host: None, port, ..
+        } => {
+            let v6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), *port);
+            let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), *port);
+            match opts.family {
+                4 => bind_tcp(v4, opts).map_err(fail),
+                6 => bind_tcp(v6, opts).map_err(fail),
+                // Dual-stack `::` where IPv6 exists, else 0.0.0.0, as Node does.
+                _ => match bind_tcp(v6, opts) {
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL)
+                        ) =>
+                    {
+                        bind_tcp(v4, opts).map_err(fail)
+                    }
+                    r => r.map_err(fail),
+                },
+            }
+        }
+        Endpoint::Tcp {
+            host: Some(host),
+            port,
+            ..
+        } => {
+            let addrs = lookup(host, *port, opts.family, &[]).await?;
+            bind_tcp(addrs[0], opts).map_err(fail)
+        }
+        Endpoint::Unix(path) => bind_unix(path, opts).map_err(|e| unix_failed(ep, path, e)),
+        Endpoint::Abstract(name) => bind_abstract(name, opts).map_err(fail),
+        Endpoint::NamedPipe(_) => Err(named_pipe_unsupported(ep)),
+        Endpoint::Fd(fd) => adopt_fd(*fd, opts).map_err(fail),
+        Endpoint::Systemd => adopt_fd(systemd_fd()?, opts).map_err(fail),
+    }
+}
+
+fn bind_tcp(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Listener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    if opts.reuse_port && !opts.exclusive {
+        sock.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        sock.set_only_v6(opts.ipv6_only)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(opts.backlog)?;
+    Ok(Listener::Tcp(TcpListener::from_std(sock.into())?))
+}
+
+fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    let guard = Listener::Unix {
+        listener: {
+            listener.set_nonblocking(true)?;
+            UnixListener::from_std(listener)?
+        },
+        cleanup: Some(path.to_path_buf()),
+    };
+    if opts.readable_all || opts.writable_all {
+        use std::os::unix::fs::PermissionsExt;
+        let mut mode = std::fs::metadata(path)?.permissions().mode();
+        if opts.readable_all {
+            mode |= 0o444;
+        }
+        if opts.writable_all {
+            mode |= 0o222;
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if opts.backlog != 128 {
+        // std binds with a fixed backlog; ask again for the one requested.
+        let fd = match &guard {
+            Listener::Unix { listener, .. } => std::os::fd::AsRawFd::as_raw_fd(listener),
+            Listener::Tcp(_) => unreachable!(),
+        };
+        unsafe { libc::listen(fd, opts.backlog) };
+    }
+    Ok(guard)
+}
+
+fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
+    listener.set_nonblocking(true)?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    unsafe { libc::listen(fd, opts.backlog) };
+    Ok(Listener::Unix {
+        listener: UnixListener::from_std(listener)?,
+        cleanup: None,
+    })
+}
+
+/// `fd:N`: an inherited socket (Node's `listen({fd})`); listen on it if the
+/// parent only bound it.
+fn adopt_fd(fd: RawFd, opts: &ServerOptions) -> io::Result<Listener> {
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor is open (checked above) and handed to us to own.
+    let sock = unsafe { Socket::from_raw_fd(fd) };
+    if sock.r#type()? != Type::STREAM {
+        let _ = sock.into_raw_fd();
+        return Err(io::Error::from_raw_os_error(libc::ENOTSOCK));
+    }
+    if !sock.is_listener()? {
+        sock.listen(opts.backlog)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.set_cloexec(true)?;
+    if sock.domain()? == Domain::UNIX {
+        let std: std::os::unix::net::UnixListener = sock.into();
+        Ok(Listener::Unix {
+            listener: UnixListener::from_std(std)?,
+            cleanup: None,
+        })
+    } else {
+        Ok(Listener::Tcp(TcpListener::from_std(sock.into())?))
+    }
+}
+
+/// The systemd socket-activation protocol: LISTEN_PID is us, LISTEN_FDS ≥ 1,
+/// the first socket is fd 3.
+fn systemd_fd() -> Result<RawFd, Error> {
+    let bad = |why: &str| Error::new(Exit::Listen, "cannot listen on fd:systemd", why.to_string());
+    let pid = std::env::var("LISTEN_PID")
+        .map_err(|_| bad("LISTEN_PID is not set (not started by systemd?)"))?;
+    if pid.trim() != std::process::id().to_string() {
+        return Err(bad("LISTEN_PID names another process"));
+    }
+    let fds: u32 = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| bad("LISTEN_FDS is not a number"))?;
+    if fds == 0 {
+        return Err(bad("LISTEN_FDS is 0: no socket was passed"));
+    }
+    std::env::remove_var("LISTEN_PID");
+    std::env::remove_var("LISTEN_FDS");
+    std::env::remove_var("LISTEN_FDNAMES");
+    Ok(3)
+}
+
+fn listen_failed(ep: &Endpoint, e: &io::Error) -> Error {
+    let code = exit::error_code(e);
+    events::emit(
+        "error",
+        None,
+        json!({"code": code, "message": exit::describe(e)}),
+    );
+    let err = Error::io(Exit::Listen, format!("cannot listen on {ep}"), e);
+    match code {
+        "EADDRINUSE" => err.hint(
+            "another process is using that address; pick another port, or 0 for any free one",
+        ),
+        "EACCES" => err.hint("ports below 1024 need privileges; try a port above 1024"),
+        "EBADF" | "ENOTSOCK" => err.hint("fd:N must be an inherited, bound stream socket"),
+        _ => err,
+    }
+}
+
+/// A Unix socket that cannot be bound: tell a live server from a stale file.
+fn unix_failed(ep: &Endpoint, path: &Path, e: io::Error) -> Error {
+    if e.kind() != io::ErrorKind::AddrInUse {
+        return listen_failed(ep, &e);
+    }
+    let live = std::os::unix::net::UnixStream::connect(path).is_ok();
+    let err = listen_failed(ep, &e);
+    if live {
+        err.hint("a server is listening on that socket")
+    } else {
+        err.hint(format!(
+            "the socket file is stale (nobody listens on it); remove it: rm {}",
+            path.display()
+        ))
+    }
+}
+
+/// The server's lifecycle signal: 0 running, 1 stop accepting and drain,
+/// 2 end every connection now.
+#[derive(Clone)]
+pub struct Shutdown {
+    rx: watch::Receiver<u8>,
+    interrupted: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Shutdown {
+    /// First SIGINT/SIGTERM drains, a second one ends everything.
+    pub fn on_signals() -> Shutdown {
+        let (tx, rx) = watch::channel(0u8);
+        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            for level in 1..=2u8 {
+                tokio::select! {
+                    _ = int.recv() => flag.store(true, Ordering::Relaxed),
+                    _ = term.recv() => {}
+                }
+                let _ = tx.send(level);
+            }
+        });
+        Shutdown { rx, interrupted }
+    }
+
+    async fn reached(&mut self, level: u8) {
+        let _ = self.rx.wait_for(|l| *l >= level).await;
+    }
+
+    /// The exit code once the server has stopped.
+    pub fn exit(&self) -> Exit {
+        if self.interrupted.load(Ordering::Relaxed) {
+            Exit::Interrupted
+        } else {
+            Exit::Success
+        }
+    }
+}
+
+/// One accepted connection, as handed to a server's handler.
+pub struct Accepted {
+    pub id: u64,
+    pub stream: Stream,
+    pub addrs: Addresses,
+}
+
+/// Totals a server reports in its final `close` event.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub connections: AtomicU64,
+    pub bytes_read: AtomicU64,
+    pub bytes_written: AtomicU64,
+}
+
+/// Accept until shutdown (or after one connection with `once`), running
+/// `handler` for each connection on its own task; then wait for the open
+/// connections (or end them on a second signal), emit `close`, and return.
+pub async fn serve<H, Fut>(
+    listener: Listener,
+    opts: &ServerOptions,
+    mut shutdown: Shutdown,
+    once: bool,
+    totals: Arc<Totals>,
+    handler: H,
+) -> Exit
+where
+    H: Fn(Accepted) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut tasks = JoinSet::new();
+    let mut next_id = 0u64;
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            r = listener.accept(&opts.socket) => r,
+            _ = shutdown.reached(1) => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+        };
+        let stream = match accepted {
+            Ok(s) => {
+                backoff = Duration::from_millis(10);
+                s
+            }
+            Err(e) => {
+                accept_failed(&e, &mut backoff).await;
+                continue;
+            }
+        };
+        let addrs = stream.addresses();
+        if opts.max_connections.is_some_and(|max| tasks.len() >= max) {
+            events::emit("drop", None, addrs.fields());
+            continue;
+        }
+        next_id += 1;
+        totals.connections.fetch_add(1, Ordering::Relaxed);
+        events::emit("connection", Some(next_id), addrs.remote_fields());
+        tasks.spawn(handler(Accepted {
+            id: next_id,
+            stream,
+            addrs,
+        }));
+        if once {
+            break;
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = async { while tasks.join_next().await.is_some() {} } => {}
+        _ = shutdown.reached(2) => tasks.abort_all(),
+    }
+    events::emit(
+        "close",
+        None,
+        json!({
+            "connections": totals.connections.load(Ordering::Relaxed),
+            "bytesRead": totals.bytes_read.load(Ordering::Relaxed),
+            "bytesWritten": totals.bytes_written.load(Ordering::Relaxed),
+        }),
+    );
+    shutdown.exit()
+}
+
+/// Accept errors never end the server. Running out of descriptors or memory
+/// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
+/// so the loop does not spin while connections close; others retry at once.
+async fn accept_failed(e: &io::Error, backoff: &mut Duration) {
+    let code = exit::error_code(e);
+    events::emit(
+        "error",
+        None,
+        json!({"code": code, "message": exit::describe(e), "syscall": "accept"}),
+    );
+    if matches!(code, "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM") {
+        tokio::time::sleep(*backoff).await;
+        *backoff = (*backoff * 2).min(Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,201 @@
+//! Standard input and output as bounded streams of chunks.
+//!
+//! stdin and stdout stay blocking (they are shared with the shell, and making
+//! them non-blocking would leak into it), so each gets one thread that moves
+//! chunks through a bounded channel: a slow stdout slows the socket reader, a
+//! slow socket slows stdin reading, and memory stays at a few chunks.
+
+use std::io::{self, Write};
+use std::os::fd::RawFd;
+use std::thread::JoinHandle;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
+
+/// Size of one read from stdin or a socket.
+pub const CHUNK: usize = 64 * 1024;
+/// Chunks in flight per channel.
+pub const DEPTH: usize = 4;
+
+/// How bytes are changed on their way out to the socket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutboundFilter {
+    /// LF becomes CRLF (telnet habit).
+    pub crlf: bool,
+}
+
+/// Start the stdin thread; the receiver yields chunks until EOF (or a read
+/// error, which ends input the same way: there is nothing more to send).
+pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+    let (tx, rx) = mpsc::channel(DEPTH);
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut buf = BytesMut::with_capacity(CHUNK);
+            loop {
+                buf.reserve(CHUNK);
+                let n = match read_fd(0, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                debug_assert!(n > 0);
+                let chunk = if filter.crlf {
+                    to_crlf(&buf.split())
+                } else {
+                    buf.split().freeze()
+                };
+                if tx.blocking_send(chunk).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawning the stdin thread");
+    rx
+}
+
+/// A fixed text as the whole of the input, then EOF (`--send`).
+pub fn text_chunks(text: &str, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+    let (tx, rx) = mpsc::channel(1);
+    let bytes = if filter.crlf {
+        to_crlf(text.as_bytes())
+    } else {
+        Bytes::copy_from_slice(text.as_bytes())
+    };
+    let _ = tx.try_send(bytes);
+    rx
+}
+
+fn read_fd(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    loop {
+        // SAFETY: reading into the spare capacity we own; `n` bytes are initialised after.
+        let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
+        if n >= 0 {
+            unsafe { buf.set_len(buf.len() + n as usize) };
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+fn to_crlf(data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 16);
+    let mut prev = 0u8;
+    for &b in data {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    Bytes::from(out)
+}
+
+/// The stdout thread: writes every chunk it is sent, in order. If stdout is
+/// closed (`| head`), it stops and drops the receiver, which the senders see
+/// as a closed channel: the quiet end the spec asks for.
+pub struct StdoutWriter {
+    tx: Option<mpsc::Sender<Bytes>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StdoutWriter {
+    pub fn spawn(hex: bool) -> StdoutWriter {
+        let (tx, mut rx) = mpsc::channel::<Bytes>(DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("stdout".into())
+            .spawn(move || {
+                let mut out = io::stdout().lock();
+                let mut hexer = hex.then(HexDump::default);
+                while let Some(chunk) = rx.blocking_recv() {
+                    let r = match &mut hexer {
+                        Some(h) => out.write_all(h.format(&chunk).as_bytes()),
+                        None => out.write_all(&chunk),
+                    };
+                    if r.and_then(|_| out.flush()).is_err() {
+                        return;
+                    }
+                }
+            })
+            .expect("spawning the stdout thread");
+        StdoutWriter {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn sender(&self) -> mpsc::Sender<Bytes> {
+        self.tx.clone().expect("stdout writer already finished")
+    }
+
+    /// Wait until everything sent has been written (all senders must be gone).
+    pub fn finish(mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `hexdump -C` style lines, offsets running across chunks.
+#[derive(Default)]
+struct HexDump {
+    offset: u64,
+}
+
+impl HexDump {
+    fn format(&mut self, data: &[u8]) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(data.len() * 4 + 80);
+        for line in data.chunks(16) {
+            let _ = write!(s, "{:08x}  ", self.offset);
+            for i in 0..16 {
+                match line.get(i) {
+                    Some(b) => {
+                        let _ = write!(s, "{b:02x} ");
+                    }
+                    None => s.push_str("   "),
+                }
+                if i == 7 {
+                    s.push(' ');
+                }
+            }
+            s.push_str(" |");
+            s.extend(line.iter().map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            }));
+            s.push_str("|\n");
+            self.offset += line.len() as u64;
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_does_not_double() {
+        assert_eq!(&to_crlf(b"a\nb\r\nc\n")[..], b"a\r\nb\r\nc\r\n");
+    }
+
+    #[test]
+    fn hexdump_lines_and_offsets() {
+        let mut h = HexDump::default();
+        let s = h.format(b"hello\n");
+        assert_eq!(
+            s,
+            "00000000  68 65 6c 6c 6f 0a                                 |hello.|\n"
+        );
+        let s = h.format(b"x");
+        assert!(s.starts_with("00000006  78 "), "{s}");
+    }
+}

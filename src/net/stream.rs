@@ -1,0 +1,187 @@
+//! One connected stream type for every transport (TCP, Unix, TLS over
+//! either), so the bridge, the relay and the servers are written once.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+
+/// A connected socket.
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// The kernel socket underneath, for socket options and splice(2).
+    pub fn raw_fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// Whether bytes on this stream are the bytes on the socket (no TLS),
+    /// so they may be moved with splice(2).
+    pub fn is_plain(&self) -> bool {
+        true
+    }
+
+    pub fn sock_ref(&self) -> socket2::SockRef<'_> {
+        match self {
+            Stream::Tcp(s) => socket2::SockRef::from(s),
+            Stream::Unix(s) => socket2::SockRef::from(s),
+        }
+    }
+
+    /// Local and remote addresses, as Node names them.
+    pub fn addresses(&self) -> Addresses {
+        match self {
+            Stream::Tcp(s) => Addresses {
+                local: s.local_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
+                remote: s.peer_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
+            },
+            Stream::Unix(s) => Addresses {
+                local: s
+                    .local_addr()
+                    .map(|a| Addr::unix(&a))
+                    .unwrap_or(Addr::Unknown),
+                remote: s
+                    .peer_addr()
+                    .map(|a| Addr::unix(&a))
+                    .unwrap_or(Addr::Unknown),
+            },
+        }
+    }
+}
+
+/// One end of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addr {
+    Inet(SocketAddr),
+    Unix(String),
+    Unknown,
+}
+
+impl Addr {
+    fn unix(a: &tokio::net::unix::SocketAddr) -> Addr {
+        use std::os::linux::net::SocketAddrExt;
+        let std = std::os::unix::net::SocketAddr::from(a.clone());
+        if let Some(p) = std.as_pathname() {
+            Addr::Unix(p.display().to_string())
+        } else if let Some(name) = std.as_abstract_name() {
+            Addr::Unix(format!("@{}", String::from_utf8_lossy(name)))
+        } else {
+            Addr::Unix(String::new())
+        }
+    }
+
+    /// `{prefix}Address`, `{prefix}Port`, `{prefix}Family` (Node's names), or
+    /// `{prefix}Path` for a Unix socket.
+    pub fn fields(&self, prefix: &str, out: &mut serde_json::Map<String, Value>) {
+        match self {
+            Addr::Inet(a) => {
+                out.insert(
+                    format!("{prefix}Address"),
+                    a.ip().to_canonical().to_string().into(),
+                );
+                out.insert(format!("{prefix}Port"), a.port().into());
+                out.insert(format!("{prefix}Family"), family_name(a).into());
+            }
+            Addr::Unix(p) => {
+                out.insert(format!("{prefix}Path"), p.clone().into());
+            }
+            Addr::Unknown => {}
+        }
+    }
+}
+
+/// `IPv4` or `IPv6`, as Node's `family` strings.
+pub fn family_name(a: &SocketAddr) -> &'static str {
+    if a.ip().to_canonical().is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+impl std::fmt::Display for Addr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::Inet(a) => write!(f, "{a}"),
+            Addr::Unix(p) => write!(f, "{p}"),
+            Addr::Unknown => write!(f, "?"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Addresses {
+    pub local: Addr,
+    pub remote: Addr,
+}
+
+impl Addresses {
+    /// The fields of Node's `connect` and `drop` events.
+    pub fn fields(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        self.local.fields("local", &mut m);
+        self.remote.fields("remote", &mut m);
+        Value::Object(m)
+    }
+
+    /// The fields of a server's `connection` event: the remote side.
+    pub fn remote_fields(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        self.remote.fields("remote", &mut m);
+        if m.is_empty() {
+            return json!({});
+        }
+        Value::Object(m)
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
