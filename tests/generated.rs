@@ -21,12 +21,21 @@ fn completions_and_man_pages_match_the_cli() {
 
 #[test]
 fn every_command_has_a_man_page_and_each_shell_a_completion() {
-    let names: Vec<String> = wirecat::commands::generate::files().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = wirecat::commands::generate::files()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     for cmd in ["connect", "listen", "echo", "pipe", "isip"] {
         assert!(names.contains(&format!("man/wirecat-{cmd}.1")), "{names:?}");
     }
     assert!(names.contains(&"man/wirecat.1".to_string()));
-    assert_eq!(names.iter().filter(|n| n.starts_with("completions/")).count(), 5);
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("completions/"))
+            .count(),
+        5
+    );
 }
 
 #[test]

@@ -10,10 +10,10 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit};
+use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
@@ -29,14 +29,6 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
         block_on_with(keep_open(args, ep, opts))
     } else {
         block_on(once(args, ep, opts))
-    }
-}
-
-fn bridge_options(args: &ListenArgs) -> BridgeOptions {
-    BridgeOptions {
-        allow_half_open: args.socket.allow_half_open,
-        timeout: args.socket.timeout,
-        reset: args.socket.reset,
     }
 }
 
@@ -56,16 +48,9 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());
-    let filter = OutboundFilter {
-        crlf: args.socket.crlf,
-    };
-    let input = (!args.socket.recv_only).then(|| stdio::stdin_chunks(filter));
-    let stdout = StdoutWriter::spawn(args.socket.hex);
-    let output = (!args.socket.send_only).then(|| stdout.sender());
-    let closed = bridge(stream, Some(1), input, output, bridge_options(&args)).await;
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    let (io, stdout) = stdio_io(&stream, &args.socket);
+    let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
+    finish_stdout(stdout).await;
     ending_to_exit(closed.ending, &format!("connection from {}", addrs.remote))
 }
 
@@ -82,7 +67,7 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = bridge_options(&args);
+    let bopts = BridgeOptions::from_args(&args.socket);
     let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
     let exit = serve(
         listener,
@@ -95,7 +80,13 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
             let output = (!send_only).then(|| stdout.sender());
             let totals = totals.clone();
             async move {
-                let closed = bridge(acc.stream, Some(acc.id), input, output, bopts).await;
+                let closed = bridge(
+                    acc.stream,
+                    Some(acc.id),
+                    Io::Channels { input, output },
+                    bopts,
+                )
+                .await;
                 totals
                     .bytes_read
                     .fetch_add(closed.bytes_read, Ordering::Relaxed);

@@ -9,6 +9,7 @@ pub mod ip;
 pub mod listen;
 pub mod options;
 pub mod resolve;
+pub mod splice;
 pub mod stdio;
 pub mod stream;
 pub mod tls;
