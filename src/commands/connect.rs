@@ -56,19 +56,34 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         let result = match matched {
             None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
             Some(mut matched) => {
-                tokio::select! {
-                    ending = bridge(stream, None, io, bopts) => {
-                        let r = ending_to_exit(ending.ending, &what);
-                        match matched.try_recv() {
-                            Ok(()) => Ok(Exit::Success),
-                            Err(_) => r.and_then(|_| Err(Error::new(
-                                Exit::Failure,
-                                what.clone(),
-                                format!("the connection ended before /{}/ was seen", args.expect.as_deref().unwrap_or("")),
-                            ))),
-                        }
+                let bridged = bridge(stream, None, io, bopts);
+                tokio::pin!(bridged);
+                // The matcher ends (unmatched) only after the bridge has
+                // handed it every chunk, so its answer is final either way.
+                let hit = tokio::select! {
+                    closed = &mut bridged => {
+                        let hit = (&mut matched).await.is_ok();
+                        (hit, Some(closed))
                     }
-                    Ok(()) = &mut matched => Ok(Exit::Success),
+                    r = &mut matched => (r.is_ok(), None),
+                };
+                match hit {
+                    (true, _) => Ok(Exit::Success),
+                    (false, closed) => {
+                        let closed = match closed {
+                            Some(c) => c,
+                            None => bridged.await,
+                        };
+                        ending_to_exit(closed.ending, &what)?;
+                        Err(Error::new(
+                            Exit::Failure,
+                            what.clone(),
+                            format!(
+                                "the connection ended before /{}/ was seen",
+                                args.expect.as_deref().unwrap_or("")
+                            ),
+                        ))
+                    }
                 }
             }
         };
