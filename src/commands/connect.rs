@@ -16,6 +16,7 @@ use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
+use crate::progress;
 
 pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -43,6 +44,10 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         let addrs = stream.addresses();
         events::emit("connect", None, addrs.fields());
         events::emit("ready", None, json!({}));
+        let _progress = args
+            .events
+            .progress_wanted()
+            .then(|| progress::transfer(progress::stdin_size()));
 
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {

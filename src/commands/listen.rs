@@ -17,6 +17,7 @@ use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
+use crate::progress;
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -48,6 +49,10 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());
+    let _progress = args
+        .events
+        .progress_wanted()
+        .then(|| progress::transfer(progress::stdin_size()));
     let (io, stdout) = stdio_io(&stream, &args.socket);
     let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
     finish_stdout(stdout).await;
@@ -58,6 +63,7 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
 async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
     let listener = Listener::bind(&ep, &opts).await?;
     let shutdown = Shutdown::on_signals();
+    let _progress = args.events.progress_wanted().then(progress::server);
     let stdout = StdoutWriter::spawn(args.socket.hex);
     let fanout = Arc::new(FanOut::default());
     if !args.socket.recv_only {
