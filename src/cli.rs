@@ -54,9 +54,23 @@ pub struct EventArgs {
     /// Print events on stderr as one JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal
-    #[arg(long)]
-    pub progress: bool,
+    /// Show progress on stderr (bytes, rate, ETA; servers: connections and bytes):
+    /// `auto` (the default when given) only on a terminal, `always` even when stderr is not one
+    #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
+          default_missing_value = "auto", value_parser = ["auto", "always"])]
+    pub progress: Option<String>,
+}
+
+impl EventArgs {
+    /// Whether progress should be drawn, given where stderr goes.
+    pub fn progress_wanted(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.progress.as_deref() {
+            Some("always") => true,
+            Some(_) => std::io::stderr().is_terminal(),
+            None => false,
+        }
+    }
 }
 
 /// Socket options shared by every command that opens sockets.

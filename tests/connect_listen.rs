@@ -10,8 +10,11 @@ use std::time::Duration;
 
 use common::*;
 
-/// Both ends with --allow-half-open send a whole file each way at once.
-fn round_trip(listen_addr: &str, size: usize) {
+const BIG: usize = 64 << 20;
+
+/// Both ends with --allow-half-open send a whole file each way at once,
+/// through splice(2) or, with `splice` false, through the chunk channels.
+fn round_trip_with(listen_addr: &str, size: usize, splice: bool) {
     let dir = tempfile::tempdir().unwrap();
     let a = random_bytes(size, 1);
     let b = random_bytes(size, 2);
@@ -19,8 +22,13 @@ fn round_trip(listen_addr: &str, size: usize) {
     let fb = write_file(dir.path(), "b", &b);
     let out_a = dir.path().join("out_a");
     let out_b = dir.path().join("out_b");
-    let mut server = Server::start(
-        &["listen", listen_addr, "--allow-half-open"],
+    let mut cmd = wirecat();
+    cmd.args(["listen", listen_addr, "--allow-half-open"]);
+    if !splice {
+        cmd.env("WIRECAT_NO_SPLICE", "1");
+    }
+    let mut server = Server::spawn(
+        cmd,
         std::fs::File::open(&fa).unwrap().into(),
         std::fs::File::create(&out_a).unwrap().into(),
         Stdio::inherit(),
@@ -30,8 +38,12 @@ fn round_trip(listen_addr: &str, size: usize) {
     } else {
         server.addr.clone()
     };
-    let mut client = wirecat()
-        .args(["connect", &target, "--allow-half-open"])
+    let mut cmd = wirecat();
+    cmd.args(["connect", &target, "--allow-half-open"]);
+    if !splice {
+        cmd.env("WIRECAT_NO_SPLICE", "1");
+    }
+    let mut client = cmd
         .stdin(std::fs::File::open(&fb).unwrap())
         .stdout(std::fs::File::create(&out_b).unwrap())
         .spawn()
@@ -50,7 +62,51 @@ fn round_trip(listen_addr: &str, size: usize) {
     );
 }
 
-const BIG: usize = 64 << 20;
+fn round_trip(listen_addr: &str, size: usize) {
+    round_trip_with(listen_addr, size, true);
+}
+
+#[test]
+fn round_trip_64mib_each_way_without_splice() {
+    round_trip_with("127.0.0.1:0", BIG, false);
+}
+
+#[test]
+fn round_trip_through_pipes_on_stdio() {
+    // stdin and stdout as pipes (the `cmd | wirecat | cmd` case) rather than files.
+    let data = random_bytes(16 << 20, 9);
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_file(dir.path(), "f", &data);
+    let server = Server::start(
+        &["listen", "127.0.0.1:0", "--recv-only"],
+        Stdio::null(),
+        Stdio::piped(),
+        Stdio::null(),
+    );
+    let child = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "cat {} | {} connect {} | cat",
+            f.display(),
+            bin().display(),
+            server.addr
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server = server;
+    let mut got = Vec::new();
+    server
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut got)
+        .unwrap();
+    assert!(server.wait().success());
+    assert!(output_within(child).status.success());
+    assert_eq!(sha256(&got), sha256(&data));
+}
 
 #[test]
 fn round_trip_64mib_each_way_tcp_v4() {

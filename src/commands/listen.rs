@@ -14,14 +14,15 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit};
+use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 use crate::net::tls::{self, ServerSetup};
+use crate::progress;
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -43,14 +44,6 @@ async fn bind(
 ) -> Result<Listener, Error> {
     let extra = tls.map_or_else(|| serde_json::json!({}), ServerSetup::listening_fields);
     Listener::bind_with(ep, opts, extra).await
-}
-
-fn bridge_options(args: &ListenArgs) -> BridgeOptions {
-    BridgeOptions {
-        allow_half_open: args.socket.allow_half_open,
-        timeout: args.socket.timeout,
-        reset: args.socket.reset,
-    }
 }
 
 /// One connection: accept, stop listening, bridge, exit with its ending.
@@ -81,16 +74,13 @@ async fn once(
             .map_err(|e| tls::handshake_error(&e, &what))?,
         None => stream,
     };
-    let filter = OutboundFilter {
-        crlf: args.socket.crlf,
-    };
-    let input = (!args.socket.recv_only).then(|| stdio::stdin_chunks(filter));
-    let stdout = StdoutWriter::spawn(args.socket.hex);
-    let output = (!args.socket.send_only).then(|| stdout.sender());
-    let closed = bridge(stream, Some(1), input, output, bridge_options(&args)).await;
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    let _progress = args
+        .events
+        .progress_wanted()
+        .then(|| progress::transfer(progress::stdin_size()));
+    let (io, stdout) = stdio_io(&stream, &args.socket);
+    let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
+    finish_stdout(stdout).await;
     ending_to_exit(closed.ending, &what)
 }
 
@@ -103,6 +93,7 @@ async fn keep_open(
 ) -> Result<Exit, Error> {
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let shutdown = Shutdown::on_signals();
+    let _progress = args.events.progress_wanted().then(progress::server);
     let stdout = StdoutWriter::spawn(args.socket.hex);
     let fanout = Arc::new(FanOut::default());
     if !args.socket.recv_only {
@@ -112,7 +103,7 @@ async fn keep_open(
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = bridge_options(&args);
+    let bopts = BridgeOptions::from_args(&args.socket);
     let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
     let exit = serve(
         listener,
@@ -138,7 +129,8 @@ async fn keep_open(
                         }
                     }
                 };
-                let closed = bridge(stream, Some(acc.id), input, output, bopts).await;
+                let closed =
+                    bridge(stream, Some(acc.id), Io::Channels { input, output }, bopts).await;
                 totals
                     .bytes_read
                     .fetch_add(closed.bytes_read, Ordering::Relaxed);

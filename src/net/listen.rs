@@ -470,11 +470,18 @@ where
         next_id += 1;
         totals.connections.fetch_add(1, Ordering::Relaxed);
         events::emit("connection", Some(next_id), addrs.remote_fields());
-        tasks.spawn(handler(Accepted {
+        let meter = crate::progress::meter();
+        meter.total.fetch_add(1, Ordering::Relaxed);
+        meter.open.fetch_add(1, Ordering::Relaxed);
+        let conn = handler(Accepted {
             id: next_id,
             stream,
             addrs,
-        }));
+        });
+        tasks.spawn(async move {
+            conn.await;
+            meter.open.fetch_sub(1, Ordering::Relaxed);
+        });
         if once {
             break;
         }

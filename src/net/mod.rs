@@ -1,12 +1,15 @@
 //! The shared socket core: every command opens, accepts, configures and
 //! copies sockets through these modules, one concern a file.
 
+pub mod blocklist;
 pub mod bridge;
 pub mod connect;
 pub mod endpoint;
+pub mod ip;
 pub mod listen;
 pub mod options;
 pub mod resolve;
+pub mod splice;
 pub mod stdio;
 pub mod stream;
 pub mod tls;

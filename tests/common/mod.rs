@@ -45,10 +45,16 @@ pub struct Server {
 impl Server {
     /// Start `wirecat ARGS --ready-file F` and wait until F names the address.
     pub fn start(args: &[&str], stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Server {
+        let mut cmd = wirecat();
+        cmd.args(args);
+        Server::spawn(cmd, stdin, stdout, stderr)
+    }
+
+    /// As [`Server::start`], for a command already given its arguments and environment.
+    pub fn spawn(mut cmd: Command, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready");
-        let child = wirecat()
-            .args(args)
+        let child = cmd
             .arg("--ready-file")
             .arg(&ready)
             .stdin(stdin)
