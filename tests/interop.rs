@@ -59,7 +59,12 @@ fn wirecat_sends_to(tool: &str, server: &str) {
     // Receive-only peers (ncat --recv-only, socat -u) may FIN first; with
     // --allow-half-open we still send all of stdin, as the spec's table says.
     let mut client = wirecat()
-        .args(["connect", "127.0.0.1", &port.to_string(), "--allow-half-open"])
+        .args([
+            "connect",
+            "127.0.0.1",
+            &port.to_string(),
+            "--allow-half-open",
+        ])
         .stdin(std::fs::File::open(&data).unwrap())
         .stdout(Stdio::null())
         .spawn()

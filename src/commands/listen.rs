@@ -36,9 +36,11 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
 /// One connection: accept, stop listening, bridge, exit with its ending.
 async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
     let listener = Listener::bind(&ep, &opts).await?;
+    // The one connection this command serves is the first one admitted.
     let stream = loop {
         match listener.accept(&opts.socket).await {
-            Ok(s) => break s,
+            Ok(s) if opts.admit(&s.addresses()) => break s,
+            Ok(_) => {}
             Err(e) => events::emit(
                 "error",
                 None,
