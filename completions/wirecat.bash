@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,10 @@ _wirecat() {
                     return 0
                     ;;
                 --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -187,7 +191,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -202,6 +206,14 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -373,7 +385,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -4 -6 -v -h -V --keep-open --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-k -4 -6 -v -h -V --keep-open --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,6 +400,14 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -455,7 +475,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,6 +490,14 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

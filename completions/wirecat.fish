@@ -38,6 +38,7 @@ complete -c wirecat -n "__fish_wirecat_needs_command" -f -a "help" -d 'Print thi
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l wait -d 'Retry for up to SECS seconds until the target accepts (wait-for-port)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l send -d 'Send TEXT instead of stdin' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l expect -d 'Succeed once received data matches REGEX (exit 1 if the connection ends first)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l deny -d 'Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r
@@ -83,6 +84,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s V -l version
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l wait -d 'Retry for up to SECS seconds until the target accepts (wait-for-port)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l send -d 'Send TEXT instead of stdin' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l expect -d 'Succeed once received data matches REGEX (exit 1 if the connection ends first)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l deny -d 'Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r
@@ -128,6 +130,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s V -l version -d 'P
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -171,6 +175,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s V -l version 
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -214,6 +220,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s V -l version -d 'P
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -242,6 +250,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s V -l version -d
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r

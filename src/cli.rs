@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
 
 /// A command-line networking tool with the semantics of Node's `net` module.
@@ -274,6 +275,12 @@ pub struct ServerArgs {
     /// Write the bound address to PATH (atomically) once accepting
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
+    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<RuleArg>,
+    /// BlockList: close peers inside RULE before reading or writing a byte (repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<RuleArg>,
 }
 
 #[derive(Debug, Args)]
@@ -294,6 +301,9 @@ pub struct ConnectArgs {
     /// Succeed once received data matches REGEX (exit 1 if the connection ends first)
     #[arg(long, value_name = "REGEX")]
     pub expect: Option<String>,
+    /// Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<RuleArg>,
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]

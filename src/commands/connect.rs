@@ -3,6 +3,7 @@
 //! With `--tls` or `tls://` the connection is secured after `connect`
 //! (`tls.connect`): `secureConnect` follows, then the same bridge.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use crate::cli::ConnectArgs;
 use crate::commands::{block_on, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
+use crate::net::blocklist::BlockList;
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
@@ -34,7 +36,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         }
         None => None,
     };
-    let opts = ConnectOptions::from_args(&args.client, &args.socket);
+    let opts = connect_options(&args);
     block_on(async move {
         let stream = match args.wait {
             Some(secs) => {
@@ -100,6 +102,16 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         finish_stdout(stdout).await;
         result
     })
+}
+
+/// The core's connect options plus the outbound `--deny` rules.
+fn connect_options(args: &ConnectArgs) -> ConnectOptions {
+    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    if !args.deny.is_empty() {
+        let rules = args.deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
+        opts.deny = Some(Arc::new(BlockList::new(rules)));
+    }
+    opts
 }
 
 /// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
@@ -173,7 +185,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             }
         },
     };
-    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    let mut opts = connect_options(args);
     opts.connect_timeout = opts.connect_timeout.or(Some(Duration::from_secs(2)));
     let mut any = false;
     for port in ports {

@@ -54,9 +54,11 @@ async fn once(
     tls: Option<Arc<ServerSetup>>,
 ) -> Result<Exit, Error> {
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
+    // The one connection this command serves is the first one admitted.
     let stream = loop {
         match listener.accept(&opts.socket).await {
-            Ok(s) => break s,
+            Ok(s) if opts.admit(&s.addresses()) => break s,
+            Ok(_) => {}
             Err(e) => events::emit(
                 "error",
                 None,

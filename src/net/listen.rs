@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use crate::cli::ServerArgs;
 use crate::events;
 use crate::exit::{self, Error, Exit};
+use crate::net::blocklist::Admission;
 use crate::net::connect::named_pipe_unsupported;
 use crate::net::endpoint::Endpoint;
 use crate::net::options::SocketOptions;
@@ -46,6 +47,8 @@ pub struct ServerOptions {
     pub reuse_port: bool,
     pub family: u8,
     pub socket: SocketOptions,
+    /// `--allow`/`--deny` (Node's `BlockList`), checked before any byte moves.
+    pub admission: Option<Arc<Admission>>,
 }
 
 impl ServerOptions {
@@ -61,6 +64,24 @@ impl ServerOptions {
             reuse_port: false,
             family: socket.family(),
             socket: SocketOptions::from_args(socket),
+            admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
+        }
+    }
+
+    /// Whether a peer may be served; a refused one gets a `drop` event that
+    /// names the rule, and is closed by the caller without a byte read.
+    pub fn admit(&self, addrs: &Addresses) -> bool {
+        let (Some(rules), Addr::Inet(remote)) = (&self.admission, &addrs.remote) else {
+            return true;
+        };
+        match rules.refuse(remote.ip()) {
+            None => true,
+            Some(rule) => {
+                let mut fields = addrs.fields();
+                fields["rule"] = rule.into();
+                events::emit("drop", None, fields);
+                false
+            }
         }
     }
 }
@@ -463,6 +484,9 @@ where
             }
         };
         let addrs = stream.addresses();
+        if !opts.admit(&addrs) {
+            continue;
+        }
         if opts.max_connections.is_some_and(|max| tasks.len() >= max) {
             events::emit("drop", None, addrs.fields());
             continue;
