@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Stdio;
@@ -117,10 +118,11 @@ fn accepted_sockets_get_the_options_and_ipv6_only_is_set() {
             "--nodelay",
             "--keepalive=2000",
             "--recv-only",
+            "--json",
         ],
         Stdio::null(),
         Stdio::null(),
-        Stdio::null(),
+        Stdio::piped(),
     );
     let listener = socket_of(server.child.id(), |s| !is_connected(s));
     assert!(listener.only_v6().unwrap(), "IPV6_V6ONLY");
@@ -129,6 +131,13 @@ fn accepted_sockets_get_the_options_and_ipv6_only_is_set() {
         "SO_REUSEADDR is always set"
     );
     let c = TcpStream::connect(&server.addr).unwrap();
+    // The `connection` event comes after the options were applied.
+    let mut err = BufReader::new(server.child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains(r#""event":"connection""#) {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no connection event");
+    }
     let s = socket_of(server.child.id(), is_connected);
     assert!(s.nodelay().unwrap());
     assert_eq!(s.keepalive_time().unwrap(), Duration::from_secs(2));
