@@ -189,6 +189,9 @@ pub struct ServerArgs {
     /// Write the bound address to PATH (atomically) once accepting
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
+    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: u16,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +248,9 @@ pub struct EchoArgs {
     /// Serve one connection, then exit
     #[arg(long)]
     pub once: bool,
+    /// Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)
+    #[arg(long, value_name = "TEXT")]
+    pub banner: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

@@ -3,7 +3,6 @@
 //! the terminal. With `-k`, data from every connection goes to stdout and
 //! stdin goes to every open connection.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -84,24 +83,20 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
     let totals = Arc::new(Totals::default());
     let bopts = bridge_options(&args);
     let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
+    let out = stdout.sender();
     let exit = serve(
         listener,
         &opts,
         shutdown,
         false,
         totals.clone(),
-        |acc: Accepted| {
+        move |acc: Accepted| {
             let input = (!recv_only).then(|| fanout.register());
-            let output = (!send_only).then(|| stdout.sender());
+            let output = (!send_only).then(|| out.clone());
             let totals = totals.clone();
             async move {
                 let closed = bridge(acc.stream, Some(acc.id), input, output, bopts).await;
-                totals
-                    .bytes_read
-                    .fetch_add(closed.bytes_read, Ordering::Relaxed);
-                totals
-                    .bytes_written
-                    .fetch_add(closed.bytes_written, Ordering::Relaxed);
+                totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },
     )
