@@ -6,6 +6,7 @@ pub mod connect;
 pub mod endpoint;
 pub mod listen;
 pub mod options;
+pub mod relay;
 pub mod resolve;
 pub mod stdio;
 pub mod stream;
