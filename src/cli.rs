@@ -230,6 +230,12 @@ pub struct ListenArgs {
     /// Keep serving after the first connection (stdin goes to every open connection)
     #[arg(short = 'k', long)]
     pub keep_open: bool,
+    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)
+    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec")]
+    pub exec: Option<String>,
+    /// As --exec, but CMD is run by /bin/sh -c
+    #[arg(short = 'c', long, value_name = "CMD")]
+    pub sh_exec: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

@@ -14,6 +14,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, BridgeOptions};
 use crate::net::endpoint::Endpoint;
+use crate::net::exec::{exec_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 
@@ -24,6 +25,9 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
         return Err(Error::usage("--tls", "TLS is not implemented yet"));
     }
     let opts = ServerOptions::from_args(&args.server, &args.socket);
+    if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
+        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open));
+    }
     if args.keep_open {
         block_on_with(keep_open(args, ep, opts))
     } else {
@@ -66,6 +70,24 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
         .await
         .ok();
     ending_to_exit(closed.ending, &format!("connection from {}", addrs.remote))
+}
+
+/// `--exec`/`--sh-exec`: each connection goes to its own child process.
+async fn exec_server(
+    ep: Endpoint,
+    opts: ServerOptions,
+    cmd: ExecCommand,
+    once: bool,
+) -> Result<Exit, Error> {
+    let listener = Listener::bind(&ep, &opts).await?;
+    let shutdown = Shutdown::on_signals();
+    let cmd = Arc::new(cmd);
+    let handler = move |acc: Accepted| {
+        let cmd = cmd.clone();
+        async move { exec_connection(acc, &cmd).await }
+    };
+    let totals = Arc::new(Totals::default());
+    Ok(serve(listener, &opts, shutdown, once, totals, handler).await)
 }
 
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.

@@ -4,6 +4,7 @@
 pub mod bridge;
 pub mod connect;
 pub mod endpoint;
+pub mod exec;
 pub mod listen;
 pub mod options;
 pub mod relay;
