@@ -45,7 +45,10 @@ async fn echo_returns_every_byte_to_200_concurrent_clients() {
     let server = Server::start(&["echo", "127.0.0.1:0"]);
     let mut clients = tokio::task::JoinSet::new();
     for i in 0..200u64 {
-        let size = (payload(i, 4)[..4].iter().fold(0usize, |a, b| a * 256 + *b as usize)) % (1 << 20);
+        let size = (payload(i, 4)[..4]
+            .iter()
+            .fold(0usize, |a, b| a * 256 + *b as usize))
+            % (1 << 20);
         let data = payload(1000 + i, size);
         let addr = server.addr.clone();
         clients.spawn(async move { (echo_client(addr, data.clone()).await == data, size) });

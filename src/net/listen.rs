@@ -72,9 +72,12 @@ impl ServerOptions {
     }
 }
 
+/// A BlockList check: the rule that refuses these addresses, if any.
+pub type AdmitFn = dyn Fn(&Addresses) -> Option<String> + Send + Sync;
+
 /// The admission hook of [`ServerOptions::admit`].
 #[derive(Clone)]
-pub struct Admit(pub Arc<dyn Fn(&Addresses) -> Option<String> + Send + Sync>);
+pub struct Admit(pub Arc<AdmitFn>);
 
 impl std::fmt::Debug for Admit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
