@@ -82,26 +82,36 @@ printf '| RSS per idle connection (9,000 held) | %s KiB | %s KiB | %s× less | |
 IPERF=$(free_port)
 iperf3 -s -p "$IPERF" >/dev/null 2>&1 & PIDS+=($!)
 wait_port "$IPERF"
-gbps() { iperf3 -c 127.0.0.1 -p "$1" -t "$SECS" -J | python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'; }
+# Gbit/s and bytes received, from iperf3's JSON.
+gbps() { iperf3 -c 127.0.0.1 -p "$1" -t "$SECS" -J | python3 -c 'import json,sys; r = json.load(sys.stdin)["end"]["sum_received"]; print("%.2f %d" % (r["bits_per_second"] / 1e9, r["bytes"]))'; }
+# A relay's CPU, its reaped children included (socat and ncat fork).
+cpu_all() { awk '{print $14+$15+$16+$17}' "/proc/$1/stat"; }
 relay() { # name port
-  case $1 in
+  case $1 in # (socat and ncat print EPIPE/ECONNRESET when iperf3 ends: harmless)
     wirecat) "$WIRECAT" pipe "127.0.0.1:$2" "127.0.0.1:$IPERF" 2>/dev/null & ;;
-    socat) socat "TCP-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF" & ;;
-    socat-b128k) socat -b 131072 "TCP-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF" & ;;
-    ncat) ncat -k -l 127.0.0.1 "$2" -c "ncat 127.0.0.1 $IPERF" & ;;
+    socat) socat -lf /dev/null "TCP-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF" & ;;
+    socat-b128k) socat -lf /dev/null -b 131072 "TCP-LISTEN:$2,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$IPERF" & ;;
+    ncat) ncat -k -l 127.0.0.1 "$2" -c "ncat 127.0.0.1 $IPERF 2>/dev/null" 2>/dev/null & ;;
   esac
   RELAY=$!; PIDS+=("$RELAY"); wait_port "$2"
 }
-declare -A G
-G[direct]=$(gbps "$IPERF")
+declare -A G C
+read -r G[direct] _ < <(gbps "$IPERF")
+C[direct]=0
 for r in wirecat socat socat-b128k ncat; do
   port=$(free_port); relay $r "$port"
-  G[$r]=$(gbps "$port")
+  before=$(cpu_all "$RELAY")
+  read -r G[$r] bytes < <(gbps "$port")
+  sleep 0.5 # let forked relays exit and be reaped
+  after=$(cpu_all "$RELAY")
+  C[$r]=$(awk -v t=$((after - before)) -v b="$bytes" -v hz="$TICK" 'BEGIN {printf "%.3f", t / hz / (b / 1e9)}')
   kill "$RELAY"; wait "$RELAY" 2>/dev/null || true
 done
 echo
-echo "## pipe: iperf3 -t $SECS through each relay (Gbit/s)"
-printf '| path | Gbit/s | vs direct | wirecat vs it |\n|---|---|---|---|\n'
+echo "## pipe: iperf3 -t $SECS through each relay"
+printf '| path | Gbit/s | vs direct | wirecat throughput vs it | relay CPU s/GB | wirecat CPU vs it |\n|---|---|---|---|---|---|\n'
 for r in direct wirecat socat socat-b128k ncat; do
-  printf '| %s | %s | %s× | %s× |\n' "$r" "${G[$r]}" "$(ratio "${G[$r]}" "${G[direct]}")" "$(ratio "${G[wirecat]}" "${G[$r]}")"
+  if [ $r = direct ]; then cpu=-; cr=-; else cpu=${C[$r]}; cr="$(ratio "${C[$r]}" "${C[wirecat]}")× less"; fi
+  printf '| %s | %s | %s× | %s× | %s | %s |\n' "$r" "${G[$r]}" "$(ratio "${G[$r]}" "${G[direct]}")" \
+    "$(ratio "${G[wirecat]}" "${G[$r]}")" "$cpu" "$cr"
 done
