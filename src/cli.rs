@@ -163,6 +163,73 @@ pub struct TlsArgs {
     /// Lowest TLS version allowed
     #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
     pub tls_min: Option<String>,
+    /// Password of an encrypted PKCS#8 --key (first line of FILE)
+    #[arg(long, value_name = "FILE")]
+    pub key_password_file: Option<PathBuf>,
+    /// Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)
+    #[arg(long, value_name = "NAME=CERT,KEY")]
+    pub sni: Vec<SniCert>,
+    /// Server: refuse clients without a certificate issued by --ca (mutual TLS)
+    #[arg(long, requires = "ca")]
+    pub require_client_cert: bool,
+    /// Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)
+    #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
+    pub handshake_timeout: Duration,
+}
+
+impl Default for TlsArgs {
+    /// TLS off, every option at its command-line default; what `pipe`'s
+    /// target side and the tests start from.
+    fn default() -> TlsArgs {
+        TlsArgs {
+            tls: false,
+            servername: None,
+            ca: None,
+            insecure: false,
+            cert: None,
+            key: None,
+            alpn: Vec::new(),
+            tls_min: None,
+            key_password_file: None,
+            sni: Vec::new(),
+            require_client_cert: false,
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One `--sni NAME=CERT,KEY`: the certificate chain and key served to
+/// clients whose SNI is NAME (EdgerOS `server.addcert`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SniCert {
+    pub name: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl std::str::FromStr for SniCert {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SniCert, String> {
+        let expected = "expected NAME=CERT,KEY (e.g. example.com=example.pem,example.key)";
+        let (name, files) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{expected}, got {s:?}"))?;
+        // A path may not contain ',' here: with two commas we cannot tell
+        // which one separates the files, so say so rather than guess.
+        let (cert, key) = match files.split(',').collect::<Vec<_>>()[..] {
+            [cert, key] if !cert.is_empty() && !key.is_empty() => (cert, key),
+            _ => return Err(format!("{expected}, got {s:?}")),
+        };
+        if name.is_empty() {
+            return Err(format!("{expected}: the server name is empty"));
+        }
+        Ok(SniCert {
+            name: name.to_ascii_lowercase(),
+            cert: PathBuf::from(cert),
+            key: PathBuf::from(key),
+        })
+    }
 }
 
 /// Options of every server (`listen`, `echo`, `pipe`).
@@ -326,6 +393,23 @@ pub fn parse_ms(s: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn sni_flag_splits_name_cert_and_key() {
+        let sni: SniCert = "A.Example=a.pem,a.key".parse().unwrap();
+        assert_eq!(sni.name, "a.example");
+        assert_eq!(sni.cert, PathBuf::from("a.pem"));
+        assert_eq!(sni.key, PathBuf::from("a.key"));
+        for bad in [
+            "a.example",
+            "a.example=a.pem",
+            "=a.pem,a.key",
+            "a=x,y,z",
+            "a=,k",
+        ] {
+            assert!(bad.parse::<SniCert>().is_err(), "{bad} should be refused");
+        }
+    }
 
     #[test]
     fn clap_definitions_are_consistent() {

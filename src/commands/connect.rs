@@ -9,10 +9,10 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ConnectArgs;
-use crate::commands::{block_on, ending_to_exit};
+use crate::commands::{block_on, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
@@ -44,59 +44,77 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         events::emit("connect", None, addrs.fields());
         events::emit("ready", None, json!({}));
 
-        let filter = OutboundFilter {
-            crlf: args.socket.crlf,
-        };
-        let input = match (&args.send, args.socket.recv_only) {
-            (_, true) => None,
-            (Some(text), false) => Some(stdio::text_chunks(text, filter)),
-            (None, false) => Some(stdio::stdin_chunks(filter)),
-        };
-        let stdout = StdoutWriter::spawn(args.socket.hex);
-        let (output, matched) = match (&expect, args.socket.send_only) {
-            (Some(re), _) => {
-                let (tx, rx) = watch_for(
-                    re.clone(),
-                    (!args.socket.send_only).then(|| stdout.sender()),
-                );
-                (Some(tx), Some(rx))
+        let (io, stdout, matched) = match (&args.send, &expect) {
+            (None, None) => {
+                let (io, stdout) = stdio_io(&stream, &args.socket);
+                (io, stdout, None)
             }
-            (None, true) => (None, None),
-            (None, false) => (Some(stdout.sender()), None),
+            _ => scripted_io(&args, expect.clone()),
         };
-        let bopts = BridgeOptions {
-            allow_half_open: args.socket.allow_half_open,
-            timeout: args.socket.timeout,
-            reset: args.socket.reset,
-        };
+        let bopts = BridgeOptions::from_args(&args.socket);
         let what = format!("connection to {ep}");
         let result = match matched {
-            None => ending_to_exit(
-                bridge(stream, None, input, output, bopts).await.ending,
-                &what,
-            ),
+            None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
             Some(mut matched) => {
-                tokio::select! {
-                    ending = bridge(stream, None, input, output, bopts) => {
-                        let r = ending_to_exit(ending.ending, &what);
-                        match matched.try_recv() {
-                            Ok(()) => Ok(Exit::Success),
-                            Err(_) => r.and_then(|_| Err(Error::new(
-                                Exit::Failure,
-                                what.clone(),
-                                format!("the connection ended before /{}/ was seen", args.expect.as_deref().unwrap_or("")),
-                            ))),
-                        }
+                let bridged = bridge(stream, None, io, bopts);
+                tokio::pin!(bridged);
+                // The matcher ends (unmatched) only after the bridge has
+                // handed it every chunk, so its answer is final either way.
+                let hit = tokio::select! {
+                    closed = &mut bridged => {
+                        let hit = (&mut matched).await.is_ok();
+                        (hit, Some(closed))
                     }
-                    Ok(()) = &mut matched => Ok(Exit::Success),
+                    r = &mut matched => (r.is_ok(), None),
+                };
+                match hit {
+                    (true, _) => Ok(Exit::Success),
+                    (false, closed) => {
+                        let closed = match closed {
+                            Some(c) => c,
+                            None => bridged.await,
+                        };
+                        ending_to_exit(closed.ending, &what)?;
+                        Err(Error::new(
+                            Exit::Failure,
+                            what.clone(),
+                            format!(
+                                "the connection ended before /{}/ was seen",
+                                args.expect.as_deref().unwrap_or("")
+                            ),
+                        ))
+                    }
                 }
             }
         };
-        tokio::task::spawn_blocking(move || stdout.finish())
-            .await
-            .ok();
+        finish_stdout(stdout).await;
         result
     })
+}
+
+/// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
+fn scripted_io(
+    args: &ConnectArgs,
+    expect: Option<Regex>,
+) -> (Io, Option<StdoutWriter>, Option<oneshot::Receiver<()>>) {
+    let filter = OutboundFilter {
+        crlf: args.socket.crlf,
+    };
+    let input = match (&args.send, args.socket.recv_only) {
+        (_, true) => None,
+        (Some(text), false) => Some(stdio::text_chunks(text, filter)),
+        (None, false) => Some(stdio::stdin_chunks(filter)),
+    };
+    let stdout = StdoutWriter::spawn(args.socket.hex);
+    let forward = (!args.socket.send_only).then(|| stdout.sender());
+    let (output, matched) = match expect {
+        Some(re) => {
+            let (tx, rx) = watch_for(re, forward);
+            (Some(tx), Some(rx))
+        }
+        None => (forward, None),
+    };
+    (Io::Channels { input, output }, Some(stdout), matched)
 }
 
 /// `--expect`: pass received bytes on (to stdout) and fire once `re` matches

@@ -9,10 +9,10 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit};
+use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, BridgeOptions};
+use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::exec::{exec_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
@@ -35,14 +35,6 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     }
 }
 
-fn bridge_options(args: &ListenArgs) -> BridgeOptions {
-    BridgeOptions {
-        allow_half_open: args.socket.allow_half_open,
-        timeout: args.socket.timeout,
-        reset: args.socket.reset,
-    }
-}
-
 /// One connection: accept, stop listening, bridge, exit with its ending.
 async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
     let listener = Listener::bind(&ep, &opts).await?;
@@ -59,16 +51,9 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());
-    let filter = OutboundFilter {
-        crlf: args.socket.crlf,
-    };
-    let input = (!args.socket.recv_only).then(|| stdio::stdin_chunks(filter));
-    let stdout = StdoutWriter::spawn(args.socket.hex);
-    let output = (!args.socket.send_only).then(|| stdout.sender());
-    let closed = bridge(stream, Some(1), input, output, bridge_options(&args)).await;
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    let (io, stdout) = stdio_io(&stream, &args.socket);
+    let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
+    finish_stdout(stdout).await;
     ending_to_exit(closed.ending, &format!("connection from {}", addrs.remote))
 }
 
@@ -103,7 +88,7 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = bridge_options(&args);
+    let bopts = BridgeOptions::from_args(&args.socket);
     let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
     let out = stdout.sender();
     let exit = serve(
@@ -117,7 +102,13 @@ async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Resul
             let output = (!send_only).then(|| out.clone());
             let totals = totals.clone();
             async move {
-                let closed = bridge(acc.stream, Some(acc.id), input, output, bopts).await;
+                let closed = bridge(
+                    acc.stream,
+                    Some(acc.id),
+                    Io::Channels { input, output },
+                    bopts,
+                )
+                .await;
                 totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },
@@ -144,6 +135,12 @@ struct FanOutState {
 }
 
 impl FanOut {
+    fn senders(&self) -> Vec<mpsc::Sender<Bytes>> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.senders.retain(|s| !s.is_closed());
+        st.senders.clone()
+    }
+
     /// A new connection's input; after stdin's EOF it is already ended.
     fn register(&self) -> mpsc::Receiver<Bytes> {
         let (tx, rx) = mpsc::channel(DEPTH);
@@ -157,21 +154,15 @@ impl FanOut {
 
     async fn run(self: Arc<Self>, mut input: mpsc::Receiver<Bytes>) {
         loop {
-            let senders = loop {
-                let s = {
-                    let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-                    st.senders.retain(|s| !s.is_closed());
-                    st.senders.clone()
-                };
-                if !s.is_empty() {
-                    break s;
-                }
+            // Read stdin only once somebody is there to receive it.
+            while self.senders().is_empty() {
                 self.joined.notified().await;
-            };
+            }
             let Some(chunk) = input.recv().await else {
                 break;
             };
-            for s in senders {
+            // Everyone open now, including those who joined during the read.
+            for s in self.senders() {
                 let _ = s.send(chunk.clone()).await;
             }
         }

@@ -10,8 +10,11 @@ pub mod pipe;
 
 use std::future::Future;
 
+use crate::cli::SocketArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::Ending;
+use crate::net::bridge::{splice_applies, Ending, Io};
+use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
+use crate::net::stream::Stream;
 
 /// Run `fut` on a multi-threaded runtime; SIGINT ends it with 130. The runtime is not
 /// waited on at the end: a thread blocked reading a terminal must not keep a
@@ -59,4 +62,29 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
 fn quiet_if_reported(mut err: Error) -> Error {
     err.reported = crate::events::mode() == crate::events::Mode::Json;
     err
+}
+
+/// How one connection meets this process's stdin and stdout: splice(2)
+/// threads when nothing has to look at the bytes, otherwise chunk channels
+/// (and the stdout writer, which the caller must `finish`).
+pub fn stdio_io(stream: &Stream, socket: &SocketArgs) -> (Io, Option<StdoutWriter>) {
+    if splice_applies(stream) && !socket.crlf && !socket.hex {
+        let io = Io::Stdio {
+            read_stdin: !socket.recv_only,
+            write_stdout: !socket.send_only,
+        };
+        return (io, None);
+    }
+    let filter = OutboundFilter { crlf: socket.crlf };
+    let input = (!socket.recv_only).then(|| stdio::stdin_chunks(filter));
+    let stdout = StdoutWriter::spawn(socket.hex);
+    let output = (!socket.send_only).then(|| stdout.sender());
+    (Io::Channels { input, output }, Some(stdout))
+}
+
+/// Wait until everything sent to stdout has been written.
+pub async fn finish_stdout(stdout: Option<StdoutWriter>) {
+    if let Some(w) = stdout {
+        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
+    }
 }

@@ -17,15 +17,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+
 use bytes::{Bytes, BytesMut};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::events;
 use crate::exit;
 use crate::net::options;
+use crate::net::splice::{self, PumpError};
 use crate::net::stdio::CHUNK;
 use crate::net::stream::Stream;
 
@@ -37,6 +43,16 @@ pub struct BridgeOptions {
     pub timeout: Option<Duration>,
     /// Close with RST instead of FIN.
     pub reset: bool,
+}
+
+impl BridgeOptions {
+    pub fn from_args(socket: &crate::cli::SocketArgs) -> BridgeOptions {
+        BridgeOptions {
+            allow_half_open: socket.allow_half_open,
+            timeout: socket.timeout,
+            reset: socket.reset,
+        }
+    }
 }
 
 /// How a bridged connection ended.
@@ -74,56 +90,120 @@ enum DownEnd {
     StdoutClosed,
 }
 
-/// Bridge `stream` to `input` (None: `--recv-only`) and `output` (None:
-/// `--send-only`, received bytes are discarded). Emits `end`, `timeout`,
-/// `error` and `close` for connection `conn`.
-pub async fn bridge(
-    stream: Stream,
-    conn: Option<u64>,
-    input: Option<mpsc::Receiver<Bytes>>,
-    output: Option<mpsc::Sender<Bytes>>,
-    opts: BridgeOptions,
-) -> Closed {
+/// Where a bridged connection's bytes come from and go to.
+pub enum Io {
+    /// Chunks through channels: stdin/stdout threads, `listen -k`'s fan-out,
+    /// `--send` text. `input: None` is `--recv-only` (never half-close);
+    /// `output: None` is `--send-only` (received bytes are discarded).
+    Channels {
+        input: Option<mpsc::Receiver<Bytes>>,
+        output: Option<mpsc::Sender<Bytes>>,
+    },
+    /// The process's own stdin and stdout, moved with splice(2) on two
+    /// threads; only for plain sockets (see [`splice_applies`]).
+    Stdio {
+        read_stdin: bool,
+        write_stdout: bool,
+    },
+}
+
+/// Whether the zero-copy path may carry this stream: Linux, no TLS, and not
+/// switched off with `WIRECAT_NO_SPLICE` (which the tests use to cover both).
+pub fn splice_applies(stream: &Stream) -> bool {
+    cfg!(target_os = "linux")
+        && stream.is_plain()
+        && std::env::var_os("WIRECAT_NO_SPLICE").is_none()
+}
+
+type UpFuture<'a> = Pin<Box<dyn Future<Output = io::Result<()>> + Send + 'a>>;
+type DownFuture<'a> = Pin<Box<dyn Future<Output = io::Result<DownEnd>> + Send + 'a>>;
+
+/// Bridge `stream` to `io` with the half-close rules. Emits `end`,
+/// `timeout`, `error` and `close` for connection `conn`.
+pub async fn bridge(stream: Stream, conn: Option<u64>, io: Io, opts: BridgeOptions) -> Closed {
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
     if opts.reset {
         // SO_LINGER 0 now: no FIN is ever sent, and the final close is a RST.
         let _ = options::arm_reset(stream.sock_ref());
     }
-    let (mut rd, wr) = tokio::io::split(stream);
     let stop_input = Arc::new(Notify::new());
-    let recv_only = input.is_none();
-
-    let up = send_input(
-        wr,
-        input,
-        stop_input.clone(),
-        counters.clone(),
-        started,
-        opts.reset,
-    );
-    let down = async {
-        let mut buf = BytesMut::with_capacity(CHUNK);
-        loop {
-            buf.reserve(CHUNK);
-            let n = rd.read_buf(&mut buf).await?;
-            if n == 0 {
-                return Ok(DownEnd::Eof);
-            }
-            touch(&counters, started);
-            counters.read.fetch_add(n as u64, Ordering::Relaxed);
-            let chunk = buf.split().freeze();
-            if let Some(tx) = &output {
-                if tx.send(chunk).await.is_err() {
-                    return Ok(DownEnd::StdoutClosed);
+    let (recv_only, up, down): (bool, UpFuture<'_>, DownFuture<'_>) = match io {
+        Io::Channels { input, output } => {
+            let (rd, wr) = tokio::io::split(stream);
+            (
+                input.is_none(),
+                Box::pin(send_input(
+                    wr,
+                    input,
+                    stop_input.clone(),
+                    counters.clone(),
+                    started,
+                    opts.reset,
+                )),
+                Box::pin(receive_output(rd, output, counters.clone(), started)),
+            )
+        }
+        Io::Stdio {
+            read_stdin,
+            write_stdout,
+        } => {
+            let (up, down) = match stdio_threads(
+                stream,
+                read_stdin,
+                write_stdout,
+                &stop_input,
+                &counters,
+                started,
+                opts,
+            ) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let ending = Ending::Error(e);
+                    report_close(conn, &ending, &counters, started);
+                    return closed(ending, &counters);
                 }
-            }
+            };
+            (!read_stdin, up, down)
         }
     };
-    tokio::pin!(up, down);
+    let ending = drive(
+        up,
+        down,
+        conn,
+        recv_only,
+        &stop_input,
+        &counters,
+        started,
+        opts,
+    )
+    .await;
+    report_close(conn, &ending, &counters, started);
+    closed(ending, &counters)
+}
 
+fn closed(ending: Ending, c: &Counters) -> Closed {
+    Closed {
+        ending,
+        bytes_read: c.read.load(Ordering::Relaxed),
+        bytes_written: c.written.load(Ordering::Relaxed),
+    }
+}
+
+/// The half-close table, over whichever pair of directions.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    mut up: UpFuture<'_>,
+    mut down: DownFuture<'_>,
+    conn: Option<u64>,
+    recv_only: bool,
+    stop_input: &Notify,
+    counters: &Counters,
+    started: Instant,
+    opts: BridgeOptions,
+) -> Ending {
     let (mut up_done, mut down_done) = (false, false);
-    let ending = loop {
+    loop {
         tokio::select! {
             r = &mut down, if !down_done => {
                 down_done = true;
@@ -134,38 +214,159 @@ pub async fn bridge(
                             stop_input.notify_one();
                         }
                         if up_done {
-                            break Ending::Done;
+                            return Ending::Done;
                         }
                     }
-                    Ok(DownEnd::StdoutClosed) => break Ending::StdoutClosed,
-                    Err(e) => break Ending::Error(e),
+                    Ok(DownEnd::StdoutClosed) => return Ending::StdoutClosed,
+                    Err(e) => return Ending::Error(e),
                 }
             }
             r = &mut up, if !up_done => {
                 up_done = true;
                 match r {
-                    Ok(()) if down_done || opts.reset => break Ending::Done,
+                    Ok(()) if down_done || opts.reset => return Ending::Done,
                     Ok(()) => {}
-                    Err(e) => break Ending::Error(e),
+                    Err(e) => return Ending::Error(e),
                 }
             }
-            _ = idle(opts.timeout, &counters, started) => {
+            _ = idle(opts.timeout, counters, started) => {
                 events::emit("timeout", conn, json!({}));
-                // End our side: the input task finishes its write, then FINs.
+                // End our side: the input side finishes its write, then FINs.
                 stop_input.notify_one();
                 if !up_done {
                     let _ = tokio::time::timeout(Duration::from_secs(1), &mut up).await;
                 }
-                break Ending::Timeout;
+                return Ending::Timeout;
             }
         }
-    };
-    report_close(conn, &ending, &counters, started);
-    Closed {
-        ending,
-        bytes_read: counters.read.load(Ordering::Relaxed),
-        bytes_written: counters.written.load(Ordering::Relaxed),
     }
+}
+
+/// Socket → output chunks, until the peer's FIN.
+async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
+    mut rd: R,
+    output: Option<mpsc::Sender<Bytes>>,
+    counters: Arc<Counters>,
+    started: Instant,
+) -> io::Result<DownEnd> {
+    let mut buf = BytesMut::with_capacity(CHUNK);
+    loop {
+        buf.reserve(CHUNK);
+        let n = rd.read_buf(&mut buf).await?;
+        if n == 0 {
+            return Ok(DownEnd::Eof);
+        }
+        touch(&counters, started);
+        counters.read.fetch_add(n as u64, Ordering::Relaxed);
+        let chunk = buf.split().freeze();
+        if let Some(tx) = &output {
+            if tx.send(chunk).await.is_err() {
+                return Ok(DownEnd::StdoutClosed);
+            }
+        }
+    }
+}
+
+/// The splice(2) path: one thread per direction, each with its own
+/// descriptor for the socket. Stopping input cannot interrupt a thread
+/// blocked on stdin; it does not need to: the FIN is sent from here and the
+/// process ends without waiting for that thread.
+#[allow(clippy::too_many_arguments)]
+fn stdio_threads(
+    stream: Stream,
+    read_stdin: bool,
+    write_stdout: bool,
+    stop_input: &Arc<Notify>,
+    counters: &Arc<Counters>,
+    started: Instant,
+    opts: BridgeOptions,
+) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
+    let fd = stream.raw_fd();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let up_rx = if read_stdin {
+        let sock = splice::dup(fd)?;
+        let (tx, rx) = oneshot::channel();
+        let (c, stopped) = (counters.clone(), stopped.clone());
+        std::thread::Builder::new()
+            .name("splice-in".into())
+            .spawn(move || {
+                let r = splice::pump(0, sock.as_raw_fd(), &stopped, |n| {
+                    touch(&c, started);
+                    c.written.fetch_add(n as u64, Ordering::Relaxed);
+                });
+                let r = match r {
+                    // A read error on stdin ends input the same way EOF does.
+                    Ok(()) | Err(PumpError::Read(_)) => {
+                        if !opts.reset && !stopped.load(Ordering::Relaxed) {
+                            shutdown_write(sock.as_raw_fd());
+                        }
+                        Ok(())
+                    }
+                    Err(PumpError::Write(e)) => Err(e),
+                };
+                let _ = tx.send(r);
+            })?;
+        Some(rx)
+    } else {
+        None
+    };
+    let stop = stop_input.clone();
+    let up: UpFuture<'static> = Box::pin(async move {
+        let done = async {
+            match up_rx {
+                Some(rx) => rx.await.unwrap_or(Ok(())),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = done => r,
+            _ = stop.notified() => {
+                stopped.store(true, Ordering::Relaxed);
+                if !opts.reset {
+                    shutdown_write(fd);
+                }
+                Ok(())
+            }
+        }
+    });
+
+    let sock = splice::dup(fd)?;
+    let sink = if write_stdout {
+        None
+    } else {
+        Some(std::fs::OpenOptions::new().write(true).open("/dev/null")?)
+    };
+    let (tx, rx) = oneshot::channel();
+    let c = counters.clone();
+    std::thread::Builder::new()
+        .name("splice-out".into())
+        .spawn(move || {
+            let dst = sink.as_ref().map_or(1, |f| f.as_raw_fd());
+            let never = AtomicBool::new(false);
+            let r = splice::pump(sock.as_raw_fd(), dst, &never, |n| {
+                touch(&c, started);
+                c.read.fetch_add(n as u64, Ordering::Relaxed);
+            });
+            let r = match r {
+                Ok(()) => Ok(DownEnd::Eof),
+                Err(PumpError::Write(e)) if e.raw_os_error() == Some(libc::EPIPE) => {
+                    Ok(DownEnd::StdoutClosed)
+                }
+                Err(PumpError::Write(e) | PumpError::Read(e)) => Err(e),
+            };
+            let _ = tx.send(r);
+        })?;
+    // The stream stays open until the bridge is done with it.
+    let down: DownFuture<'static> = Box::pin(async move {
+        let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
+        drop(stream);
+        r
+    });
+    Ok((up, down))
+}
+
+fn shutdown_write(fd: std::os::fd::RawFd) {
+    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
 }
 
 /// Input → socket; FIN when input ends or when told to stop.

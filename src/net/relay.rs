@@ -8,14 +8,15 @@
 //!
 //! Between plain sockets on Linux the bytes never enter user space: each
 //! direction owns a pipe and moves data socket → pipe → socket with
-//! splice(2). Every call is non-blocking and driven by tokio's readiness
+//! splice(2) (the pipe and the call are [`crate::net::splice`]'s). Every
+//! call is non-blocking and driven by tokio's readiness
 //! (`ready` + `try_io`), so a relayed connection costs no thread. Where a pipe
 //! cannot be had, the same loop copies through one large buffer per
 //! direction. Either way at most one pipe or buffer of bytes is in flight per
 //! direction: a slow reader slows the writer.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -27,9 +28,11 @@ use crate::events;
 use crate::exit;
 use crate::net::bridge::{idle, touch, Counters, Ending};
 use crate::net::options;
+use crate::net::splice::{make_pipe, splice_with, sys};
 use crate::net::stream::Stream;
 
-/// Bytes moved per system call: the pipe's capacity, or the buffer's size.
+/// Bytes moved per system call (the pipe holds up to 1 MiB, where allowed),
+/// and the fallback buffer's size.
 const PIPE_SIZE: usize = 256 * 1024;
 
 /// Node's per-socket options that apply to a relayed pair.
@@ -246,7 +249,7 @@ enum Mover {
 impl Mover {
     fn new(src: &Stream, dst: &Stream) -> Mover {
         if src.is_plain() && dst.is_plain() {
-            if let Ok((read, write)) = pipe() {
+            if let Ok((read, write)) = make_pipe() {
                 return Mover::Splice { read, write };
             }
         }
@@ -262,7 +265,7 @@ impl Mover {
             Mover::Splice { write, .. } => splice(src, write.as_raw_fd(), PIPE_SIZE),
             Mover::Buffer { buf, filled } => {
                 let n = unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) };
-                *filled = check(n)?;
+                *filled = sys(n)?;
                 Ok(*filled)
             }
         }
@@ -277,49 +280,12 @@ impl Mover {
                 let n = unsafe {
                     libc::send(dst, from.as_ptr().cast(), from.len(), libc::MSG_NOSIGNAL)
                 };
-                check(n)
+                sys(n)
             }
         }
     }
 }
 
-/// A non-blocking pipe, enlarged so one call moves up to [`PIPE_SIZE`].
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 just returned these two descriptors, owned by nobody else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // Best effort: the default 64 KiB pipe still works, with more calls.
-    unsafe {
-        libc::fcntl(
-            write.as_raw_fd(),
-            libc::F_SETPIPE_SZ,
-            PIPE_SIZE as libc::c_int,
-        )
-    };
-    Ok((read, write))
-}
-
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    let n = unsafe {
-        libc::splice(
-            from,
-            std::ptr::null_mut(),
-            to,
-            std::ptr::null_mut(),
-            len,
-            libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-        )
-    };
-    check(n)
-}
-
-fn check(n: isize) -> io::Result<usize> {
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
+    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK)
 }

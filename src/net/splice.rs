@@ -1,0 +1,244 @@
+//! Zero-copy copying between two file descriptors with splice(2), for the
+//! bridge's fast path on Linux (plain socket ↔ stdin/stdout).
+//!
+//! Each direction runs on its own thread: stdin and stdout stay blocking
+//! (they are shared with the shell), the socket stays non-blocking (it
+//! belongs to tokio), and the thread waits for the socket with poll(2) when
+//! it would block. Bytes go src → our pipe → dst, so they never enter user
+//! space; with one end a pipe of ours, EAGAIN always means the socket. If
+//! either end cannot splice (a terminal, say), the same loop falls back to
+//! read(2)/write(2) through a buffer, after draining what the pipe holds.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Bytes per splice(2) call, and the pipe size asked for.
+const SPLICE_LEN: usize = 1 << 20;
+
+/// Which side of a copy failed, so callers can tell a closed stdout from a
+/// broken connection.
+#[derive(Debug)]
+pub enum PumpError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Copy `src` to `dst` until EOF on `src` (Ok) or an error. `moved(n)` is
+/// called after every `n` bytes written. Returns early, Ok, once `stop` is set.
+pub fn pump(
+    src: RawFd,
+    dst: RawFd,
+    stop: &AtomicBool,
+    mut moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    let (pr, pw) = make_pipe().map_err(PumpError::Read)?;
+    let mut buffered = 0usize;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // Stage 1: src → pipe (the pipe is empty, so this only waits on src).
+        let n = match splice(src, pw.as_raw_fd(), SPLICE_LEN) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                wait(src, libc::POLLIN).map_err(PumpError::Read)?;
+                continue;
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && buffered == 0 => {
+                return copy(src, dst, stop, moved);
+            }
+            Err(e) => return Err(PumpError::Read(e)),
+        };
+        buffered += n;
+        // Stage 2: pipe → dst, all of it.
+        let mut left = n;
+        while left > 0 {
+            match splice(pr.as_raw_fd(), dst, left) {
+                Ok(m) => {
+                    left -= m;
+                    moved(m);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    // dst cannot splice: hand over what the pipe holds, then copy.
+                    drain(pr.as_raw_fd(), dst, left, &mut moved)?;
+                    return copy(src, dst, stop, moved);
+                }
+                Err(e) => return Err(PumpError::Write(e)),
+            }
+        }
+    }
+}
+
+/// The read(2)/write(2) fallback, waiting on EAGAIN like the splice path.
+fn copy(
+    src: RawFd,
+    dst: RawFd,
+    stop: &AtomicBool,
+    mut moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let n = match sys(unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) }) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                wait(src, libc::POLLIN).map_err(PumpError::Read)?;
+                continue;
+            }
+            Err(e) => return Err(PumpError::Read(e)),
+        };
+        write_all(dst, &buf[..n], &mut moved)?;
+    }
+}
+
+fn drain(
+    pr: RawFd,
+    dst: RawFd,
+    mut left: usize,
+    moved: &mut impl FnMut(usize),
+) -> Result<(), PumpError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let want = left.min(buf.len());
+        let n = sys(unsafe { libc::read(pr, buf.as_mut_ptr().cast(), want) })
+            .map_err(PumpError::Read)?;
+        write_all(dst, &buf[..n], moved)?;
+        left -= n;
+    }
+    Ok(())
+}
+
+fn write_all(dst: RawFd, mut data: &[u8], moved: &mut impl FnMut(usize)) -> Result<(), PumpError> {
+    while !data.is_empty() {
+        match sys(unsafe { libc::write(dst, data.as_ptr().cast(), data.len()) }) {
+            Ok(m) => {
+                data = &data[m..];
+                moved(m);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
+            }
+            Err(e) => return Err(PumpError::Write(e)),
+        }
+    }
+    Ok(())
+}
+
+fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE)
+}
+
+/// One splice(2) call between two descriptors (one of them a pipe); the
+/// relay passes its own flags (no SPLICE_F_MORE: relayed bytes go out now).
+pub(crate) fn splice_with(
+    from: RawFd,
+    to: RawFd,
+    len: usize,
+    flags: libc::c_uint,
+) -> io::Result<usize> {
+    sys(unsafe {
+        libc::splice(
+            from,
+            std::ptr::null_mut(),
+            to,
+            std::ptr::null_mut(),
+            len,
+            flags,
+        )
+    })
+}
+
+/// A syscall's return value as a Result, retrying nothing: EINTR is
+/// reported as EAGAIN so the loop waits and tries again.
+pub(crate) fn sys(r: isize) -> io::Result<usize> {
+    if r >= 0 {
+        return Ok(r as usize);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EINTR) {
+        return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+    }
+    Err(e)
+}
+
+/// Block until `fd` is ready for `events` (or has an error to report).
+fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    loop {
+        let r = unsafe { libc::poll(&mut p, 1, -1) };
+        if r >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// A pipe (read end, write end), enlarged to [`SPLICE_LEN`] where allowed.
+pub(crate) fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 just created both descriptors and nothing else owns them.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // A bigger pipe means fewer calls; the system's limit may refuse it.
+    unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
+    Ok((r, w))
+}
+
+/// A descriptor of our own for the same open socket, so a thread can keep
+/// using it even after the tokio side has closed its copy.
+pub fn dup(fd: RawFd) -> io::Result<OwnedFd> {
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fcntl just returned a new descriptor that we alone own.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn pumps_a_socket_into_a_file_with_splice() {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        b.set_nonblocking(true).unwrap();
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let writer = {
+            let data = data.clone();
+            std::thread::spawn(move || {
+                a.write_all(&data).unwrap();
+            })
+        };
+        let mut out = tempfile::tempfile().unwrap();
+        let stop = AtomicBool::new(false);
+        let mut total = 0;
+        pump(b.as_raw_fd(), out.as_raw_fd(), &stop, |n| total += n).unwrap();
+        writer.join().unwrap();
+        assert_eq!(total, data.len());
+        let mut got = Vec::new();
+        use std::io::Seek;
+        out.rewind().unwrap();
+        out.read_to_end(&mut got).unwrap();
+        assert_eq!(got, data);
+    }
+}

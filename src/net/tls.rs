@@ -1,0 +1,367 @@
+//! TLS for every command: rustls configurations built from the command
+//! line, the handshakes with their timeout, and what the `secureConnect`
+//! and `error` events say, in Node's terms.
+//!
+//! Everything a user can get wrong in a file (`--cert`, `--key`, `--ca`,
+//! `--sni`, `--key-password-file`) is checked while the configuration is
+//! built, so a bad flag is a usage error (exit 2) before any socket opens;
+//! what goes wrong in a handshake is exit 3 with Node's error code. One
+//! crypto provider, aws-lc-rs, is used for everything, passed explicitly so
+//! no process-wide default is needed.
+//!
+//! System roots come from `rustls-native-certs` (the OS trust store, which
+//! is what curl and openssl on the same machine trust and what admins
+//! update), not a compiled-in webpki-roots list.
+
+mod cert_info;
+mod errors;
+mod files;
+mod self_signed;
+mod sni;
+mod verify;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::ResolvesClientCert;
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{DnsName, ServerName};
+use rustls::server::WebPkiClientVerifier;
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, CommonState, ProtocolVersion, RootCertStore, ServerConfig};
+use rustls::{SignatureScheme, SupportedProtocolVersion};
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
+
+use crate::cli::TlsArgs;
+use crate::exit::{Error, Exit};
+
+pub use cert_info::{fingerprint256, CertInfo};
+pub use errors::{
+    alert_code, certificate_error_code, rustls_error_code, rustls_error_message, tls_error_code,
+    tls_error_exit, tls_error_message, HandshakeTimeout,
+};
+pub use files::{load_certs, load_key};
+pub use self_signed::SelfSigned;
+pub use verify::{danger, unknown_issuer_code};
+
+/// The one crypto provider.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// `--tls-min`: the protocol versions allowed, newest first.
+fn versions(args: &TlsArgs) -> &'static [&'static SupportedProtocolVersion] {
+    static BOTH: [&SupportedProtocolVersion; 2] =
+        [&rustls::version::TLS13, &rustls::version::TLS12];
+    static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    match args.tls_min.as_deref() {
+        Some("1.3") => &TLS13_ONLY,
+        _ => &BOTH,
+    }
+}
+
+fn alpn(args: &TlsArgs) -> Vec<Vec<u8>> {
+    args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect()
+}
+
+fn tls_failure(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(Exit::Tls, what, e)
+}
+
+/// What `--insecure` prints on stderr, every time it is used.
+pub fn insecure_warning() -> &'static str {
+    "warning: --insecure: the server's certificate is not verified; \
+     anyone on the path can read and change this connection"
+}
+
+/// The `--cert`/`--key` pair, if both are given; one without the other is
+/// a usage error.
+fn own_certificate(
+    args: &TlsArgs,
+    provider: &CryptoProvider,
+) -> Result<Option<CertifiedKey>, Error> {
+    match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Ok(Some(files::certified_key(
+            cert,
+            key,
+            args.key_password_file.as_deref(),
+            provider,
+        )?)),
+        (Some(_), None) => Err(Error::usage("--cert needs --key", "no private key given")),
+        (None, Some(_)) => Err(Error::usage("--key needs --cert", "no certificate given")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The client's certificate, offered whenever the server asks.
+#[derive(Debug)]
+struct ClientCertificate(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for ClientCertificate {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// The roots a client trusts: `--ca FILE`, else the system's.
+fn client_roots(args: &TlsArgs) -> Result<RootCertStore, Error> {
+    if let Some(ca) = &args.ca {
+        return files::load_roots(ca);
+    }
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    roots.add_parsable_certificates(found.certs);
+    if roots.is_empty() {
+        let why = found.errors.first().map_or_else(
+            || "the system trust store is empty".to_owned(),
+            |e| e.to_string(),
+        );
+        return Err(
+            tls_failure("no system root certificates", why).hint("give the CA with --ca FILE")
+        );
+    }
+    Ok(roots)
+}
+
+/// The client configuration for `--tls` / `tls://`: verification against
+/// `--ca` or the system roots (or none with `--insecure`; print
+/// [`insecure_warning`]), the client certificate, ALPN and `--tls-min`.
+pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions(args))
+        .map_err(|e| tls_failure("bad TLS versions", e))?;
+    let builder = if args.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(danger::AcceptAnyCertificate(
+                provider.clone(),
+            )))
+    } else {
+        let roots = Arc::new(client_roots(args)?);
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|e| tls_failure("cannot verify certificates", e))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verify::NodeVerifier::new(webpki)))
+    };
+    let mut config = match own_certificate(args, &provider)? {
+        Some(key) => builder.with_client_cert_resolver(Arc::new(ClientCertificate(Arc::new(key)))),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = alpn(args);
+    Ok(Arc::new(config))
+}
+
+/// The name a client sends as SNI and checks the certificate against:
+/// `--servername`, else the host it connects to. An IP address is checked
+/// against the certificate's IP addresses and sends no SNI, as in Node.
+pub fn server_name(args: &TlsArgs, host: &str) -> Result<ServerName<'static>, Error> {
+    let name = args.servername.as_deref().unwrap_or(host);
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    // A zone (`fe80::1%eth0`) is not part of the address a certificate names.
+    let without_zone = bare.split('%').next().unwrap_or(bare);
+    if let Ok(ip) = without_zone.parse::<std::net::IpAddr>() {
+        return Ok(ServerName::IpAddress(ip.into()));
+    }
+    DnsName::try_from(bare.to_owned())
+        .map(ServerName::DnsName)
+        .map_err(|_| {
+            Error::usage(
+                format!("bad TLS server name {name:?}"),
+                "not a DNS name or an IP address",
+            )
+        })
+}
+
+/// A server's TLS configuration and what the events report about it.
+#[derive(Debug, Clone)]
+pub struct ServerSetup {
+    pub config: Arc<ServerConfig>,
+    /// Set when `--tls` was given without a certificate and one was made.
+    pub self_signed: Option<SelfSigned>,
+    /// `--handshake-timeout`.
+    pub handshake_timeout: Duration,
+    /// Clients are asked for a certificate (`--ca`).
+    pub client_auth: bool,
+}
+
+impl ServerSetup {
+    pub fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(self.config.clone())
+    }
+
+    /// Fields for the `listening` event: the self-signed certificate's
+    /// fingerprint and names, when one was made.
+    pub fn listening_fields(&self) -> Value {
+        match &self.self_signed {
+            Some(s) => json!({ "fingerprint256": s.fingerprint256, "selfSigned": s.names }),
+            None => json!({}),
+        }
+    }
+}
+
+/// The server configuration for `--tls`: certificates by SNI name with
+/// `--cert/--key` (or a fresh self-signed certificate) as the default,
+/// optional or required client certificates from `--ca`, ALPN and
+/// `--tls-min`. `listen_host_hint` is the host being listened on, added to
+/// a self-signed certificate's names.
+pub fn server_config(args: &TlsArgs, listen_host_hint: Option<&str>) -> Result<ServerSetup, Error> {
+    let provider = provider();
+    let mut default = own_certificate(args, &provider)?.map(Arc::new);
+    let mut self_signed = None;
+    if default.is_none() && args.sni.is_empty() {
+        let made = self_signed::generate(listen_host_hint, &provider)?;
+        default = Some(made.key.clone());
+        self_signed = Some(made);
+    }
+    let mut resolver = sni::SniResolver::new(default);
+    for entry in &args.sni {
+        let key = files::certified_key(
+            &entry.cert,
+            &entry.key,
+            args.key_password_file.as_deref(),
+            &provider,
+        )?;
+        resolver.add(&entry.name, key).map_err(|e| {
+            Error::usage(
+                format!("bad --sni {}={}", entry.name, entry.cert.display()),
+                format!("the certificate is not valid for {} ({e})", entry.name),
+            )
+        })?;
+    }
+
+    let verifier = match &args.ca {
+        Some(ca) => {
+            let roots = Arc::new(files::load_roots(ca)?);
+            let builder = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
+            let builder = if args.require_client_cert {
+                builder
+            } else {
+                builder.allow_unauthenticated()
+            };
+            builder
+                .build()
+                .map_err(|e| Error::usage(format!("bad CA file {}", ca.display()), e))?
+        }
+        None if args.require_client_cert => {
+            return Err(Error::usage(
+                "--require-client-cert needs --ca FILE",
+                "no CA to check client certificates against",
+            ))
+        }
+        None => WebPkiClientVerifier::no_client_auth(),
+    };
+
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions(args))
+        .map_err(|e| tls_failure("bad TLS versions", e))?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(Arc::new(resolver));
+    config.alpn_protocols = alpn(args);
+    Ok(ServerSetup {
+        config: Arc::new(config),
+        self_signed,
+        handshake_timeout: args.handshake_timeout,
+        client_auth: args.ca.is_some(),
+    })
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, HandshakeTimeout)
+}
+
+/// The client handshake over `io`, bounded by `timeout` when given; errors
+/// go through [`tls_error_code`] / [`tls_error_exit`].
+pub async fn connect<IO>(
+    config: Arc<ClientConfig>,
+    name: ServerName<'static>,
+    io: IO,
+    timeout: Option<Duration>,
+) -> io::Result<client::TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    let handshake = TlsConnector::from(config).connect(name, io);
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, handshake)
+            .await
+            .unwrap_or_else(|_| Err(timed_out())),
+        None => handshake.await,
+    }
+}
+
+/// The server handshake over `io`, bounded by `--handshake-timeout` so a
+/// silent client cannot hold a slot.
+pub async fn accept<IO>(setup: &ServerSetup, io: IO) -> io::Result<server::TlsStream<IO>>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+{
+    tokio::time::timeout(setup.handshake_timeout, setup.acceptor().accept(io))
+        .await
+        .unwrap_or_else(|_| Err(timed_out()))
+}
+
+/// Node's `authorized` on the server side: the client presented a
+/// certificate and the verifier (which refuses bad ones) accepted it.
+pub fn server_authorized(conn: &rustls::ServerConnection) -> bool {
+    conn.peer_certificates().is_some_and(|c| !c.is_empty())
+}
+
+/// `TLSv1.3`, as Node's `getProtocol()`.
+pub fn protocol_name(version: ProtocolVersion) -> String {
+    match version {
+        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The IANA name of the negotiated suite (`TLS_AES_128_GCM_SHA256`,
+/// `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`), Node's `standardName`.
+fn cipher_name(conn: &CommonState) -> Option<String> {
+    let suite = conn.negotiated_cipher_suite()?.suite();
+    let name = suite
+        .as_str()
+        .map_or_else(|| format!("{suite:?}"), str::to_owned);
+    Some(match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    })
+}
+
+/// The fields of the `secureConnect` event: protocol, cipher, alpnProtocol
+/// (`false` when none), servername (`false` when none), authorized, and the
+/// peer certificate's `subject`, `issuer`, `valid_to` and `fingerprint256`
+/// (`null` when the peer showed none).
+pub fn secure_connect_fields(
+    conn: &CommonState,
+    servername: Option<&str>,
+    authorized: bool,
+) -> Value {
+    let alpn = conn
+        .alpn_protocol()
+        .map_or(Value::Bool(false), |p| String::from_utf8_lossy(p).into());
+    let leaf = conn.peer_certificates().and_then(|c| c.first());
+    let info = leaf.and_then(|der| CertInfo::parse(der));
+    json!({
+        "protocol": conn.protocol_version().map(protocol_name),
+        "cipher": cipher_name(conn),
+        "alpnProtocol": alpn,
+        "servername": servername.map_or(Value::Bool(false), Value::from),
+        "authorized": authorized,
+        "subject": info.as_ref().map(|i| i.subject.clone()),
+        "issuer": info.as_ref().map(|i| i.issuer.clone()),
+        "valid_to": info.as_ref().map(|i| i.valid_to.clone()),
+        "fingerprint256": leaf.map(|der| fingerprint256(der)),
+    })
+}

@@ -1,0 +1,347 @@
+//! The scripting forms and the less common endpoints and flags: `--wait`,
+//! `-z`, `--send/--expect`, `--crlf`, `--hex`, `--reset`, `--resolve`,
+//! Happy Eyeballs, local address/port, abstract sockets, systemd activation.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+
+use common::*;
+
+/// A peer that echoes everything until EOF, then closes.
+fn echo_peer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    all.extend_from_slice(&buf[..n]);
+                    let _ = s.write_all(&buf[..n]);
+                }
+            }
+        }
+        all
+    });
+    (port, t)
+}
+
+#[test]
+fn send_and_expect_for_one_line_smoke_tests() {
+    let (port, peer) = echo_peer();
+    assert_cmd()
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--send",
+            "PING 42\n",
+            "--expect",
+            r"PING \d+",
+        ])
+        .assert()
+        .success();
+    peer.join().unwrap();
+    let (port, peer) = echo_peer();
+    let out = assert_cmd()
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--send",
+            "hello",
+            "--expect",
+            "nope",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("before /nope/ was seen"));
+    peer.join().unwrap();
+}
+
+#[test]
+fn crlf_turns_lf_into_crlf_on_the_way_out() {
+    let (port, peer) = echo_peer();
+    assert_cmd()
+        .args(["connect", &format!("127.0.0.1:{port}"), "--crlf"])
+        .write_stdin("a\nb\n")
+        .assert()
+        .success()
+        .stdout("a\r\nb\r\n");
+    assert_eq!(peer.join().unwrap(), b"a\r\nb\r\n");
+}
+
+#[test]
+fn hex_shows_received_bytes_as_a_dump() {
+    let (port, peer) = echo_peer();
+    assert_cmd()
+        .args(["connect", &format!("127.0.0.1:{port}"), "--hex"])
+        .write_stdin("hello\n")
+        .assert()
+        .success()
+        .stdout("00000000  68 65 6c 6c 6f 0a                                 |hello.|\n");
+    peer.join().unwrap();
+}
+
+#[test]
+fn zero_io_scan_lists_open_ports_only() {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (pa, pb) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+    let out = assert_cmd()
+        .args(["connect", "-z", "127.0.0.1", &format!("{pa},{closed},{pb}")])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("127.0.0.1 {pa} open\n127.0.0.1 {pb} open\n")
+    );
+    assert_cmd()
+        .args(["connect", "-z", "127.0.0.1", &closed.to_string()])
+        .assert()
+        .code(1)
+        .stdout("");
+}
+
+#[test]
+fn wait_retries_until_the_port_opens_and_times_out_with_4() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_cmd()
+        .args(["connect", &format!("127.0.0.1:{port}"), "--wait", "0.3"])
+        .assert()
+        .code(4);
+    // Start the listener only after the client has begun waiting.
+    let mut client = wirecat()
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--wait",
+            "20",
+            "--send",
+            "late",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let (mut s, _) = l.accept().unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    drop(s);
+    assert_eq!(got, b"late");
+    assert!(wait_child(&mut client).success());
+}
+
+#[test]
+fn reset_closes_with_rst() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut client = wirecat()
+        .args(["connect", &format!("127.0.0.1:{port}"), "--reset"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (mut s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut stdin = client.stdin.take().unwrap();
+    stdin.write_all(b"x").unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(s.read(&mut buf).unwrap(), 1);
+    // Our stdin ends: wirecat ends its side with RST, not FIN.
+    drop(stdin);
+    assert!(wait_child(&mut client).success());
+    let err = s.read(&mut buf).expect_err("got a FIN, wanted a RST");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+}
+
+#[test]
+fn resolve_overrides_lookup_and_happy_eyeballs_falls_back() {
+    let (port, peer) = echo_peer();
+    // ::1 refuses (nothing listens there on this port), 127.0.0.1 answers.
+    let out = assert_cmd()
+        .args([
+            "connect",
+            "svc.test",
+            &port.to_string(),
+            "--resolve",
+            "svc.test:::1",
+            "--resolve",
+            "svc.test:127.0.0.1",
+            "--json",
+            "--send",
+            "hi",
+        ])
+        .assert()
+        .success()
+        .stdout("hi")
+        .get_output()
+        .clone();
+    peer.join().unwrap();
+    let ev = events(&out.stderr);
+    let lookup = find(&ev, "lookup");
+    assert_eq!(lookup["host"], "svc.test");
+    assert_eq!(lookup["address"], "::1");
+    assert_eq!(lookup["family"], 6);
+    let attempts: Vec<&serde_json::Value> = ev
+        .iter()
+        .filter(|e| e["event"] == "connectionAttempt")
+        .collect();
+    assert_eq!(attempts.len(), 2, "{ev:#?}");
+    assert_eq!(attempts[0]["ip"], "::1");
+    assert_eq!(attempts[1]["ip"], "127.0.0.1");
+    let failed = find(&ev, "connectionAttemptFailed");
+    assert_eq!(failed["ip"], "::1");
+    assert_eq!(failed["code"], "ECONNREFUSED");
+    assert_eq!(find(&ev, "connect")["remoteAddress"], "127.0.0.1");
+}
+
+#[test]
+fn local_address_and_port_are_used() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let local_port = TcpListener::bind("127.0.0.2:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut client = wirecat()
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--local-address",
+            "127.0.0.2",
+            "--local-port",
+            &local_port.to_string(),
+            "--send",
+            "",
+        ])
+        .spawn()
+        .unwrap();
+    let (s, from) = l.accept().unwrap();
+    assert_eq!(from.ip().to_string(), "127.0.0.2");
+    assert_eq!(from.port(), local_port);
+    drop(s);
+    assert!(wait_child(&mut client).success());
+}
+
+#[test]
+fn abstract_unix_socket_round_trip() {
+    let name = format!("unix:@wirecat-test-{}", std::process::id());
+    let mut server = Server::start(
+        &["listen", &name],
+        Stdio::null(),
+        Stdio::piped(),
+        Stdio::null(),
+    );
+    assert_eq!(server.addr, name);
+    assert_cmd()
+        .args(["connect", &name])
+        .write_stdin("abstract")
+        .assert()
+        .success();
+    let mut got = Vec::new();
+    server
+        .child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut got)
+        .unwrap();
+    assert_eq!(got, b"abstract");
+    assert!(server.wait().success());
+}
+
+#[test]
+fn named_pipes_are_a_clear_error_here() {
+    let out = assert_cmd()
+        .args(["connect", r"\\.\pipe\wirecat"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported on this system"));
+    assert_cmd()
+        .args(["listen", "npipe:wirecat"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn systemd_socket_activation() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let fd = l.as_raw_fd();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "LISTEN_PID=$$ LISTEN_FDS=1 exec {} listen fd:systemd --json",
+            bin().display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: dup2 is async-signal-safe; this puts the socket at fd 3 as systemd does.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
+            let r = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"activated").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let out = output_within(child);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"activated");
+    assert_eq!(find(&events(&out.stderr), "listening")["port"], addr.port());
+}
+
+#[test]
+fn systemd_without_activation_is_exit_5() {
+    let out = assert_cmd()
+        .args(["listen", "fd:systemd"])
+        .assert()
+        .code(5)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LISTEN_PID"));
+}
