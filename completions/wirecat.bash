@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,10 @@ _wirecat() {
                     return 0
                     ;;
                 --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -171,6 +175,10 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -179,7 +187,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,6 +213,14 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --keepalive)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -215,6 +231,10 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -369,7 +389,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +424,14 @@ _wirecat() {
                     return 0
                     ;;
                 --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -455,6 +483,10 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -463,7 +495,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +514,14 @@ _wirecat() {
                     return 0
                     ;;
                 --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -515,6 +555,10 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -38,6 +38,7 @@ complete -c wirecat -n "__fish_wirecat_needs_command" -f -a "help" -d 'Print thi
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l wait -d 'Retry for up to SECS seconds until the target accepts (wait-for-port)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l send -d 'Send TEXT instead of stdin' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l expect -d 'Succeed once received data matches REGEX (exit 1 if the connection ends first)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l deny -d 'Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r
@@ -58,6 +59,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l tls-min -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l allow-half-open -d 'allowHalfOpen: after the peer\'s FIN, keep sending stdin until its EOF'
@@ -74,12 +77,12 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l insecure -d 
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l wait -d 'Retry for up to SECS seconds until the target accepts (wait-for-port)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l send -d 'Send TEXT instead of stdin' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l expect -d 'Succeed once received data matches REGEX (exit 1 if the connection ends first)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l deny -d 'Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r
@@ -100,6 +103,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l tls-min -d 'Lowest
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l allow-half-open -d 'allowHalfOpen: after the peer\'s FIN, keep sending stdin until its EOF'
@@ -116,7 +121,6 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l insecure -d 'Clien
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s e -l exec -d 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)' -r
@@ -125,6 +129,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l backlog -d 'b
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -140,6 +146,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l tls-min -d 'L
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
@@ -159,7 +167,6 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l insecure -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s e -l exec -d 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)' -r
@@ -168,6 +175,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l backlog -d 'backlo
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -183,6 +192,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l tls-min -d 'Lowest
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
@@ -202,7 +213,6 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l insecure -d 'Clien
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l banner -d 'Send TEXT to each connection first (escapes such as \\r\\n, \\t, \\\\ and \\xHH are understood)' -r
@@ -210,11 +220,15 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l backlog -d 'bac
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l timeout -d 'setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
@@ -231,13 +245,14 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l crlf -d 'Turn L
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l hex -d 'Show received bytes as a hex dump on stdout'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-port -d 'localPort: the port to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl\'s --resolve)' -r
@@ -248,6 +263,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l timeout -d 'set
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
@@ -265,7 +282,6 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l crlf -d 'Turn L
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l hex -d 'Show received bytes as a hex dump on stdout'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l json -d 'Print events on stderr as one JSON object per line'
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -s V -l version -d 'Print version'
 complete -c wirecat -n "__fish_wirecat_using_subcommand isip" -l in -d 'Print the inputs that are IPs inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r

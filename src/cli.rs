@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
 
 /// A command-line networking tool with the semantics of Node's `net` module.
@@ -54,9 +55,23 @@ pub struct EventArgs {
     /// Print events on stderr as one JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// Show a progress bar (bytes, rate, ETA) on stderr; forced even when stderr is not a terminal
-    #[arg(long)]
-    pub progress: bool,
+    /// Show progress on stderr (bytes, rate, ETA; servers: connections and bytes):
+    /// `auto` (the default when given) only on a terminal, `always` even when stderr is not one
+    #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
+          default_missing_value = "auto", value_parser = ["auto", "always"])]
+    pub progress: Option<String>,
+}
+
+impl EventArgs {
+    /// Whether progress should be drawn, given where stderr goes.
+    pub fn progress_wanted(&self) -> bool {
+        use std::io::IsTerminal;
+        match self.progress.as_deref() {
+            Some("always") => true,
+            Some(_) => std::io::stderr().is_terminal(),
+            None => false,
+        }
+    }
 }
 
 /// Socket options shared by every command that opens sockets.
@@ -259,6 +274,12 @@ pub struct ServerArgs {
     /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: u16,
+    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<RuleArg>,
+    /// BlockList: close peers inside RULE before reading or writing a byte (repeatable)
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<RuleArg>,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +300,9 @@ pub struct ConnectArgs {
     /// Succeed once received data matches REGEX (exit 1 if the connection ends first)
     #[arg(long, value_name = "REGEX")]
     pub expect: Option<String>,
+    /// Outbound BlockList: never connect to an address inside RULE (repeatable, or @FILE)
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<RuleArg>,
     #[command(flatten)]
     pub client: ClientArgs,
     #[command(flatten)]

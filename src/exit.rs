@@ -27,6 +27,8 @@ pub enum Exit {
     Resolve = 6,
     /// Interrupted by SIGINT.
     Interrupted = 130,
+    /// A transfer stopped by SIGTERM (128 + 15, as a shell reports it).
+    Terminated = 143,
 }
 
 impl Exit {

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod events;
 pub mod exit;
 pub mod net;
+pub mod progress;
 
 use cli::{Cli, Command};
 use exit::{Error, Exit};

@@ -591,6 +591,21 @@ fn sigint_exits_130_and_removes_the_unix_socket() {
 }
 
 #[test]
+fn sigterm_exits_143_and_removes_the_unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sock");
+    let mut server = Server::start(
+        &["listen", path.to_str().unwrap()],
+        Stdio::piped(),
+        Stdio::null(),
+        Stdio::null(),
+    );
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    assert_eq!(server.wait().code(), Some(143));
+    assert!(!path.exists());
+}
+
+#[test]
 fn stale_unix_socket_is_eaddrinuse_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("stale.sock");

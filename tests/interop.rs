@@ -56,8 +56,15 @@ fn wirecat_sends_to(tool: &str, server: &str) {
         .spawn()
         .unwrap();
     wait_listening(port);
+    // Receive-only peers (ncat --recv-only, socat -u) may FIN first; with
+    // --allow-half-open we still send all of stdin, as the spec's table says.
     let mut client = wirecat()
-        .args(["connect", "127.0.0.1", &port.to_string()])
+        .args([
+            "connect",
+            "127.0.0.1",
+            &port.to_string(),
+            "--allow-half-open",
+        ])
         .stdin(std::fs::File::open(&data).unwrap())
         .stdout(Stdio::null())
         .spawn()

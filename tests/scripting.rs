@@ -345,3 +345,26 @@ fn systemd_without_activation_is_exit_5() {
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("LISTEN_PID"));
 }
+
+#[test]
+fn progress_draws_only_when_asked_and_forced_off_a_terminal() {
+    let data = random_bytes(4 << 20, 21);
+    let dir = tempfile::tempdir().unwrap();
+    let f = write_file(dir.path(), "f", &data);
+    for (flag, drawn) in [("--progress=always", true), ("--progress", false)] {
+        let (port, peer) = echo_peer();
+        let child = wirecat()
+            .args(["connect", &format!("127.0.0.1:{port}"), flag, "--send-only"])
+            .stdin(std::fs::File::open(&f).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = output_within(child);
+        assert!(out.status.success());
+        assert_eq!(peer.join().unwrap().len(), data.len());
+        let err = String::from_utf8_lossy(&out.stderr);
+        // stdin is a regular file: a bar with the total and an ETA.
+        assert_eq!(err.contains("/4.00 MiB"), drawn, "{flag}: {err:?}");
+        assert_eq!(err.contains("eta"), drawn, "{flag}: {err:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! `wirecat connect`: one connection bridged to stdin/stdout (`net.connect`),
 //! plus the scripting forms: `--wait`, `-z` port checks, `--send/--expect`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,10 +13,12 @@ use crate::cli::ConnectArgs;
 use crate::commands::{block_on, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
+use crate::net::blocklist::BlockList;
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
+use crate::progress;
 
 pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -32,7 +35,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         }
         None => None,
     };
-    let opts = ConnectOptions::from_args(&args.client, &args.socket);
+    let opts = connect_options(&args);
     block_on(async move {
         let stream = match args.wait {
             Some(secs) => {
@@ -43,6 +46,10 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         let addrs = stream.addresses();
         events::emit("connect", None, addrs.fields());
         events::emit("ready", None, json!({}));
+        let _progress = args
+            .events
+            .progress_wanted()
+            .then(|| progress::transfer(progress::stdin_size()));
 
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {
@@ -90,6 +97,16 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         finish_stdout(stdout).await;
         result
     })
+}
+
+/// The core's connect options plus the outbound `--deny` rules.
+fn connect_options(args: &ConnectArgs) -> ConnectOptions {
+    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    if !args.deny.is_empty() {
+        let rules = args.deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
+        opts.deny = Some(Arc::new(BlockList::new(rules)));
+    }
+    opts
 }
 
 /// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
@@ -163,7 +180,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             }
         },
     };
-    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    let mut opts = connect_options(args);
     opts.connect_timeout = opts.connect_timeout.or(Some(Duration::from_secs(2)));
     let mut any = false;
     for port in ports {

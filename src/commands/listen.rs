@@ -17,6 +17,7 @@ use crate::net::endpoint::Endpoint;
 use crate::net::exec::{exec_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
+use crate::progress;
 
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
@@ -38,9 +39,11 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
 /// One connection: accept, stop listening, bridge, exit with its ending.
 async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
     let listener = Listener::bind(&ep, &opts).await?;
+    // The one connection this command serves is the first one admitted.
     let stream = loop {
         match listener.accept(&opts.socket).await {
-            Ok(s) => break s,
+            Ok(s) if opts.admit(&s.addresses()) => break s,
+            Ok(_) => {}
             Err(e) => events::emit(
                 "error",
                 None,
@@ -51,6 +54,10 @@ async fn once(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exi
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());
+    let _progress = args
+        .events
+        .progress_wanted()
+        .then(|| progress::transfer(progress::stdin_size()));
     let (io, stdout) = stdio_io(&stream, &args.socket);
     let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
     finish_stdout(stdout).await;
@@ -79,6 +86,7 @@ async fn exec_server(
 async fn keep_open(args: ListenArgs, ep: Endpoint, opts: ServerOptions) -> Result<Exit, Error> {
     let listener = Listener::bind(&ep, &opts).await?;
     let shutdown = Shutdown::on_signals();
+    let _progress = args.events.progress_wanted().then(progress::server);
     let stdout = StdoutWriter::spawn(args.socket.hex);
     let fanout = Arc::new(FanOut::default());
     if !args.socket.recv_only {

@@ -16,7 +16,8 @@ use crate::net::bridge::{splice_applies, Ending, Io};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
-/// Run `fut` on a multi-threaded runtime; SIGINT ends it with 130. The runtime is not
+/// Run `fut` on a multi-threaded runtime; SIGINT ends it with 130, SIGTERM
+/// with 143. The runtime is not
 /// waited on at the end: a thread blocked reading a terminal must not keep a
 /// finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
@@ -24,9 +25,15 @@ where
     F: Future<Output = Result<Exit, Error>>,
 {
     block_on_with(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| Error::io(Exit::Failure, "cannot handle SIGTERM", &e))?;
+        // Dropping `fut` drops its sockets and listeners: a Unix socket file
+        // is removed on the way out.
         tokio::select! {
             r = fut => r,
             _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
+            _ = term.recv() => Ok(Exit::Terminated),
         }
     })
 }

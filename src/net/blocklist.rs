@@ -317,6 +317,57 @@ impl BlockList {
     }
 }
 
+/// One `--allow`/`--deny` value as clap parses it: a rule, or `@FILE` of them,
+/// so a bad rule is a usage error before anything starts.
+#[derive(Debug, Clone)]
+pub struct RuleArg(pub Vec<Rule>);
+
+impl FromStr for RuleArg {
+    type Err = RuleError;
+
+    fn from_str(s: &str) -> Result<RuleArg, RuleError> {
+        match s.strip_prefix('@') {
+            Some(path) => load_rules(Path::new(path)).map(RuleArg),
+            None => s.parse().map(|r| RuleArg(vec![r])),
+        }
+    }
+}
+
+/// A server's `--allow`/`--deny` rules: deny wins; with any `--allow` rule,
+/// an address that none of them covers is refused too.
+#[derive(Debug, Clone, Default)]
+pub struct Admission {
+    pub allow: BlockList,
+    pub deny: BlockList,
+}
+
+impl Admission {
+    /// `None` when neither flag was given (every peer is admitted for free).
+    pub fn from_rules(allow: &[RuleArg], deny: &[RuleArg]) -> Option<Admission> {
+        if allow.is_empty() && deny.is_empty() {
+            return None;
+        }
+        let list = |args: &[RuleArg]| {
+            BlockList::new(args.iter().flat_map(|a| a.0.iter().cloned()).collect())
+        };
+        Some(Admission {
+            allow: list(allow),
+            deny: list(deny),
+        })
+    }
+
+    /// Why `addr` is refused (`deny RULE`, `not in --allow`), or `None`.
+    pub fn refuse(&self, addr: IpAddr) -> Option<String> {
+        if let Some(rule) = self.deny.check(addr) {
+            return Some(format!("deny {rule}"));
+        }
+        if !self.allow.is_empty() && self.allow.check(addr).is_none() {
+            return Some("not in --allow".to_string());
+        }
+        None
+    }
+}
+
 /// Rules from a file: one a line, `#` starts a comment, blank lines are
 /// skipped; an error names `file:line`.
 pub fn load_rules(path: &Path) -> Result<Vec<Rule>, RuleError> {
@@ -343,6 +394,32 @@ pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
         rules.push(rule);
     }
     Ok(rules)
+}
+
+#[cfg(test)]
+mod admission_tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn deny_wins_and_allow_denies_the_rest() {
+        let a = Admission::from_rules(
+            &["127.0.0.0/8".parse().unwrap()],
+            &["127.0.0.2".parse().unwrap()],
+        )
+        .unwrap();
+        assert_eq!(a.refuse(ip("127.0.0.1")), None);
+        assert_eq!(a.refuse(ip("127.0.0.2")).as_deref(), Some("deny 127.0.0.2"));
+        assert_eq!(a.refuse(ip("10.0.0.1")).as_deref(), Some("not in --allow"));
+        assert_eq!(
+            a.refuse(ip("::ffff:127.0.0.2")).as_deref(),
+            Some("deny 127.0.0.2")
+        );
+        assert!(Admission::from_rules(&[], &[]).is_none());
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use crate::net::options;
 use crate::net::splice::{self, PumpError};
 use crate::net::stdio::CHUNK;
 use crate::net::stream::Stream;
+use crate::progress;
 
 /// Node's per-socket behaviour that the bridge needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -83,6 +84,23 @@ pub struct Counters {
     pub written: AtomicU64,
     /// Milliseconds since the bridge started, at the last byte either way.
     last_active_ms: AtomicU64,
+}
+
+impl Counters {
+    /// Count bytes received, here and in the process's progress meter.
+    fn add_read(&self, n: usize) {
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        progress::meter()
+            .received
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn add_written(&self, n: usize) {
+        self.written.fetch_add(n as u64, Ordering::Relaxed);
+        progress::meter()
+            .sent
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 enum DownEnd {
@@ -257,7 +275,7 @@ async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
             return Ok(DownEnd::Eof);
         }
         touch(&counters, started);
-        counters.read.fetch_add(n as u64, Ordering::Relaxed);
+        counters.add_read(n);
         let chunk = buf.split().freeze();
         if let Some(tx) = &output {
             if tx.send(chunk).await.is_err() {
@@ -292,7 +310,7 @@ fn stdio_threads(
             .spawn(move || {
                 let r = splice::pump(0, sock.as_raw_fd(), &stopped, |n| {
                     touch(&c, started);
-                    c.written.fetch_add(n as u64, Ordering::Relaxed);
+                    c.add_written(n);
                 });
                 let r = match r {
                     // A read error on stdin ends input the same way EOF does.
@@ -345,7 +363,7 @@ fn stdio_threads(
             let never = AtomicBool::new(false);
             let r = splice::pump(sock.as_raw_fd(), dst, &never, |n| {
                 touch(&c, started);
-                c.read.fetch_add(n as u64, Ordering::Relaxed);
+                c.add_read(n);
             });
             let r = match r {
                 Ok(()) => Ok(DownEnd::Eof),
@@ -387,7 +405,7 @@ async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
                     Some(b) => {
                         wr.write_all(&b).await?;
                         touch(&counters, started);
-                        counters.written.fetch_add(b.len() as u64, Ordering::Relaxed);
+                        counters.add_written(b.len());
                     }
                     None => break,
                 },

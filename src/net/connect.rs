@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,6 +17,7 @@ use tokio::task::JoinSet;
 use crate::cli::{ClientArgs, SocketArgs};
 use crate::events;
 use crate::exit::{self, Error, Exit};
+use crate::net::blocklist::BlockList;
 use crate::net::endpoint::Endpoint;
 use crate::net::options::SocketOptions;
 use crate::net::resolve::{lookup, Resolve};
@@ -32,6 +34,8 @@ pub struct ConnectOptions {
     pub auto_select_family_attempt_timeout: Duration,
     pub connect_timeout: Option<Duration>,
     pub socket: SocketOptions,
+    /// Outbound `--deny`: resolved addresses inside these rules are skipped.
+    pub deny: Option<Arc<BlockList>>,
 }
 
 impl ConnectOptions {
@@ -47,6 +51,7 @@ impl ConnectOptions {
                 .max(Duration::from_millis(10)),
             connect_timeout: client.connect_timeout,
             socket: SocketOptions::from_args(socket),
+            deny: None,
         }
     }
 }
@@ -75,6 +80,7 @@ async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Strea
         Endpoint::Tcp { host, port, .. } => {
             let host = host.as_deref().unwrap_or("localhost");
             let addrs = lookup(host, *port, opts.family, &opts.resolve).await?;
+            let addrs = without_denied(ep, addrs, opts.deny.as_deref())?;
             let tcp = connect_tcp(&addrs, opts)
                 .await
                 .map_err(|e| failed(ep, &e, None))?;
@@ -90,6 +96,42 @@ async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Strea
             format!("cannot connect to {ep}"),
             "fd: endpoints are for listening",
         )),
+    }
+}
+
+/// Drop the addresses `--deny` covers; refuse when none is left (Node's
+/// `blockList` option of `net.connect`, error ERR_IP_BLOCKED).
+fn without_denied(
+    ep: &Endpoint,
+    mut addrs: Vec<SocketAddr>,
+    deny: Option<&BlockList>,
+) -> Result<Vec<SocketAddr>, Error> {
+    let Some(deny) = deny else {
+        return Ok(addrs);
+    };
+    let mut blocked = None;
+    addrs.retain(|a| match deny.check(a.ip()) {
+        Some(rule) => {
+            blocked.get_or_insert_with(|| format!("{} is inside --deny {rule}", a.ip()));
+            false
+        }
+        None => true,
+    });
+    match (addrs.is_empty(), blocked) {
+        (true, Some(why)) => {
+            let why = format!("ERR_IP_BLOCKED ({why})");
+            events::emit(
+                "error",
+                None,
+                json!({"code": "ERR_IP_BLOCKED", "message": why}),
+            );
+            Err(Error::new(
+                Exit::Failure,
+                format!("cannot connect to {ep}"),
+                why,
+            ))
+        }
+        _ => Ok(addrs),
     }
 }
 

@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use crate::cli::ServerArgs;
 use crate::events;
 use crate::exit::{self, Error, Exit};
+use crate::net::blocklist::Admission;
 use crate::net::connect::named_pipe_unsupported;
 use crate::net::endpoint::Endpoint;
 use crate::net::options::SocketOptions;
@@ -46,11 +47,10 @@ pub struct ServerOptions {
     pub reuse_port: bool,
     /// Accept loops, each on its own thread (`--workers N`).
     pub workers: usize,
-    /// The BlockList check: `Some(rule)` refuses a connection, and the
-    /// `drop` event names the rule that matched.
-    pub admit: Option<Admit>,
     pub family: u8,
     pub socket: SocketOptions,
+    /// `--allow`/`--deny` (Node's `BlockList`), checked before any byte moves.
+    pub admission: Option<Arc<Admission>>,
 }
 
 impl ServerOptions {
@@ -65,23 +65,27 @@ impl ServerOptions {
             ready_file: server.ready_file.clone(),
             reuse_port: server.workers > 1,
             workers: usize::from(server.workers),
-            admit: None,
             family: socket.family(),
             socket: SocketOptions::from_args(socket),
+            admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
         }
     }
-}
 
-/// A BlockList check: the rule that refuses these addresses, if any.
-pub type AdmitFn = dyn Fn(&Addresses) -> Option<String> + Send + Sync;
-
-/// The admission hook of [`ServerOptions::admit`].
-#[derive(Clone)]
-pub struct Admit(pub Arc<AdmitFn>);
-
-impl std::fmt::Debug for Admit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Admit(..)")
+    /// Whether a peer may be served; a refused one gets a `drop` event that
+    /// names the rule, and is closed by the caller without a byte read.
+    pub fn admit(&self, addrs: &Addresses) -> bool {
+        let (Some(rules), Addr::Inet(remote)) = (&self.admission, &addrs.remote) else {
+            return true;
+        };
+        match rules.refuse(remote.ip()) {
+            None => true,
+            Some(rule) => {
+                let mut fields = addrs.fields();
+                fields["rule"] = rule.into();
+                events::emit("drop", None, fields);
+                false
+            }
+        }
     }
 }
 
@@ -637,16 +641,20 @@ where
             }
         };
         let addrs = stream.addresses();
-        if !admitted(opts, totals, &addrs) {
+        if !opts.admit(&addrs) || over_limit(opts, totals, &addrs) {
             continue;
         }
         totals.open.fetch_add(1, Ordering::Relaxed);
         let id = totals.connections.fetch_add(1, Ordering::Relaxed) + 1;
         events::emit("connection", Some(id), addrs.remote_fields());
+        let meter = crate::progress::meter();
+        meter.total.fetch_add(1, Ordering::Relaxed);
+        meter.open.fetch_add(1, Ordering::Relaxed);
         let guard = OpenGuard(totals.clone());
         let conn = handler(Accepted { id, stream, addrs });
         tasks.spawn(async move {
             conn.await;
+            meter.open.fetch_sub(1, Ordering::Relaxed);
             drop(guard);
         });
         if once {
@@ -656,23 +664,16 @@ where
     tasks
 }
 
-/// `maxConnections` and the BlockList: a refused connection is closed at
-/// once (by dropping it) after a `drop` event.
-fn admitted(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool {
-    let rule = opts.admit.as_ref().and_then(|admit| (admit.0)(addrs));
+/// `maxConnections`, counted across workers: over it, a `drop` event and
+/// the connection is closed at once (by dropping it).
+fn over_limit(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool {
     let full = opts
         .max_connections
         .is_some_and(|max| totals.open.load(Ordering::Relaxed) >= max);
-    if rule.is_none() && !full {
-        return true;
+    if full {
+        events::emit("drop", None, addrs.fields());
     }
-    let mut fields = addrs.fields();
-    match rule {
-        Some(rule) => fields["rule"] = rule.into(),
-        None => fields["reason"] = "maxConnections".into(),
-    }
-    events::emit("drop", None, fields);
-    false
+    full
 }
 
 /// Wait for the open connections; a second signal ends them at once.
