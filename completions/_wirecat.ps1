@@ -133,9 +133,14 @@ Register-ArgumentCompleter -Native -CommandName 'wirecat' -ScriptBlock {
             break
         }
         'wirecat;listen' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'As --exec, but CMD is run by /bin/sh -c')
+            [CompletionResult]::new('--sh-exec', '--sh-exec', [CompletionResultType]::ParameterName, 'As --exec, but CMD is run by /bin/sh -c')
             [CompletionResult]::new('--backlog', '--backlog', [CompletionResultType]::ParameterName, 'backlog: length of the pending-connection queue')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'maxConnections: close connections over N at once (a `drop` event)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Write the bound address to PATH (atomically) once accepting')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1')
@@ -180,9 +185,14 @@ Register-ArgumentCompleter -Native -CommandName 'wirecat' -ScriptBlock {
             break
         }
         'wirecat;l' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'As --exec, but CMD is run by /bin/sh -c')
+            [CompletionResult]::new('--sh-exec', '--sh-exec', [CompletionResultType]::ParameterName, 'As --exec, but CMD is run by /bin/sh -c')
             [CompletionResult]::new('--backlog', '--backlog', [CompletionResultType]::ParameterName, 'backlog: length of the pending-connection queue')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'maxConnections: close connections over N at once (a `drop` event)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Write the bound address to PATH (atomically) once accepting')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1')
@@ -227,9 +237,11 @@ Register-ArgumentCompleter -Native -CommandName 'wirecat' -ScriptBlock {
             break
         }
         'wirecat;echo' {
+            [CompletionResult]::new('--banner', '--banner', [CompletionResultType]::ParameterName, 'Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)')
             [CompletionResult]::new('--backlog', '--backlog', [CompletionResultType]::ParameterName, 'backlog: length of the pending-connection queue')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'maxConnections: close connections over N at once (a `drop` event)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Write the bound address to PATH (atomically) once accepting')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)')
             [CompletionResult]::new('--keepalive', '--keepalive', [CompletionResultType]::ParameterName, 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1')
@@ -263,6 +275,7 @@ Register-ArgumentCompleter -Native -CommandName 'wirecat' -ScriptBlock {
             [CompletionResult]::new('--backlog', '--backlog', [CompletionResultType]::ParameterName, 'backlog: length of the pending-connection queue')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'maxConnections: close connections over N at once (a `drop` event)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Write the bound address to PATH (atomically) once accepting')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)')
             [CompletionResult]::new('--local-address', '--local-address', [CompletionResultType]::ParameterName, 'localAddress: the address to connect from')

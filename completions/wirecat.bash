@@ -191,12 +191,16 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --banner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backlog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -206,6 +210,10 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -385,12 +393,28 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -4 -6 -v -h -V --keep-open --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sh-exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backlog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -400,6 +424,10 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -475,7 +503,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -490,6 +518,10 @@ _wirecat() {
                     return 0
                     ;;
                 --ready-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -127,9 +127,14 @@ set edit:completion:arg-completer[wirecat] = {|@words|
             cand --version 'Print version'
         }
         &'wirecat;listen'= {
+            cand -e 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)'
+            cand --exec 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)'
+            cand -c 'As --exec, but CMD is run by /bin/sh -c'
+            cand --sh-exec 'As --exec, but CMD is run by /bin/sh -c'
             cand --backlog 'backlog: length of the pending-connection queue'
             cand --max-connections 'maxConnections: close connections over N at once (a `drop` event)'
             cand --ready-file 'Write the bound address to PATH (atomically) once accepting'
+            cand --workers 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server'
             cand --allow 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)'
             cand --deny 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)'
             cand --keepalive 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1'
@@ -173,9 +178,14 @@ set edit:completion:arg-completer[wirecat] = {|@words|
             cand --version 'Print version'
         }
         &'wirecat;l'= {
+            cand -e 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)'
+            cand --exec 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)'
+            cand -c 'As --exec, but CMD is run by /bin/sh -c'
+            cand --sh-exec 'As --exec, but CMD is run by /bin/sh -c'
             cand --backlog 'backlog: length of the pending-connection queue'
             cand --max-connections 'maxConnections: close connections over N at once (a `drop` event)'
             cand --ready-file 'Write the bound address to PATH (atomically) once accepting'
+            cand --workers 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server'
             cand --allow 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)'
             cand --deny 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)'
             cand --keepalive 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1'
@@ -219,9 +229,11 @@ set edit:completion:arg-completer[wirecat] = {|@words|
             cand --version 'Print version'
         }
         &'wirecat;echo'= {
+            cand --banner 'Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)'
             cand --backlog 'backlog: length of the pending-connection queue'
             cand --max-connections 'maxConnections: close connections over N at once (a `drop` event)'
             cand --ready-file 'Write the bound address to PATH (atomically) once accepting'
+            cand --workers 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server'
             cand --allow 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)'
             cand --deny 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)'
             cand --keepalive 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1'
@@ -254,6 +266,7 @@ set edit:completion:arg-completer[wirecat] = {|@words|
             cand --backlog 'backlog: length of the pending-connection queue'
             cand --max-connections 'maxConnections: close connections over N at once (a `drop` event)'
             cand --ready-file 'Write the bound address to PATH (atomically) once accepting'
+            cand --workers 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server'
             cand --allow 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)'
             cand --deny 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)'
             cand --local-address 'localAddress: the address to connect from'

@@ -127,9 +127,12 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s v -l verbose -d 'P
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l json -d 'Print events on stderr as one JSON object per line'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s V -l version -d 'Print version'
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s e -l exec -d 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s c -l sh-exec -d 'As --exec, but CMD is run by /bin/sh -c' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -172,9 +175,12 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s v -l verbose 
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l json -d 'Print events on stderr as one JSON object per line'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s V -l version -d 'Print version'
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s e -l exec -d 'pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s c -l sh-exec -d 'As --exec, but CMD is run by /bin/sh -c' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -217,9 +223,11 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s v -l verbose -d 'P
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l json -d 'Print events on stderr as one JSON object per line'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s h -l help -d 'Print help'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s V -l version -d 'Print version'
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l banner -d 'Send TEXT to each connection first (escapes such as \\r\\n, \\t, \\\\ and \\xHH are understood)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -250,6 +258,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s V -l version -d
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-address -d 'localAddress: the address to connect from' -r

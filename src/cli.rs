@@ -275,6 +275,9 @@ pub struct ServerArgs {
     /// Write the bound address to PATH (atomically) once accepting
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
+    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: u16,
     /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<RuleArg>,
@@ -322,6 +325,12 @@ pub struct ListenArgs {
     /// Keep serving after the first connection (stdin goes to every open connection)
     #[arg(short = 'k', long)]
     pub keep_open: bool,
+    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)
+    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec")]
+    pub exec: Option<String>,
+    /// As --exec, but CMD is run by /bin/sh -c
+    #[arg(short = 'c', long, value_name = "CMD")]
+    pub sh_exec: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
@@ -340,6 +349,9 @@ pub struct EchoArgs {
     /// Serve one connection, then exit
     #[arg(long)]
     pub once: bool,
+    /// Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)
+    #[arg(long, value_name = "TEXT")]
+    pub banner: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

@@ -7,7 +7,6 @@
 //! (the accept loop never waits for one); a failed handshake is an `error`
 //! event for that connection, and `-k` keeps serving.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -19,6 +18,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
+use crate::net::exec::{exec_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 use crate::net::tls::{self, ServerSetup};
@@ -29,6 +29,9 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&args.tls, &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
+    if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
+        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open));
+    }
     if args.keep_open {
         block_on_with(keep_open(args, ep, opts, tls))
     } else {
@@ -86,6 +89,24 @@ async fn once(
     ending_to_exit(closed.ending, &what)
 }
 
+/// `--exec`/`--sh-exec`: each connection goes to its own child process.
+async fn exec_server(
+    ep: Endpoint,
+    opts: ServerOptions,
+    cmd: ExecCommand,
+    once: bool,
+) -> Result<Exit, Error> {
+    let listener = Listener::bind(&ep, &opts).await?;
+    let shutdown = Shutdown::on_signals();
+    let cmd = Arc::new(cmd);
+    let handler = move |acc: Accepted| {
+        let cmd = cmd.clone();
+        async move { exec_connection(acc, &cmd).await }
+    };
+    let totals = Arc::new(Totals::default());
+    Ok(serve(listener, &opts, shutdown, once, totals, handler).await)
+}
+
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
 async fn keep_open(
     args: ListenArgs,
@@ -107,17 +128,18 @@ async fn keep_open(
     let totals = Arc::new(Totals::default());
     let bopts = BridgeOptions::from_args(&args.socket);
     let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
+    let out = stdout.sender();
     let exit = serve(
         listener,
         &opts,
         shutdown,
         false,
         totals.clone(),
-        |acc: Accepted| {
+        move |acc: Accepted| {
             // A plain connection joins the fan-out now; a TLS one once its
             // handshake is done, so a failing client never holds stdin back.
             let plain_input = (tls.is_none() && !recv_only).then(|| fanout.register());
-            let output = (!send_only).then(|| stdout.sender());
+            let output = (!send_only).then(|| out.clone());
             let totals = totals.clone();
             let (fanout, tls) = (fanout.clone(), tls.clone());
             async move {
@@ -133,12 +155,7 @@ async fn keep_open(
                 };
                 let closed =
                     bridge(stream, Some(acc.id), Io::Channels { input, output }, bopts).await;
-                totals
-                    .bytes_read
-                    .fetch_add(closed.bytes_read, Ordering::Relaxed);
-                totals
-                    .bytes_written
-                    .fetch_add(closed.bytes_written, Ordering::Relaxed);
+                totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },
     )

@@ -424,12 +424,13 @@ async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
     }
 }
 
-fn touch(c: &Counters, started: Instant) {
+pub(crate) fn touch(c: &Counters, started: Instant) {
     c.last_active_ms
         .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
 }
 
-async fn idle(timeout: Option<Duration>, c: &Counters, started: Instant) {
+/// Resolves once nothing has moved either way for `timeout` (never without one).
+pub(crate) async fn idle(timeout: Option<Duration>, c: &Counters, started: Instant) {
     let Some(timeout) = timeout else {
         return std::future::pending().await;
     };
@@ -443,7 +444,8 @@ async fn idle(timeout: Option<Duration>, c: &Counters, started: Instant) {
     }
 }
 
-fn report_close(conn: Option<u64>, ending: &Ending, c: &Counters, started: Instant) {
+/// The `error` (if any) and `close` events of a finished connection.
+pub(crate) fn report_close(conn: Option<u64>, ending: &Ending, c: &Counters, started: Instant) {
     if let Ending::Error(e) = ending {
         events::emit(
             "error",

@@ -13,7 +13,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,8 @@ pub struct ServerOptions {
     pub ready_file: Option<PathBuf>,
     /// Share the port with sibling accept loops (`--workers`).
     pub reuse_port: bool,
+    /// Accept loops, each on its own thread (`--workers N`).
+    pub workers: usize,
     pub family: u8,
     pub socket: SocketOptions,
     /// `--allow`/`--deny` (Node's `BlockList`), checked before any byte moves.
@@ -61,7 +63,8 @@ impl ServerOptions {
             writable_all: server.writable_all,
             max_connections: server.max_connections,
             ready_file: server.ready_file.clone(),
-            reuse_port: false,
+            reuse_port: server.workers > 1,
+            workers: usize::from(server.workers),
             family: socket.family(),
             socket: SocketOptions::from_args(socket),
             admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
@@ -86,25 +89,62 @@ impl ServerOptions {
     }
 }
 
-/// A bound, listening socket. A Unix socket file it created is removed when
-/// it is dropped, which is also what happens on SIGINT/SIGTERM.
+/// A bound, listening socket.
 pub enum Listener {
     Tcp(TcpListener),
     Unix {
         listener: UnixListener,
-        cleanup: Option<PathBuf>,
+        cleanup: Option<SocketFile>,
     },
 }
 
-impl Drop for Listener {
+/// A Unix socket file this server created: removed when dropped, which is
+/// also what happens on SIGINT/SIGTERM once the accept loops have stopped.
+#[derive(Debug)]
+pub struct SocketFile(PathBuf);
+
+impl Drop for SocketFile {
     fn drop(&mut self) {
-        if let Listener::Unix {
-            cleanup: Some(path),
-            ..
-        } = self
-        {
-            let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A listening socket outside any runtime, so that a `--workers` thread can
+/// take it into its own.
+pub enum Detached {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl Detached {
+    /// Another listening socket for one more accept loop: a new socket on the
+    /// same port with SO_REUSEPORT (the kernel spreads connections over the
+    /// loops), or, where that does not apply, the same socket shared.
+    pub fn sibling(&self, opts: &ServerOptions) -> io::Result<Detached> {
+        match self {
+            Detached::Tcp(l) if opts.reuse_port => {
+                let only_v6 = socket2::SockRef::from(l).only_v6().unwrap_or(false);
+                let opts = ServerOptions {
+                    ipv6_only: only_v6,
+                    ..opts.clone()
+                };
+                let sock = tcp_socket(l.local_addr()?, &opts)?;
+                Ok(Detached::Tcp(sock.into()))
+            }
+            Detached::Tcp(l) => Ok(Detached::Tcp(l.try_clone()?)),
+            Detached::Unix(l) => Ok(Detached::Unix(l.try_clone()?)),
         }
+    }
+
+    /// Register with the current runtime.
+    pub fn attach(self) -> io::Result<Listener> {
+        Ok(match self {
+            Detached::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)?),
+            Detached::Unix(l) => Listener::Unix {
+                listener: UnixListener::from_std(l)?,
+                cleanup: None,
+            },
+        })
     }
 }
 
@@ -154,6 +194,15 @@ impl Listener {
             })?;
         }
         Ok(listener)
+    }
+
+    /// Leave this runtime; the socket file (if any) is handed back so the
+    /// caller decides when it is removed.
+    pub fn detach(self) -> io::Result<(Detached, Option<SocketFile>)> {
+        Ok(match self {
+            Listener::Tcp(l) => (Detached::Tcp(l.into_std()?), None),
+            Listener::Unix { listener, cleanup } => (Detached::Unix(listener.into_std()?), cleanup),
+        })
     }
 
     pub fn local_addr(&self) -> Addr {
@@ -243,6 +292,11 @@ async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, 
 }
 
 fn bind_tcp(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Listener> {
+    let sock = tcp_socket(addr, opts)?;
+    Ok(Listener::Tcp(TcpListener::from_std(sock.into())?))
+}
+
+fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     if opts.reuse_port && !opts.exclusive {
@@ -254,7 +308,7 @@ fn bind_tcp(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Listener> {
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     sock.listen(opts.backlog)?;
-    Ok(Listener::Tcp(TcpListener::from_std(sock.into())?))
+    Ok(sock)
 }
 
 fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
@@ -264,7 +318,7 @@ fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
             listener.set_nonblocking(true)?;
             UnixListener::from_std(listener)?
         },
-        cleanup: Some(path.to_path_buf()),
+        cleanup: Some(SocketFile(path.to_path_buf())),
     };
     if opts.readable_all || opts.writable_all {
         use std::os::unix::fs::PermissionsExt;
@@ -440,17 +494,39 @@ pub struct Accepted {
     pub addrs: Addresses,
 }
 
-/// Totals a server reports in its final `close` event.
+/// Counters shared by every accept loop of a server; the totals are what
+/// the final `close` event reports.
 #[derive(Debug, Default)]
 pub struct Totals {
     pub connections: AtomicU64,
     pub bytes_read: AtomicU64,
     pub bytes_written: AtomicU64,
+    /// Connections open now, across workers (for `maxConnections`).
+    pub open: AtomicUsize,
+}
+
+impl Totals {
+    /// Add one finished connection's bytes.
+    pub fn add_bytes(&self, read: u64, written: u64) {
+        self.bytes_read.fetch_add(read, Ordering::Relaxed);
+        self.bytes_written.fetch_add(written, Ordering::Relaxed);
+    }
+}
+
+/// Decrements the open count when a connection task ends or is aborted.
+struct OpenGuard(Arc<Totals>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Accept until shutdown (or after one connection with `once`), running
 /// `handler` for each connection on its own task; then wait for the open
 /// connections (or end them on a second signal), emit `close`, and return.
+/// With `opts.workers` above one, the loops run on their own threads
+/// ([`serve_workers`]).
 pub async fn serve<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
@@ -460,11 +536,105 @@ pub async fn serve<H, Fut>(
     handler: H,
 ) -> Exit
 where
+    H: Fn(Accepted) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if opts.workers > 1 && !once {
+        return serve_workers(listener, opts, shutdown, totals, handler).await;
+    }
+    let tasks = accept_loop(&listener, opts, &mut shutdown, once, &totals, &handler).await;
+    drop(listener);
+    drain(tasks, &mut shutdown).await;
+    finish(&totals, &shutdown)
+}
+
+/// `--workers N`: N accept loops, each on a thread with its own runtime and
+/// its own listening socket (SO_REUSEPORT), as EdgerOS's multi-task server.
+/// The Unix socket file is removed once every loop has stopped.
+async fn serve_workers<H, Fut>(
+    listener: Listener,
+    opts: &ServerOptions,
+    shutdown: Shutdown,
+    totals: Arc<Totals>,
+    handler: H,
+) -> Exit
+where
+    H: Fn(Accepted) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (first, socket_file) = match listener.detach() {
+        Ok(d) => d,
+        Err(e) => return worker_failed(&e, &shutdown),
+    };
+    let mut detached = Vec::with_capacity(opts.workers);
+    for _ in 1..opts.workers {
+        match first.sibling(opts) {
+            Ok(d) => detached.push(d),
+            Err(e) => return worker_failed(&e, &shutdown),
+        }
+    }
+    detached.push(first);
+    let mut threads = Vec::new();
+    for (i, sock) in detached.into_iter().enumerate() {
+        let (opts, mut shutdown) = (opts.clone(), shutdown.clone());
+        let (totals, handler) = (totals.clone(), handler.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let run = move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let listener = sock.attach()?;
+                let tasks =
+                    accept_loop(&listener, &opts, &mut shutdown, false, &totals, &handler).await;
+                drop(listener);
+                drain(tasks, &mut shutdown).await;
+                Ok::<(), io::Error>(())
+            })?;
+            let _ = tx.send(());
+            Ok::<(), io::Error>(())
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("worker-{i}"))
+            .spawn(move || {
+                if let Err(e) = run() {
+                    accept_error_event(&e);
+                }
+            });
+        match spawned {
+            Ok(_) => threads.push(rx),
+            Err(e) => accept_error_event(&e),
+        }
+    }
+    for rx in threads {
+        let _ = rx.await;
+    }
+    drop(socket_file);
+    finish(&totals, &shutdown)
+}
+
+fn worker_failed(e: &io::Error, shutdown: &Shutdown) -> Exit {
+    accept_error_event(e);
+    match shutdown.exit() {
+        Exit::Success => Exit::Listen,
+        other => other,
+    }
+}
+
+/// The loop itself: returns the connection tasks still running.
+async fn accept_loop<H, Fut>(
+    listener: &Listener,
+    opts: &ServerOptions,
+    shutdown: &mut Shutdown,
+    once: bool,
+    totals: &Arc<Totals>,
+    handler: &H,
+) -> JoinSet<()>
+where
     H: Fn(Accepted) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut tasks = JoinSet::new();
-    let mut next_id = 0u64;
     let mut backoff = Duration::from_millis(10);
     loop {
         while tasks.try_join_next().is_some() {}
@@ -484,37 +654,51 @@ where
             }
         };
         let addrs = stream.addresses();
-        if !opts.admit(&addrs) {
+        if !opts.admit(&addrs) || over_limit(opts, totals, &addrs) {
             continue;
         }
-        if opts.max_connections.is_some_and(|max| tasks.len() >= max) {
-            events::emit("drop", None, addrs.fields());
-            continue;
-        }
-        next_id += 1;
-        totals.connections.fetch_add(1, Ordering::Relaxed);
-        events::emit("connection", Some(next_id), addrs.remote_fields());
+        totals.open.fetch_add(1, Ordering::Relaxed);
+        let id = totals.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        events::emit("connection", Some(id), addrs.remote_fields());
         let meter = crate::progress::meter();
         meter.total.fetch_add(1, Ordering::Relaxed);
         meter.open.fetch_add(1, Ordering::Relaxed);
-        let conn = handler(Accepted {
-            id: next_id,
-            stream,
-            addrs,
-        });
+        let guard = OpenGuard(totals.clone());
+        let conn = handler(Accepted { id, stream, addrs });
         tasks.spawn(async move {
             conn.await;
             meter.open.fetch_sub(1, Ordering::Relaxed);
+            drop(guard);
         });
         if once {
             break;
         }
     }
-    drop(listener);
+    tasks
+}
+
+/// `maxConnections`, counted across workers: over it, a `drop` event and
+/// the connection is closed at once (by dropping it).
+fn over_limit(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool {
+    let full = opts
+        .max_connections
+        .is_some_and(|max| totals.open.load(Ordering::Relaxed) >= max);
+    if full {
+        events::emit("drop", None, addrs.fields());
+    }
+    full
+}
+
+/// Wait for the open connections; a second signal ends them at once.
+async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
     tokio::select! {
         _ = async { while tasks.join_next().await.is_some() {} } => {}
         _ = shutdown.reached(2) => tasks.abort_all(),
     }
+}
+
+/// The server's `close` event with its totals, and the exit code.
+fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
     events::emit(
         "close",
         None,
@@ -527,17 +711,23 @@ where
     shutdown.exit()
 }
 
+fn accept_error_event(e: &io::Error) {
+    events::emit(
+        "error",
+        None,
+        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "accept"}),
+    );
+}
+
 /// Accept errors never end the server. Running out of descriptors or memory
 /// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
 /// so the loop does not spin while connections close; others retry at once.
 async fn accept_failed(e: &io::Error, backoff: &mut Duration) {
-    let code = exit::error_code(e);
-    events::emit(
-        "error",
-        None,
-        json!({"code": code, "message": exit::describe(e), "syscall": "accept"}),
-    );
-    if matches!(code, "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM") {
+    accept_error_event(e);
+    if matches!(
+        exit::error_code(e),
+        "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM"
+    ) {
         tokio::time::sleep(*backoff).await;
         *backoff = (*backoff * 2).min(Duration::from_secs(1));
     }

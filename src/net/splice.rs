@@ -133,6 +133,17 @@ fn write_all(dst: RawFd, mut data: &[u8], moved: &mut impl FnMut(usize)) -> Resu
 }
 
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE)
+}
+
+/// One splice(2) call between two descriptors (one of them a pipe); the
+/// relay passes its own flags (no SPLICE_F_MORE: relayed bytes go out now).
+pub(crate) fn splice_with(
+    from: RawFd,
+    to: RawFd,
+    len: usize,
+    flags: libc::c_uint,
+) -> io::Result<usize> {
     sys(unsafe {
         libc::splice(
             from,
@@ -140,14 +151,14 @@ fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
             to,
             std::ptr::null_mut(),
             len,
-            libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE,
+            flags,
         )
     })
 }
 
 /// A syscall's return value as a Result, retrying nothing: EINTR is
 /// reported as EAGAIN so the loop waits and tries again.
-fn sys(r: isize) -> io::Result<usize> {
+pub(crate) fn sys(r: isize) -> io::Result<usize> {
     if r >= 0 {
         return Ok(r as usize);
     }
@@ -177,7 +188,8 @@ fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
     }
 }
 
-fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+/// A pipe (read end, write end), enlarged to [`SPLICE_LEN`] where allowed.
+pub(crate) fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
         return Err(io::Error::last_os_error());

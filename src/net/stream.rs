@@ -10,12 +10,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::{client, server};
 
@@ -44,6 +44,61 @@ impl Stream {
     /// so they may be moved with splice(2).
     pub fn is_plain(&self) -> bool {
         matches!(self, Stream::Tcp(_) | Stream::Unix(_))
+    }
+
+    /// Wait until the socket may be read or written without blocking (plain
+    /// streams only: the servers use it to hold no buffer while idle, and
+    /// the relay to drive splice(2)).
+    pub async fn ready(&self, interest: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.ready(interest).await.map(drop),
+            Stream::Unix(s) => s.ready(interest).await.map(drop),
+            Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
+        }
+    }
+
+    /// Run a non-blocking system call on the socket; `WouldBlock` clears the
+    /// readiness that [`Stream::ready`] reported, as tokio's `try_io` does.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        match self {
+            Stream::Tcp(s) => s.try_io(interest, f),
+            Stream::Unix(s) => s.try_io(interest, f),
+            Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
+        }
+    }
+
+    /// Read without waiting (`WouldBlock` when nothing is there).
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_read(buf),
+            Stream::Unix(s) => s.try_read(buf),
+            Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
+        }
+    }
+
+    /// Write without waiting (`WouldBlock` when the send buffer is full).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_write(buf),
+            Stream::Unix(s) => s.try_write(buf),
+            Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
+        }
+    }
+
+    /// Leave the runtime and become a plain blocking descriptor, to be
+    /// handed to a child process (`--exec`).
+    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+        let fd: OwnedFd = match self {
+            Stream::Tcp(s) => s.into_std()?.into(),
+            Stream::Unix(s) => s.into_std()?.into(),
+            Stream::TlsClient(_) | Stream::TlsServer(_) => return Err(not_plain()),
+        };
+        socket2::SockRef::from(&fd).set_nonblocking(false)?;
+        Ok(fd)
     }
 
     pub fn sock_ref(&self) -> socket2::SockRef<'_> {
@@ -76,6 +131,12 @@ impl Stream {
             Stream::TlsServer(s) => s.get_ref().0.addresses(),
         }
     }
+}
+
+/// The fd-level methods have no meaning under TLS (bytes on the socket are
+/// not the bytes of the stream); callers check [`Stream::is_plain`] first.
+fn not_plain() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "not a plain socket (TLS)")
 }
 
 /// One end of a connection.

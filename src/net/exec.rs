@@ -1,0 +1,145 @@
+//! `--exec CMD` / `--sh-exec CMD`: hand an accepted socket, unread, to a
+//! child process as its stdin and stdout (Node's `pauseOnConnect` followed
+//! by passing the handle on; ncat's `-e`/`-c`).
+//!
+//! The socket leaves the runtime and becomes blocking before the child gets
+//! it, since programs such as `cat` expect blocking descriptors. No shell is
+//! involved unless the user asks for one with `--sh-exec`. When the child
+//! exits, the connection is shut down, even if a grandchild still holds it.
+
+use std::os::fd::OwnedFd;
+use std::process::Stdio;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::events;
+use crate::exit::{self, Error};
+use crate::net::listen::Accepted;
+
+/// The program to run for each connection.
+#[derive(Debug, Clone)]
+pub enum ExecCommand {
+    /// Words split like a shell would, quotes honoured, but no shell run.
+    Argv(Vec<String>),
+    /// A command line for `/bin/sh -c`.
+    Shell(String),
+}
+
+impl ExecCommand {
+    /// From `--exec` or `--sh-exec` (clap keeps them exclusive).
+    pub fn from_flags(exec: Option<&str>, sh: Option<&str>) -> Result<Option<ExecCommand>, Error> {
+        match (exec, sh) {
+            (Some(cmd), _) => {
+                let argv = split_words(cmd).filter(|w| !w.is_empty()).ok_or_else(|| {
+                    Error::usage(format!("bad --exec {cmd:?}"), "expected a command")
+                })?;
+                Ok(Some(ExecCommand::Argv(argv)))
+            }
+            (None, Some(line)) => Ok(Some(ExecCommand::Shell(line.to_string()))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn command(&self) -> tokio::process::Command {
+        match self {
+            ExecCommand::Argv(argv) => {
+                let mut c = tokio::process::Command::new(&argv[0]);
+                c.args(&argv[1..]);
+                c
+            }
+            ExecCommand::Shell(line) => {
+                let mut c = tokio::process::Command::new("/bin/sh");
+                c.arg("-c").arg(line);
+                c
+            }
+        }
+    }
+}
+
+/// Run the child on the connection and wait for it; emits `error` if it
+/// cannot start and `close` with its exit code.
+pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
+    let started = Instant::now();
+    let conn = Some(acc.id);
+    let remote = acc.addrs.remote.to_string();
+    let result = async {
+        let fd = acc.stream.into_blocking_fd()?;
+        let keep = fd.try_clone()?;
+        let mut command = cmd.command();
+        command
+            .stdin(Stdio::from(fd.try_clone()?))
+            .stdout(Stdio::from(fd))
+            .env("WIRECAT_REMOTE", &remote)
+            .kill_on_drop(true);
+        let mut child = command.spawn()?;
+        drop(command);
+        let status = child.wait().await;
+        end_connection(&keep);
+        status
+    }
+    .await;
+    let fields = match &result {
+        Ok(status) => json!({
+            "hadError": !status.success(),
+            "exitCode": status.code(),
+            "durationMs": started.elapsed().as_millis() as u64,
+        }),
+        Err(e) => {
+            events::emit(
+                "error",
+                conn,
+                json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"}),
+            );
+            json!({"hadError": true, "durationMs": started.elapsed().as_millis() as u64})
+        }
+    };
+    events::emit("close", conn, fields);
+}
+
+/// The child is gone: FIN after whatever it wrote, and stop reading.
+fn end_connection(fd: &OwnedFd) {
+    let _ = socket2::SockRef::from(fd).shutdown(std::net::Shutdown::Both);
+}
+
+/// Split a command line into words: whitespace separates, '…' and "…"
+/// quote, a backslash escapes the next character. None if a quote is open.
+fn split_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(ch) = chars.next() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => {
+                quote = Some(ch);
+                word.get_or_insert_with(String::new);
+            }
+            (None | Some('"'), '\\') => word.get_or_insert_with(String::new).extend(chars.next()),
+            (None, c) if c.is_whitespace() => words.extend(word.take()),
+            (_, c) => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    words.extend(word);
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_words;
+
+    #[test]
+    fn exec_words_split_without_a_shell() {
+        assert_eq!(
+            split_words(r#"grep -i 'a b' "c\"d" e\ f"#).unwrap(),
+            ["grep", "-i", "a b", "c\"d", "e f"]
+        );
+        assert_eq!(split_words("  cat  ").unwrap(), ["cat"]);
+        assert!(split_words("'open").is_none());
+        assert_eq!(split_words("x ''").unwrap(), ["x", ""]);
+    }
+}

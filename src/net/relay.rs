@@ -1,0 +1,291 @@
+//! Relaying one accepted connection to its target, both ways (`a.pipe(b);
+//! b.pipe(a)`), for `wirecat pipe`.
+//!
+//! Each direction reads from one socket and writes to the other; a FIN read
+//! on one side becomes a FIN (shutdown of the write side) on the other, and
+//! the pair closes when both directions have ended. An error on one side
+//! resets the other (SO_LINGER 0), and both closes are reported.
+//!
+//! Between plain sockets on Linux the bytes never enter user space: each
+//! direction owns a pipe and moves data socket → pipe → socket with
+//! splice(2) (the pipe and the call are [`crate::net::splice`]'s). Every
+//! call is non-blocking and driven by tokio's readiness
+//! (`ready` + `try_io`), so a relayed connection costs no thread. Where a pipe
+//! cannot be had, the same loop copies through one large buffer per
+//! direction. Either way at most one pipe or buffer of bytes is in flight per
+//! direction: a slow reader slows the writer.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::Interest;
+use tokio::time::Instant;
+
+use crate::events;
+use crate::exit;
+use crate::net::bridge::{idle, touch, Counters, Ending};
+use crate::net::options;
+use crate::net::splice::{make_pipe, splice_with, sys};
+use crate::net::stream::Stream;
+
+/// Bytes moved per system call (the pipe holds up to 1 MiB, where allowed),
+/// and the fallback buffer's size.
+const PIPE_SIZE: usize = 256 * 1024;
+
+/// Node's per-socket options that apply to a relayed pair.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelayOptions {
+    /// Idle timeout for the pair (`setTimeout()`): nothing moved either way.
+    pub timeout: Option<Duration>,
+}
+
+/// What a finished relay reports, from the client's point of view.
+#[derive(Debug)]
+pub struct Relayed {
+    pub ending: Ending,
+    /// Bytes read from the client (and written to the target).
+    pub bytes_read: u64,
+    /// Bytes written to the client (read from the target).
+    pub bytes_written: u64,
+}
+
+/// Which socket of a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Target,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Target => "target",
+        }
+    }
+}
+
+/// A direction that failed, and on which socket.
+struct Failed {
+    side: Side,
+    error: io::Error,
+}
+
+/// Relay `client` and `target` until both directions end, an error breaks
+/// them, or they are idle for longer than the timeout. Emits `error`,
+/// `timeout` and one `close` per side for connection `conn`.
+pub async fn relay(
+    client: Stream,
+    target: Stream,
+    conn: Option<u64>,
+    opts: RelayOptions,
+) -> Relayed {
+    let started = Instant::now();
+    let counters = Counters::default();
+    let up = one_way(
+        &client,
+        &target,
+        Side::Client,
+        &counters.read,
+        &counters,
+        started,
+    );
+    let down = one_way(
+        &target,
+        &client,
+        Side::Target,
+        &counters.written,
+        &counters,
+        started,
+    );
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    let ending = loop {
+        tokio::select! {
+            r = &mut up, if !up_done => match r {
+                Ok(()) => up_done = true,
+                Err(f) => break fail(f, &client, &target, conn),
+            },
+            r = &mut down, if !down_done => match r {
+                Ok(()) => down_done = true,
+                Err(f) => break fail(f, &client, &target, conn),
+            },
+            _ = idle(opts.timeout, &counters, started) => {
+                events::emit("timeout", conn, json!({}));
+                for s in [&client, &target] {
+                    let _ = s.sock_ref().shutdown(std::net::Shutdown::Write);
+                }
+                break Ending::Timeout;
+            }
+        }
+        if up_done && down_done {
+            break Ending::Done;
+        }
+    };
+    let relayed = Relayed {
+        ending,
+        bytes_read: counters.read.load(Ordering::Relaxed),
+        bytes_written: counters.written.load(Ordering::Relaxed),
+    };
+    report_closes(conn, &relayed, started);
+    relayed
+}
+
+/// Report the failure and arm a reset on the other socket, so that dropping
+/// the pair tells the other peer the stream broke (rather than ended).
+fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Ending {
+    events::emit(
+        "error",
+        conn,
+        json!({
+            "side": f.side.name(),
+            "code": exit::error_code(&f.error),
+            "message": exit::describe(&f.error),
+        }),
+    );
+    let other = if f.side == Side::Client {
+        target
+    } else {
+        client
+    };
+    let _ = options::arm_reset(other.sock_ref());
+    Ending::Error(f.error)
+}
+
+/// One `close` per side, each with its own bytes read and written.
+fn report_closes(conn: Option<u64>, r: &Relayed, started: Instant) {
+    let had_error = matches!(r.ending, Ending::Error(_));
+    let duration = started.elapsed().as_millis() as u64;
+    for (side, read, written) in [
+        (Side::Target, r.bytes_written, r.bytes_read),
+        (Side::Client, r.bytes_read, r.bytes_written),
+    ] {
+        events::emit(
+            "close",
+            conn,
+            json!({
+                "side": side.name(),
+                "hadError": had_error,
+                "bytesRead": read,
+                "bytesWritten": written,
+                "durationMs": duration,
+            }),
+        );
+    }
+}
+
+/// Copy `src` → `dst` until `src`'s FIN, then pass the FIN on.
+async fn one_way(
+    src: &Stream,
+    dst: &Stream,
+    src_side: Side,
+    moved: &AtomicU64,
+    c: &Counters,
+    started: Instant,
+) -> Result<(), Failed> {
+    let dst_side = match src_side {
+        Side::Client => Side::Target,
+        Side::Target => Side::Client,
+    };
+    let read_failed = |error| Failed {
+        side: src_side,
+        error,
+    };
+    let write_failed = |error| Failed {
+        side: dst_side,
+        error,
+    };
+    let mut mover = Mover::new(src, dst);
+    loop {
+        let n = when_ready(src, Interest::READABLE, || mover.fill(src.raw_fd()))
+            .await
+            .map_err(read_failed)?;
+        if n == 0 {
+            break;
+        }
+        touch(c, started);
+        moved.fetch_add(n as u64, Ordering::Relaxed);
+        let mut pending = n;
+        while pending > 0 {
+            let w = when_ready(dst, Interest::WRITABLE, || {
+                mover.drain(dst.raw_fd(), pending)
+            })
+            .await
+            .map_err(write_failed)?;
+            pending -= w;
+        }
+    }
+    match dst.sock_ref().shutdown(std::net::Shutdown::Write) {
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(write_failed(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Run `f` once `s` is ready for `interest`, until it does not block.
+async fn when_ready<R>(
+    s: &Stream,
+    interest: Interest,
+    mut f: impl FnMut() -> io::Result<R>,
+) -> io::Result<R> {
+    loop {
+        s.ready(interest).await?;
+        match s.try_io(interest, &mut f) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            r => return r,
+        }
+    }
+}
+
+/// How one direction moves bytes: through a pipe with splice(2), or through
+/// a buffer with read(2)/write(2).
+enum Mover {
+    Splice { read: OwnedFd, write: OwnedFd },
+    Buffer { buf: Vec<u8>, filled: usize },
+}
+
+impl Mover {
+    fn new(src: &Stream, dst: &Stream) -> Mover {
+        if src.is_plain() && dst.is_plain() {
+            if let Ok((read, write)) = make_pipe() {
+                return Mover::Splice { read, write };
+            }
+        }
+        Mover::Buffer {
+            buf: vec![0; PIPE_SIZE],
+            filled: 0,
+        }
+    }
+
+    /// Take up to one pipe (or buffer) of bytes from `src`; 0 at its FIN.
+    fn fill(&mut self, src: RawFd) -> io::Result<usize> {
+        match self {
+            Mover::Splice { write, .. } => splice(src, write.as_raw_fd(), PIPE_SIZE),
+            Mover::Buffer { buf, filled } => {
+                let n = unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) };
+                *filled = sys(n)?;
+                Ok(*filled)
+            }
+        }
+    }
+
+    /// Give the last `pending` bytes taken to `dst`; returns how many went.
+    fn drain(&mut self, dst: RawFd, pending: usize) -> io::Result<usize> {
+        match self {
+            Mover::Splice { read, .. } => splice(read.as_raw_fd(), dst, pending),
+            Mover::Buffer { buf, filled } => {
+                let from = &buf[*filled - pending..*filled];
+                let n = unsafe {
+                    libc::send(dst, from.as_ptr().cast(), from.len(), libc::MSG_NOSIGNAL)
+                };
+                sys(n)
+            }
+        }
+    }
+}
+
+fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK)
+}
