@@ -275,9 +275,9 @@ pub struct ServerArgs {
     /// Write the bound address to PATH (atomically) once accepting
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
-    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub workers: u16,
+    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
     /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<RuleArg>,

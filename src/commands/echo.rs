@@ -48,7 +48,7 @@ struct EchoOptions {
 pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let opts = ServerOptions::from_args(&args.server, &args.socket);
+    let opts = ServerOptions::from_args(&args.server, &args.socket).one_loop_per_core(&args.server);
     let echo = Arc::new(EchoOptions {
         banner: args
             .banner
@@ -88,7 +88,7 @@ async fn echo_connection(id: u64, mut stream: Stream, opts: &EchoOptions, totals
                 .written
                 .fetch_add(banner.len() as u64, Ordering::Relaxed);
         }
-        echo_all(&mut stream, &counters, started).await?;
+        echo_all(&mut stream, &counters, opts.timeout.map(|_| started)).await?;
         events::emit("end", conn, json!({}));
         Ok(())
     };
@@ -100,7 +100,9 @@ async fn echo_connection(id: u64, mut stream: Stream, opts: &EchoOptions, totals
     if !matches!(ending, Ending::Error(_)) && !opts.reset {
         let _ = stream.sock_ref().shutdown(std::net::Shutdown::Write);
     }
-    report_close(conn, &ending, &counters, started);
+    if events::enabled() {
+        report_close(conn, &ending, &counters, started);
+    }
     totals.add_bytes(
         counters.read.load(Ordering::Relaxed),
         counters.written.load(Ordering::Relaxed),
@@ -131,14 +133,19 @@ async fn idle_bounded(
     }
 }
 
-/// Echo until the client's FIN.
-async fn echo_all(stream: &mut Stream, c: &Counters, started: Instant) -> io::Result<()> {
+/// Echo until the client's FIN; `idle_since` (with `--timeout`) is when the
+/// idle clock started, and every byte moved then restarts it.
+async fn echo_all(
+    stream: &mut Stream,
+    c: &Counters,
+    idle_since: Option<Instant>,
+) -> io::Result<()> {
     EchoAll {
         stream,
         pending: Vec::new(),
         sent: 0,
         counters: c,
-        started,
+        idle_since,
     }
     .await
 }
@@ -151,7 +158,9 @@ struct EchoAll<'a> {
     pending: Vec<u8>,
     sent: usize,
     counters: &'a Counters,
-    started: Instant,
+    /// Only with `--timeout`: reading the clock twice a message costs
+    /// more than the atomic counters.
+    idle_since: Option<Instant>,
 }
 
 impl Future for EchoAll<'_> {
@@ -174,7 +183,7 @@ impl Future for EchoAll<'_> {
             if data.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            touch(this.counters, this.started);
+            this.touch();
             this.counters
                 .read
                 .fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -200,11 +209,17 @@ impl EchoAll<'_> {
         Poll::Ready(r.and_then(|n| self.wrote(n)))
     }
 
+    fn touch(&self) {
+        if let Some(started) = self.idle_since {
+            touch(self.counters, started);
+        }
+    }
+
     fn wrote(&self, n: usize) -> io::Result<usize> {
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
-        touch(self.counters, self.started);
+        self.touch();
         self.counters.written.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }

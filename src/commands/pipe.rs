@@ -26,7 +26,8 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     if listen.is_tls() || target.is_tls() {
         return Err(Error::usage("pipe", "TLS is not implemented yet"));
     }
-    let sopts = ServerOptions::from_args(&args.server, &args.socket);
+    let sopts =
+        ServerOptions::from_args(&args.server, &args.socket).one_loop_per_core(&args.server);
     let copts = Arc::new(ConnectOptions::from_args(&args.client, &args.socket));
     let ropts = RelayOptions {
         timeout: args.socket.timeout,

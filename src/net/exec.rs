@@ -62,7 +62,7 @@ impl ExecCommand {
 pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
     let started = Instant::now();
     let conn = Some(acc.id);
-    let remote = acc.addrs.remote.to_string();
+    let remote = acc.addresses().remote.to_string();
     let result = async {
         let fd = acc.stream.into_blocking_fd()?;
         let keep = fd.try_clone()?;

@@ -63,12 +63,30 @@ impl ServerOptions {
             writable_all: server.writable_all,
             max_connections: server.max_connections,
             ready_file: server.ready_file.clone(),
-            reuse_port: server.workers > 1,
-            workers: usize::from(server.workers),
+            reuse_port: server.workers.is_some_and(|n| n > 1),
+            workers: server.workers.map_or(1, usize::from),
             family: socket.family(),
             socket: SocketOptions::from_args(socket),
             admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
         }
+    }
+
+    /// Without `--workers`, one accept loop per core (echo and pipe): the
+    /// loops share the one listening socket (no SO_REUSEPORT, so a second
+    /// server on the port still fails with EADDRINUSE), and each runs its
+    /// connections on its own single-threaded runtime.
+    pub fn one_loop_per_core(mut self, server: &ServerArgs) -> ServerOptions {
+        if server.workers.is_none() {
+            self.workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        }
+        self
+    }
+
+    /// Whether the accept loop must look up each connection's addresses:
+    /// only events and `--allow`/`--deny` use them (two system calls and some
+    /// formatting a connection otherwise).
+    fn needs_addresses(&self) -> bool {
+        events::enabled() || self.admission.is_some()
     }
 
     /// Whether a peer may be served; a refused one gets a `drop` event that
@@ -491,7 +509,19 @@ impl Shutdown {
 pub struct Accepted {
     pub id: u64,
     pub stream: Stream,
+    /// Looked up only when events or admission rules need them, else
+    /// unknown: see [`Accepted::addresses`].
     pub addrs: Addresses,
+}
+
+impl Accepted {
+    /// The connection's addresses, looked up now if the accept loop did not.
+    pub fn addresses(&self) -> Addresses {
+        match self.addrs.remote {
+            Addr::Unknown => self.stream.addresses(),
+            _ => self.addrs.clone(),
+        }
+    }
 }
 
 /// Counters shared by every accept loop of a server; the totals are what
@@ -525,8 +555,8 @@ impl Drop for OpenGuard {
 /// Accept until shutdown (or after one connection with `once`), running
 /// `handler` for each connection on its own task; then wait for the open
 /// connections (or end them on a second signal), emit `close`, and return.
-/// With `opts.workers` above one, the loops run on their own threads
-/// ([`serve_workers`]).
+/// Unless `once`, the loops run on threads of their own, each with a
+/// single-threaded runtime ([`serve_workers`]).
 pub async fn serve<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
@@ -539,7 +569,7 @@ where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    if opts.workers > 1 && !once {
+    if !once {
         return serve_workers(listener, opts, shutdown, totals, handler).await;
     }
     let tasks = accept_loop(&listener, opts, &mut shutdown, once, &totals, &handler).await;
@@ -549,8 +579,12 @@ where
 }
 
 /// `--workers N`: N accept loops, each on a thread with its own runtime and
-/// its own listening socket (SO_REUSEPORT), as EdgerOS's multi-task server.
-/// The Unix socket file is removed once every loop has stopped.
+/// its own listening socket (SO_REUSEPORT), as EdgerOS's multi-task server;
+/// without SO_REUSEPORT the loops share one socket. A connection lives on
+/// the runtime that accepted it: no work stealing or wakeups across threads
+/// (a multi-threaded runtime spent a fifth of its time in futex calls under
+/// connection churn). The Unix socket file is removed once every loop has
+/// stopped.
 async fn serve_workers<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
@@ -653,13 +687,19 @@ where
                 continue;
             }
         };
-        let addrs = stream.addresses();
+        let addrs = if opts.needs_addresses() {
+            stream.addresses()
+        } else {
+            Addresses::unknown()
+        };
         if !opts.admit(&addrs) || over_limit(opts, totals, &addrs) {
             continue;
         }
         totals.open.fetch_add(1, Ordering::Relaxed);
         let id = totals.connections.fetch_add(1, Ordering::Relaxed) + 1;
-        events::emit("connection", Some(id), addrs.remote_fields());
+        if events::enabled() {
+            events::emit("connection", Some(id), addrs.remote_fields());
+        }
         let meter = crate::progress::meter();
         meter.total.fetch_add(1, Ordering::Relaxed);
         meter.open.fetch_add(1, Ordering::Relaxed);

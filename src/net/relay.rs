@@ -130,7 +130,9 @@ pub async fn relay(
         bytes_read: counters.read.load(Ordering::Relaxed),
         bytes_written: counters.written.load(Ordering::Relaxed),
     };
-    report_closes(conn, &relayed, started);
+    if events::enabled() {
+        report_closes(conn, &relayed, started);
+    }
     relayed
 }
 

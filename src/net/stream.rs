@@ -206,6 +206,14 @@ pub struct Addresses {
 }
 
 impl Addresses {
+    /// Addresses not looked up (nobody needed them).
+    pub fn unknown() -> Addresses {
+        Addresses {
+            local: Addr::Unknown,
+            remote: Addr::Unknown,
+        }
+    }
+
     /// The fields of Node's `connect` and `drop` events.
     pub fn fields(&self) -> Value {
         let mut m = serde_json::Map::new();
