@@ -14,7 +14,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bytes per splice(2) call, and the pipe size asked for.
-const SPLICE_LEN: usize = 1 << 20;
+pub(crate) const SPLICE_LEN: usize = 1 << 20;
 
 /// Which side of a copy failed, so callers can tell a closed stdout from a
 /// broken connection.
