@@ -613,6 +613,7 @@ where
         let (opts, mut shutdown) = (opts.clone(), shutdown.clone());
         let (totals, handler) = (totals.clone(), handler.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let run = move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -622,6 +623,7 @@ where
                 let tasks =
                     accept_loop(&listener, &opts, &mut shutdown, false, &totals, &handler).await;
                 drop(listener);
+                let _ = stopped_tx.send(());
                 drain(tasks, &mut shutdown).await;
                 Ok::<(), io::Error>(())
             })?;
@@ -636,14 +638,19 @@ where
                 }
             });
         match spawned {
-            Ok(_) => threads.push(rx),
+            Ok(_) => threads.push((stopped_rx, rx)),
             Err(e) => accept_error_event(&e),
         }
     }
-    for rx in threads {
-        let _ = rx.await;
+    // The socket file goes once nobody accepts on it; open connections may
+    // still be finishing.
+    for (stopped, _) in &mut threads {
+        let _ = stopped.await;
     }
     drop(socket_file);
+    for (_, done) in threads {
+        let _ = done.await;
+    }
     finish(&totals, &shutdown)
 }
 
