@@ -2,13 +2,13 @@
 //! binary on real sockets: concurrency, half-close, banner, limits,
 //! shutdown, EMFILE, `--workers`; plus `listen --exec`.
 
-mod server_support;
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use server_support::{named, payload, within, Server, DEADLINE};
+use common::{named, random_bytes, within, Server, LIMIT as DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn connect(server: &Server) -> TcpStream {
@@ -42,14 +42,14 @@ async fn echo_client(addr: String, data: Vec<u8>) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_returns_every_byte_to_200_concurrent_clients() {
-    let server = Server::start(&["echo", "127.0.0.1:0"]);
+    let server = Server::json(&["echo", "127.0.0.1:0"]);
     let mut clients = tokio::task::JoinSet::new();
     for i in 0..200u64 {
-        let size = (payload(i, 4)[..4]
+        let size = (random_bytes(4, i)[..4]
             .iter()
             .fold(0usize, |a, b| a * 256 + *b as usize))
             % (1 << 20);
-        let data = payload(1000 + i, size);
+        let data = random_bytes(size, 1000 + i);
         let addr = server.addr.clone();
         clients.spawn(async move { (echo_client(addr, data.clone()).await == data, size) });
     }
@@ -72,8 +72,8 @@ async fn echo_returns_every_byte_to_200_concurrent_clients() {
 
 #[test]
 fn client_half_close_gets_everything_back_then_eof() {
-    let server = Server::start(&["echo", "127.0.0.1:0"]);
-    let data = payload(7, 300_000);
+    let server = Server::json(&["echo", "127.0.0.1:0"]);
+    let data = random_bytes(300_000, 7);
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, &data), data);
     let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
@@ -85,14 +85,14 @@ fn client_half_close_gets_everything_back_then_eof() {
 
 #[test]
 fn banner_is_sent_first_with_escapes_understood() {
-    let server = Server::start(&["echo", "127.0.0.1:0", "--banner", r"hello\tthere\r\n"]);
+    let server = Server::json(&["echo", "127.0.0.1:0", "--banner", r"hello\tthere\r\n"]);
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"ping"), b"hello\tthere\r\nping");
 }
 
 #[test]
 fn max_connections_2_drops_a_third_client() {
-    let server = Server::start(&["echo", "127.0.0.1:0", "--max-connections", "2"]);
+    let server = Server::json(&["echo", "127.0.0.1:0", "--max-connections", "2"]);
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut s = connect(&server);
@@ -119,7 +119,7 @@ fn max_connections_2_drops_a_third_client() {
 
 #[test]
 fn once_serves_one_connection_then_exits_0() {
-    let mut server = Server::start(&["echo", "127.0.0.1:0", "--once"]);
+    let mut server = Server::json(&["echo", "127.0.0.1:0", "--once"]);
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"only one"), b"only one");
     assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
@@ -128,7 +128,7 @@ fn once_serves_one_connection_then_exits_0() {
 
 #[test]
 fn idle_timeout_emits_timeout_and_ends_the_connection() {
-    let server = Server::start(&["echo", "127.0.0.1:0", "--timeout", "200"]);
+    let server = Server::json(&["echo", "127.0.0.1:0", "--timeout", "200"]);
     let mut s = connect(&server);
     let mut back = Vec::new();
     s.read_to_end(&mut back).unwrap();
@@ -140,7 +140,7 @@ fn idle_timeout_emits_timeout_and_ends_the_connection() {
 fn sigint_lets_open_connections_finish_exits_130_and_removes_the_socket_file() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("echo.sock");
-    let mut server = Server::start(&["echo", sock.to_str().unwrap()]);
+    let mut server = Server::json(&["echo", sock.to_str().unwrap()]);
     let mut client = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     client.set_read_timeout(Some(DEADLINE)).unwrap();
     client.write_all(b"before").unwrap();
@@ -170,7 +170,7 @@ fn sigint_lets_open_connections_finish_exits_130_and_removes_the_socket_file() {
 
 #[test]
 fn second_sigint_ends_open_connections_at_once() {
-    let mut server = Server::start(&["echo", "127.0.0.1:0"]);
+    let mut server = Server::json(&["echo", "127.0.0.1:0"]);
     let mut client = connect(&server);
     client.write_all(b"hi").unwrap();
     let mut b = [0u8; 2];
@@ -192,14 +192,14 @@ fn second_sigint_ends_open_connections_at_once() {
 
 #[test]
 fn sigterm_exits_0() {
-    let mut server = Server::start(&["echo", "127.0.0.1:0"]);
+    let mut server = Server::json(&["echo", "127.0.0.1:0"]);
     server.signal(libc::SIGTERM);
     assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emfile_keeps_serving_what_it_can_and_recovers() {
-    let server = Server::start_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
+    let server = Server::json_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
     let mut clients = tokio::task::JoinSet::new();
     let mut held = Vec::new();
     // Hold 200 connections open at once: more than 64 descriptors.
@@ -230,10 +230,10 @@ async fn emfile_keeps_serving_what_it_can_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_4_accept_on_four_loops_and_echo() {
-    let mut server = Server::start(&["echo", "127.0.0.1:0", "--workers", "4"]);
+    let mut server = Server::json(&["echo", "127.0.0.1:0", "--workers", "4"]);
     let mut clients = tokio::task::JoinSet::new();
     for i in 0..64u64 {
-        let data = payload(i, 10_000 + i as usize);
+        let data = random_bytes(10_000 + i as usize, i);
         let addr = server.addr.clone();
         clients.spawn(async move { echo_client(addr, data.clone()).await == data });
     }
@@ -253,7 +253,7 @@ async fn workers_4_accept_on_four_loops_and_echo() {
 
 #[test]
 fn exec_cat_echoes_through_the_child_which_sees_eof_on_half_close() {
-    let server = Server::start(&["listen", "127.0.0.1:0", "-k", "--exec", "cat"]);
+    let server = Server::json(&["listen", "127.0.0.1:0", "-k", "--exec", "cat"]);
     for _ in 0..2 {
         let mut s = connect(&server);
         // read_to_end returns only once cat has seen EOF and exited.
@@ -265,7 +265,7 @@ fn exec_cat_echoes_through_the_child_which_sees_eof_on_half_close() {
 
 #[test]
 fn sh_exec_runs_a_shell_command_line() {
-    let server = Server::start(&["listen", "127.0.0.1:0", "--sh-exec", "wc -c | tr -d ' '"]);
+    let server = Server::json(&["listen", "127.0.0.1:0", "--sh-exec", "wc -c | tr -d ' '"]);
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"12345"), b"5\n");
 }

@@ -2,11 +2,11 @@
 //! both ways with 64 MiB each way, many connections at once, half-close
 //! passed through, an unreachable target and a target that resets.
 
-mod server_support;
+mod common;
 
 use std::time::Duration;
 
-use server_support::{named, payload, within, Server};
+use common::{named, random_bytes, within, Server};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
@@ -25,7 +25,7 @@ where
         let mut left = size;
         let mut block = 0u64;
         while left > 0 {
-            let chunk = payload(seed * 1_000_003 + block, left.min(1 << 20));
+            let chunk = random_bytes(left.min(1 << 20), seed * 1_000_003 + block);
             sent.update(&chunk);
             wr.write_all(&chunk).await.unwrap();
             left -= chunk.len();
@@ -68,7 +68,7 @@ where
 async fn pipe_tcp_to_tcp_moves_64_mib_each_way_intact() {
     let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taddr = target.local_addr().unwrap().to_string();
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     let t = tokio::spawn(async move { target_exchange(target.accept().await.unwrap().0).await });
     check_big_both_ways(TcpStream::connect(&server.addr).await.unwrap(), t).await;
     let close = server.wait_event("close", |e| e["event"] == "close" && e["side"] == "client");
@@ -82,7 +82,7 @@ async fn pipe_tcp_to_unix_moves_64_mib_each_way_intact() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("target.sock");
     let target = UnixListener::bind(&path).unwrap();
-    let server = Server::start(&["pipe", "127.0.0.1:0", path.to_str().unwrap()]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", path.to_str().unwrap()]);
     let t = tokio::spawn(async move { target_exchange(target.accept().await.unwrap().0).await });
     check_big_both_ways(TcpStream::connect(&server.addr).await.unwrap(), t).await;
 }
@@ -93,7 +93,7 @@ async fn pipe_unix_to_tcp_moves_64_mib_each_way_intact() {
     let taddr = target.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pipe.sock");
-    let server = Server::start(&["pipe", path.to_str().unwrap(), &taddr]);
+    let server = Server::json(&["pipe", path.to_str().unwrap(), &taddr]);
     let t = tokio::spawn(async move { target_exchange(target.accept().await.unwrap().0).await });
     check_big_both_ways(UnixStream::connect(&path).await.unwrap(), t).await;
     drop(server);
@@ -119,7 +119,7 @@ async fn echo_target() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipe_relays_100_concurrent_connections_with_random_sizes() {
     let taddr = echo_target().await;
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     let mut clients = tokio::task::JoinSet::new();
     for i in 0..100u64 {
         let size = (i as usize * 7919 * 131) % (2 << 20);
@@ -141,7 +141,7 @@ async fn pipe_relays_100_concurrent_connections_with_random_sizes() {
 async fn client_fin_reaches_a_target_that_replies_only_after_eof() {
     let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taddr = target.local_addr().unwrap().to_string();
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     tokio::spawn(async move {
         let (mut s, _) = target.accept().await.unwrap();
         let mut all = Vec::new();
@@ -164,7 +164,7 @@ async fn client_fin_reaches_a_target_that_replies_only_after_eof() {
 async fn target_fin_reaches_the_client_which_can_still_send() {
     let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taddr = target.local_addr().unwrap().to_string();
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     let t = tokio::spawn(async move {
         let (mut s, _) = target.accept().await.unwrap();
         s.write_all(b"bye from target").await.unwrap();
@@ -190,7 +190,7 @@ async fn target_down_closes_the_client_and_the_server_keeps_serving() {
     let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taddr = spare.local_addr().unwrap().to_string();
     drop(spare);
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     let mut c = TcpStream::connect(&server.addr).await.unwrap();
     let mut buf = Vec::new();
     let _ = within("client closed", c.read_to_end(&mut buf)).await;
@@ -219,7 +219,7 @@ async fn target_down_closes_the_client_and_the_server_keeps_serving() {
 async fn target_reset_mid_stream_reaches_the_client_and_the_server_keeps_serving() {
     let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taddr = target.local_addr().unwrap().to_string();
-    let server = Server::start(&["pipe", "127.0.0.1:0", &taddr]);
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
     tokio::spawn(async move {
         // First connection: read a little, then reset. Later ones: echo.
         let (mut s, _) = target.accept().await.unwrap();

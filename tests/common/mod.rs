@@ -1,5 +1,6 @@
 //! Helpers for the integration tests: the real binary, servers started on
-//! port 0 with `--ready-file`, bounded waits, checksums.
+//! port 0 with `--ready-file` (and their `--json` events, signals and exit),
+//! bounded waits, checksums.
 #![allow(dead_code)]
 
 pub mod certs;
@@ -20,7 +21,12 @@ pub fn bin() -> PathBuf {
 
 /// The binary with a scrubbed environment.
 pub fn wirecat() -> Command {
-    let mut c = Command::new(bin());
+    scrubbed(bin())
+}
+
+/// `program` with a scrubbed environment.
+fn scrubbed(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = Command::new(program);
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("LANG", "C");
@@ -51,10 +57,44 @@ impl Server {
     }
 
     /// As [`Server::start`], for a command already given its arguments and environment.
-    pub fn spawn(mut cmd: Command, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Server {
+    pub fn spawn(cmd: Command, stdin: Stdio, stdout: Stdio, stderr: Stdio) -> Server {
+        Server::spawn_in(tempfile::tempdir().unwrap(), cmd, stdin, stdout, stderr)
+    }
+
+    /// `wirecat ARGS --json`, its events written to a file that
+    /// [`Server::events`] reads; stdin and stdout are null.
+    pub fn json(args: &[&str]) -> Server {
+        Server::json_in(None, args)
+    }
+
+    /// As [`Server::json`], run through `sh -c 'PREFIX; exec wirecat …'`
+    /// (for `ulimit`).
+    pub fn json_in(shell_prefix: Option<&str>, args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
+        let events = std::fs::File::create(dir.path().join("events")).unwrap();
+        let mut cmd = match shell_prefix {
+            Some(prefix) => {
+                let mut c = scrubbed("sh");
+                c.arg("-c")
+                    .arg(format!("{prefix}; exec \"$0\" \"$@\""))
+                    .arg(bin());
+                c
+            }
+            None => wirecat(),
+        };
+        cmd.args(args).arg("--json");
+        Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), events.into())
+    }
+
+    fn spawn_in(
+        dir: tempfile::TempDir,
+        mut cmd: Command,
+        stdin: Stdio,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Server {
         let ready = dir.path().join("ready");
-        let child = cmd
+        let mut child = cmd
             .arg("--ready-file")
             .arg(&ready)
             .stdin(stdin)
@@ -62,8 +102,57 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("spawn wirecat");
-        let addr = wait_ready(&ready);
+        let addr = wait_ready_or_exit(&ready, &mut child);
         Server { child, addr, dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The `--json` events so far (of a server started with [`Server::json`]).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        read_events(&self.path("events"))
+    }
+
+    /// Wait until an event satisfies `pred`, and return it.
+    pub fn wait_event(
+        &self,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        poll_until(
+            LIMIT,
+            || self.events().into_iter().find(|e| pred(e)),
+            || {
+                format!(
+                    "no {what} event within {LIMIT:?}; events: {:#?}",
+                    self.events()
+                )
+            },
+        )
+    }
+
+    pub fn signal(&self, sig: i32) {
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
+    /// Wait for the server to exit, within `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let (child, events) = (&mut self.child, self.dir.path().join("events"));
+        poll_until(
+            limit,
+            || child.try_wait().unwrap(),
+            || {
+                let events = read_events(&events);
+                format!("server did not exit within {limit:?}; events: {events:#?}")
+            },
+        )
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     pub fn port(&self) -> u16 {
@@ -82,15 +171,49 @@ impl Drop for Server {
     }
 }
 
-pub fn wait_ready(path: &Path) -> String {
+/// The address a server wrote to its ready file; fails at once if the
+/// server exits first.
+fn wait_ready_or_exit(path: &Path, child: &mut Child) -> String {
+    let ready = || {
+        let text = std::fs::read_to_string(path).ok()?;
+        text.ends_with('\n').then(|| text.trim().to_string())
+    };
+    poll_until(
+        LIMIT,
+        || {
+            let addr = ready();
+            if let (None, Some(status)) = (&addr, child.try_wait().unwrap()) {
+                panic!("server exited before it was ready: {status}");
+            }
+            addr
+        },
+        || "server did not become ready".to_string(),
+    )
+}
+
+/// The complete lines of a `--json` events file, parsed.
+fn read_events(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Call `check` every 10 ms until it gives a value; fail with `failure()`
+/// once `limit` has passed.
+fn poll_until<T>(
+    limit: Duration,
+    mut check: impl FnMut() -> Option<T>,
+    failure: impl FnOnce() -> String,
+) -> T {
     let start = Instant::now();
     loop {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if s.ends_with('\n') {
-                return s.trim().to_string();
-            }
+        if let Some(v) = check() {
+            return v;
         }
-        assert!(start.elapsed() < LIMIT, "server did not become ready");
+        if start.elapsed() > limit {
+            panic!("{}", failure());
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -156,9 +279,10 @@ pub fn sha256_file(path: &Path) -> String {
     format!("{:x}", h.finalize())
 }
 
-/// `len` pseudo-random bytes from `seed` (fast xorshift; not crypto).
+/// `len` pseudo-random bytes from `seed`, different for every seed (fast
+/// xorshift from a splitmix64 start; not crypto).
 pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
+    let mut x = splitmix64(seed) | 1;
     let mut v = Vec::with_capacity(len + 8);
     while v.len() < len {
         x ^= x << 13;
@@ -168,6 +292,13 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     }
     v.truncate(len);
     v
+}
+
+fn splitmix64(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 pub fn write_file(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
@@ -190,6 +321,18 @@ pub fn find<'a>(events: &'a [serde_json::Value], name: &str) -> &'a serde_json::
         .iter()
         .find(|e| e["event"] == name)
         .unwrap_or_else(|| panic!("no {name} event in {events:#?}"))
+}
+
+/// Bound an async step in a test.
+pub async fn within<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {LIMIT:?}"))
+}
+
+/// Events named `name`.
+pub fn named<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
 }
 
 /// Whether a peer tool is installed; in CI a missing tool is a failure, not a skip.
