@@ -7,6 +7,8 @@ pub mod certs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -40,6 +42,25 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub dir: tempfile::TempDir,
+    done: Arc<AtomicBool>,
+}
+
+/// Kill a server that outlives twice [`LIMIT`], so a test reading its pipes
+/// fails instead of hanging. `done` is set once the child is reaped (its pid
+/// may be reused after that).
+fn watchdog(pid: u32, done: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < 2 * LIMIT {
+            if done.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !done.load(Ordering::Relaxed) {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
 }
 
 impl Server {
@@ -62,8 +83,15 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("spawn wirecat");
+        let done = Arc::new(AtomicBool::new(false));
+        watchdog(child.id(), done.clone());
         let addr = wait_ready(&ready);
-        Server { child, addr, dir }
+        Server {
+            child,
+            addr,
+            dir,
+            done,
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -71,7 +99,9 @@ impl Server {
     }
 
     pub fn wait(&mut self) -> ExitStatus {
-        wait_child(&mut self.child)
+        let st = wait_child(&mut self.child);
+        self.done.store(true, Ordering::Relaxed);
+        st
     }
 }
 
@@ -79,6 +109,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.done.store(true, Ordering::Relaxed);
     }
 }
 
@@ -214,4 +245,27 @@ pub fn have(tool: &str) -> bool {
 /// Whether IPv6 loopback works here.
 pub fn have_ipv6() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// `accept` with a bound, so a client that never arrives fails the test
+/// instead of hanging it. The accepted stream is blocking, with read and
+/// write timeouts of [`LIMIT`].
+pub fn accept_within(l: &std::net::TcpListener) -> (std::net::TcpStream, std::net::SocketAddr) {
+    l.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
+        match l.accept() {
+            Ok((s, a)) => {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(LIMIT)).unwrap();
+                s.set_write_timeout(Some(LIMIT)).unwrap();
+                return (s, a);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < LIMIT, "no connection within {LIMIT:?}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
 }
