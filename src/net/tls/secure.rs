@@ -1,8 +1,8 @@
 //! The one TLS path of every command: a connected or accepted plain
 //! [`Stream`] goes through the handshake here and comes out as a TLS
 //! [`Stream`], with Node's `secureConnect` event on success and an `error`
-//! event (Node's code) on failure. `connect`, `listen`, and later `echo`
-//! and `pipe`, call these and nothing else, so a handshake is bounded,
+//! event (Node's code) on failure. `connect`, `listen`, `echo` and
+//! `pipe` call these and nothing else, so a handshake is bounded,
 //! reported and mapped to an exit code the same way everywhere.
 //!
 //! A server handshakes inside each connection's task, never in the accept
