@@ -191,7 +191,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +235,46 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-max)
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
+                    return 0
+                    ;;
+                --key-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --progress)
@@ -503,7 +543,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --target-tls --target-ca --target-servername --target-insecure --target-cert --target-key --target-alpn --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +603,66 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-max)
+                    COMPREPLY=($(compgen -W "1.2 1.3" -- "${cur}"))
+                    return 0
+                    ;;
+                --key-password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sni)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-alpn)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --progress)

@@ -235,6 +235,18 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l timeout -d 'set
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l cert -d 'Certificate chain (PEM)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls-min -d 'Lowest TLS version allowed' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls-max -d 'Highest TLS version allowed (1.2 to test or reach old peers)' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l once -d 'Serve one connection, then exit'
@@ -251,6 +263,9 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l send-only -d 'w
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls -d 'Speak TLS (also implied by tls://)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l insecure -d 'Client: do not verify the server\'s certificate (warned every time)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l json -d 'Print events on stderr as one JSON object per line'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s h -l help -d 'Print help'
@@ -271,6 +286,23 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l timeout -d 'set
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l cert -d 'Certificate chain (PEM)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l tls-min -d 'Lowest TLS version allowed' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l tls-max -d 'Highest TLS version allowed (1.2 to test or reach old peers)' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-ca -d 'Trust anchors (PEM) for the target\'s certificate (default: the system\'s roots)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-servername -d 'SNI server name sent to the target and checked in its certificate (default: TARGET\'s host)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-cert -d 'Client certificate chain (PEM) presented to the target' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key -d 'Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-alpn -d 'ALPN protocol to offer the target (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'
@@ -288,6 +320,11 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l send-only -d 'w
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l tls -d 'Speak TLS (also implied by tls://)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l insecure -d 'Client: do not verify the server\'s certificate (warned every time)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l require-client-cert -d 'Server: refuse clients without a certificate issued by --ca (mutual TLS)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls -d 'Speak TLS to TARGET (also implied by tls:// TARGET and by any --target-* flag)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-insecure -d 'Do not verify the target\'s certificate (warned every time)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -s v -l verbose -d 'Print Node\'s events (lookup, connect, end, close, …) on stderr for people'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l json -d 'Print events on stderr as one JSON object per line'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -s h -l help -d 'Print help'

@@ -357,6 +357,8 @@ pub struct EchoArgs {
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
     pub events: EventArgs,
 }
 
@@ -375,8 +377,64 @@ pub struct PipeArgs {
     pub client: ClientArgs,
     #[command(flatten)]
     pub socket: SocketArgs,
+    // The LISTEN side: --tls (or tls:// LISTEN) terminates TLS from clients.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub target_tls: TargetTlsArgs,
     #[command(flatten)]
     pub events: EventArgs,
+}
+
+/// `pipe`'s TARGET side: TLS originated towards the target. Any of these
+/// (or tls:// TARGET) turns it on; `--handshake-timeout` bounds both sides.
+#[derive(Debug, Clone, Args)]
+pub struct TargetTlsArgs {
+    /// Speak TLS to TARGET (also implied by tls:// TARGET and by any --target-* flag)
+    #[arg(long)]
+    pub target_tls: bool,
+    /// Trust anchors (PEM) for the target's certificate (default: the system's roots)
+    #[arg(long, value_name = "FILE")]
+    pub target_ca: Option<PathBuf>,
+    /// SNI server name sent to the target and checked in its certificate (default: TARGET's host)
+    #[arg(long, value_name = "NAME")]
+    pub target_servername: Option<String>,
+    /// Do not verify the target's certificate (warned every time)
+    #[arg(long)]
+    pub target_insecure: bool,
+    /// Client certificate chain (PEM) presented to the target
+    #[arg(long, value_name = "FILE", requires = "target_key")]
+    pub target_cert: Option<PathBuf>,
+    /// Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE", requires = "target_cert")]
+    pub target_key: Option<PathBuf>,
+    /// ALPN protocol to offer the target (repeatable)
+    #[arg(long, value_name = "PROTO")]
+    pub target_alpn: Vec<String>,
+}
+
+impl TargetTlsArgs {
+    /// The client-side [`TlsArgs`] these flags stand for, bounded by the
+    /// shared `--handshake-timeout`.
+    pub fn client_args(&self, handshake_timeout: Duration) -> TlsArgs {
+        let asked = self.target_tls
+            || self.target_ca.is_some()
+            || self.target_servername.is_some()
+            || self.target_insecure
+            || self.target_cert.is_some()
+            || !self.target_alpn.is_empty();
+        TlsArgs {
+            tls: asked,
+            servername: self.target_servername.clone(),
+            ca: self.target_ca.clone(),
+            insecure: self.target_insecure,
+            cert: self.target_cert.clone(),
+            key: self.target_key.clone(),
+            alpn: self.target_alpn.clone(),
+            handshake_timeout,
+            ..TlsArgs::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -135,7 +135,7 @@ fn reply_after_eof_peer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let t = std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
+        let (mut s, _) = accept_within(&l);
         s.set_read_timeout(Some(LIMIT)).unwrap();
         let mut got = Vec::new();
         s.read_to_end(&mut got).unwrap();
@@ -219,7 +219,7 @@ fn peer_reset_is_econnreset_exit_1() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let peer = std::thread::spawn(move || {
-        let (s, _) = l.accept().unwrap();
+        let (s, _) = accept_within(&l);
         let sock = socket2::SockRef::from(&s);
         sock.set_linger(Some(Duration::ZERO)).unwrap();
         std::thread::sleep(Duration::from_millis(100));
@@ -250,7 +250,7 @@ fn idle_timeout_emits_timeout_and_exits_4() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let peer = std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
+        let (mut s, _) = accept_within(&l);
         s.set_read_timeout(Some(LIMIT)).unwrap();
         let mut v = Vec::new();
         s.read_to_end(&mut v).unwrap();

@@ -17,7 +17,7 @@ fn echo_peer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let t = std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
+        let (mut s, _) = accept_within(&l);
         s.set_read_timeout(Some(LIMIT)).unwrap();
         let mut all = Vec::new();
         let mut buf = [0u8; 4096];
@@ -149,7 +149,7 @@ fn wait_retries_until_the_port_opens_and_times_out_with_4() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let (mut s, _) = l.accept().unwrap();
+    let (mut s, _) = accept_within(&l);
     let mut got = Vec::new();
     s.read_to_end(&mut got).unwrap();
     drop(s);
@@ -167,7 +167,7 @@ fn reset_closes_with_rst() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let (mut s, _) = l.accept().unwrap();
+    let (mut s, _) = accept_within(&l);
     s.set_read_timeout(Some(LIMIT)).unwrap();
     let mut stdin = client.stdin.take().unwrap();
     stdin.write_all(b"x").unwrap();
@@ -243,7 +243,7 @@ fn local_address_and_port_are_used() {
         ])
         .spawn()
         .unwrap();
-    let (s, from) = l.accept().unwrap();
+    let (s, from) = accept_within(&l);
     assert_eq!(from.ip().to_string(), "127.0.0.2");
     assert_eq!(from.port(), local_port);
     drop(s);
@@ -253,8 +253,9 @@ fn local_address_and_port_are_used() {
 #[test]
 fn abstract_unix_socket_round_trip() {
     let name = format!("unix:@wirecat-test-{}", std::process::id());
+    // --recv-only: the server's empty stdin must not FIN before we have sent.
     let mut server = Server::start(
-        &["listen", &name],
+        &["listen", &name, "--recv-only"],
         Stdio::null(),
         Stdio::piped(),
         Stdio::null(),

@@ -67,7 +67,7 @@ fn keepalive_and_nodelay_are_set_as_node_sets_them() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let (peer, _) = l.accept().unwrap();
+    let (peer, _) = accept_within(&l);
     let s = socket_of(child.id(), is_connected);
     assert!(s.nodelay().unwrap(), "TCP_NODELAY");
     assert!(s.keepalive().unwrap(), "SO_KEEPALIVE");
@@ -96,7 +96,7 @@ fn without_flags_nothing_is_changed() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let (peer, _) = l.accept().unwrap();
+    let (peer, _) = accept_within(&l);
     let s = socket_of(child.id(), is_connected);
     assert!(!s.nodelay().unwrap());
     assert!(!s.keepalive().unwrap());

@@ -16,15 +16,20 @@ use crate::net::bridge::{splice_applies, Ending, Io};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
-/// Run `fut` on a multi-threaded runtime; SIGINT ends it with 130, SIGTERM
-/// with 143. The runtime is not
-/// waited on at the end: a thread blocked reading a terminal must not keep a
-/// finished command alive.
+/// Run a one-connection command on a current-thread runtime; SIGINT ends it
+/// with 130, SIGTERM with 143. The runtime is not waited on at the end: a
+/// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where
     F: Future<Output = Result<Exit, Error>>,
 {
-    block_on_with(async {
+    // One connection: a current-thread runtime keeps the socket's readiness
+    // and the bridge on one thread (no cross-thread wake-ups per chunk).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io(Exit::Failure, "cannot start the runtime", &e))?;
+    let r = rt.block_on(async {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())
             .map_err(|e| Error::io(Exit::Failure, "cannot handle SIGTERM", &e))?;
@@ -35,10 +40,13 @@ where
             _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
             _ = term.recv() => Ok(Exit::Terminated),
         }
-    })
+    });
+    rt.shutdown_background();
+    r
 }
 
-/// As [`block_on`], for servers that handle SIGINT/SIGTERM themselves.
+/// For servers, which handle SIGINT/SIGTERM themselves: a multi-threaded
+/// runtime, not waited on at the end either.
 pub fn block_on_with<F>(fut: F) -> Result<Exit, Error>
 where
     F: Future<Output = Result<Exit, Error>>,

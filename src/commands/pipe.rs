@@ -3,8 +3,15 @@
 //! connect path (Happy Eyeballs, `--resolve`, socket options), and the two
 //! are relayed both ways by [`crate::net::relay`], FIN for FIN.
 //!
-//! A target that cannot be reached costs only that client: it is closed
-//! after an `error` event and the server keeps serving.
+//! TLS may be terminated on the LISTEN side (`--tls` and the server flags,
+//! or tls:// LISTEN), originated on the TARGET side (tls:// TARGET or the
+//! `--target-*` flags), or both. The client's handshake comes first, in the
+//! connection's task, so a client that fails it never costs a connection
+//! to the target; then the target is reached and secured. Events of a
+//! handshake carry `side` (`client` or `target`).
+//!
+//! A target that cannot be reached or secured costs only that client: it
+//! is closed after an `error` event and the server keeps serving.
 
 use std::sync::Arc;
 
@@ -18,53 +25,113 @@ use crate::net::connect::{connect, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::relay::{relay, RelayOptions};
+use crate::net::stream::Stream;
+use crate::net::tls::{self, ClientTls, ServerSetup};
+
+/// How each accepted connection reaches its target.
+struct Target {
+    endpoint: Endpoint,
+    connect: ConnectOptions,
+    /// Set when TLS is originated towards the target.
+    tls: Option<ClientTls>,
+}
 
 pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
+    client_only_flags(&args)?;
     let listen = Endpoint::for_listen(&args.listen)?;
-    let target = Arc::new(Endpoint::for_connect(&args.target, None)?);
-    if listen.is_tls() || target.is_tls() {
-        return Err(Error::usage("pipe", "TLS is not implemented yet"));
-    }
+    let endpoint = Endpoint::for_connect(&args.target, None)?;
+    let server_tls = tls::server_tls(&args.tls, &listen)?;
+    let target_tls = args.target_tls.client_args(args.tls.handshake_timeout);
+    let target = Arc::new(Target {
+        tls: ClientTls::from_args(&target_tls, &endpoint)?,
+        connect: ConnectOptions::from_args(&args.client, &args.socket),
+        endpoint,
+    });
     let sopts =
         ServerOptions::from_args(&args.server, &args.socket).one_loop_per_core(&args.server);
-    let copts = Arc::new(ConnectOptions::from_args(&args.client, &args.socket));
     let ropts = RelayOptions {
         timeout: args.socket.timeout,
     };
     block_on_with(async move {
-        let listener = Listener::bind(&listen, &sopts).await?;
+        let extra = server_tls
+            .as_deref()
+            .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let listener = Listener::bind_with(&listen, &sopts, extra).await?;
         let totals = Arc::new(Totals::default());
         let all = totals.clone();
         let handler = move |acc: Accepted| {
-            let (target, copts, totals) = (target.clone(), copts.clone(), all.clone());
-            async move { pipe_connection(acc, &target, &copts, ropts, &totals).await }
+            let (target, server_tls, totals) = (target.clone(), server_tls.clone(), all.clone());
+            async move { pipe_connection(acc, server_tls.as_deref(), &target, ropts, &totals).await }
         };
         let shutdown = Shutdown::on_signals();
         Ok(serve(listener, &sopts, shutdown, args.once, totals, handler).await)
     })
 }
 
-/// Connect the accepted client to the target and relay until both end.
+/// `--servername` and `--insecure` are a client's; in `pipe` the client
+/// towards the target is configured with the `--target-*` flags.
+fn client_only_flags(args: &PipeArgs) -> Result<(), Error> {
+    let (flag, instead) = if args.tls.servername.is_some() {
+        ("--servername", "--target-servername")
+    } else if args.tls.insecure {
+        ("--insecure", "--target-insecure")
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(
+        format!("pipe {flag}"),
+        "the LISTEN side is a TLS server; the flag is for a client",
+    )
+    .hint(format!("for the connection to TARGET use {instead}")))
+}
+
+/// Secure the accepted client (if asked), connect it to the target, secure
+/// that (if asked), and relay until both end.
 async fn pipe_connection(
     acc: Accepted,
-    target: &Endpoint,
-    copts: &ConnectOptions,
+    server_tls: Option<&ServerSetup>,
+    target: &Target,
     ropts: RelayOptions,
     totals: &Totals,
 ) {
     let conn = Some(acc.id);
-    let peer = match connect(target, copts).await {
-        Ok(peer) => peer,
-        Err(e) => return target_unreachable(conn, &e),
+    let client = match server_tls {
+        None => acc.stream,
+        Some(setup) => match tls::secure_server_side(setup, acc.stream, conn, Some("client")).await
+        {
+            Ok(s) => s,
+            // The error event is out; dropping the socket closes it.
+            Err(_) => return closed_early(conn),
+        },
     };
-    events::emit("connect", conn, peer.addresses().fields());
-    let relayed = relay(acc.stream, peer, conn, ropts).await;
+    let Some(peer) = reach(target, conn).await else {
+        // `client` is dropped: the client sees its connection close.
+        return closed_early(conn);
+    };
+    let relayed = relay(client, peer, conn, ropts).await;
     totals.add_bytes(relayed.bytes_read, relayed.bytes_written);
 }
 
-/// The client is closed (by dropping it) with an `error` event naming the
-/// target and why it could not be reached.
+/// Connect to the target and, with TLS to it, handshake; `None` (after an
+/// `error` event with `side: "target"`) when either fails.
+async fn reach(target: &Target, conn: Option<u64>) -> Option<Stream> {
+    let peer = match connect(&target.endpoint, &target.connect).await {
+        Ok(peer) => peer,
+        Err(e) => {
+            target_unreachable(conn, &e);
+            return None;
+        }
+    };
+    events::emit("connect", conn, peer.addresses().fields());
+    match &target.tls {
+        None => Some(peer),
+        Some(tls) => tls.secure_side(peer, conn, Some("target")).await.ok(),
+    }
+}
+
+/// The `error` event for a target that could not be reached, naming it
+/// and why.
 fn target_unreachable(conn: Option<u64>, e: &Error) {
     let code = e.why.split_whitespace().next().unwrap_or("EIO");
     events::emit(
@@ -72,6 +139,10 @@ fn target_unreachable(conn: Option<u64>, e: &Error) {
         conn,
         json!({"side": "target", "code": code, "message": e.to_string()}),
     );
+}
+
+/// The `close` of a connection that never reached the relay.
+fn closed_early(conn: Option<u64>) {
     events::emit(
         "close",
         conn,

@@ -274,13 +274,28 @@ async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
         if n == 0 {
             return Ok(DownEnd::Eof);
         }
+        // TLS hands over one record (≤ 16 KiB) per read: take whatever else
+        // is ready now, up to a chunk, so the stdout thread gets fewer and
+        // larger writes. A zero timeout polls the read exactly once.
+        let mut end = None;
+        while buf.len() < CHUNK && end.is_none() {
+            match tokio::time::timeout(Duration::ZERO, rd.read_buf(&mut buf)).await {
+                Ok(Ok(0)) => end = Some(Ok(DownEnd::Eof)),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => end = Some(Err(e)),
+                Err(_) => break,
+            }
+        }
         touch(&counters, started);
-        counters.add_read(n);
+        counters.add_read(buf.len());
         let chunk = buf.split().freeze();
         if let Some(tx) = &output {
             if tx.send(chunk).await.is_err() {
                 return Ok(DownEnd::StdoutClosed);
             }
+        }
+        if let Some(end) = end {
+            return end;
         }
     }
 }

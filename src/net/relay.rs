@@ -14,22 +14,30 @@
 //! cannot be had, the same loop copies through one large buffer per
 //! direction. Either way at most one pipe or buffer of bytes is in flight per
 //! direction: a slow reader slows the writer.
+//!
+//! When either socket speaks TLS the bytes must pass through rustls, so
+//! both directions run [`copy`], the one generic loop for TLS streams
+//! (`echo --tls` uses it too): one bounded buffer per direction, each chunk
+//! flushed before the next read, and the source's end (FIN, or
+//! close_notify under TLS) passed on as a shutdown, which under TLS is
+//! close_notify then FIN.
 
+use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::Interest;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest};
 use tokio::time::Instant;
 
 use crate::events;
-use crate::exit;
 use crate::net::bridge::{idle, touch, Counters, Ending};
 use crate::net::options;
-use crate::net::splice::{make_pipe, splice_with, sys, SPLICE_LEN};
+use crate::net::splice::{make_pipe, splice_with, sys, PumpError, SPLICE_LEN};
 use crate::net::stream::Stream;
+use crate::net::tls;
 
 /// The fallback buffer's size. Through a pipe, each splice(2) asks for as
 /// much as the pipe holds ([`SPLICE_LEN`], 1 MiB where allowed): fewer
@@ -67,6 +75,13 @@ impl Side {
             Side::Target => "target",
         }
     }
+
+    fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Target,
+            Side::Target => Side::Client,
+        }
+    }
 }
 
 /// A direction that failed, and on which socket.
@@ -79,51 +94,59 @@ struct Failed {
 /// them, or they are idle for longer than the timeout. Emits `error`,
 /// `timeout` and one `close` per side for connection `conn`.
 pub async fn relay(
-    client: Stream,
-    target: Stream,
+    mut client: Stream,
+    mut target: Stream,
     conn: Option<u64>,
     opts: RelayOptions,
 ) -> Relayed {
     let started = Instant::now();
     let counters = Counters::default();
-    let up = one_way(
-        &client,
-        &target,
-        Side::Client,
-        &counters.read,
-        &counters,
-        started,
-    );
-    let down = one_way(
-        &target,
-        &client,
-        Side::Target,
-        &counters.written,
-        &counters,
-        started,
-    );
-    tokio::pin!(up, down);
-    let (mut up_done, mut down_done) = (false, false);
-    let ending = loop {
-        tokio::select! {
-            r = &mut up, if !up_done => match r {
-                Ok(()) => up_done = true,
-                Err(f) => break fail(f, &client, &target, conn),
-            },
-            r = &mut down, if !down_done => match r {
-                Ok(()) => down_done = true,
-                Err(f) => break fail(f, &client, &target, conn),
-            },
-            _ = idle(opts.timeout, &counters, started) => {
-                events::emit("timeout", conn, json!({}));
-                for s in [&client, &target] {
-                    let _ = s.sock_ref().shutdown(std::net::Shutdown::Write);
-                }
-                break Ending::Timeout;
-            }
-        }
-        if up_done && down_done {
-            break Ending::Done;
+    let outcome = if client.is_plain() && target.is_plain() {
+        let up = one_way(
+            &client,
+            &target,
+            Side::Client,
+            &counters.read,
+            &counters,
+            started,
+        );
+        let down = one_way(
+            &target,
+            &client,
+            Side::Target,
+            &counters.written,
+            &counters,
+            started,
+        );
+        both_ways(up, down, opts.timeout, &counters, started).await
+    } else {
+        let (mut client_rd, mut client_wr) = tokio::io::split(&mut client);
+        let (mut target_rd, mut target_wr) = tokio::io::split(&mut target);
+        let up = copy_sides(
+            &mut client_rd,
+            &mut target_wr,
+            Side::Client,
+            &counters.read,
+            &counters,
+            started,
+        );
+        let down = copy_sides(
+            &mut target_rd,
+            &mut client_wr,
+            Side::Target,
+            &counters.written,
+            &counters,
+            started,
+        );
+        both_ways(up, down, opts.timeout, &counters, started).await
+    };
+    let ending = match outcome {
+        Outcome::Done => Ending::Done,
+        Outcome::Failed(f) => fail(f, &client, &target, conn),
+        Outcome::Timeout => {
+            events::emit("timeout", conn, json!({}));
+            end_both(&mut client, &mut target).await;
+            Ending::Timeout
         }
     };
     let relayed = Relayed {
@@ -137,6 +160,51 @@ pub async fn relay(
     relayed
 }
 
+/// How the two directions of a pair ended together.
+enum Outcome {
+    Done,
+    Failed(Failed),
+    Timeout,
+}
+
+/// Run both directions until both end, one fails, or nothing moves for
+/// `timeout`.
+async fn both_ways(
+    up: impl Future<Output = Result<(), Failed>>,
+    down: impl Future<Output = Result<(), Failed>>,
+    timeout: Option<Duration>,
+    counters: &Counters,
+    started: Instant,
+) -> Outcome {
+    tokio::pin!(up, down);
+    let (mut up_done, mut down_done) = (false, false);
+    loop {
+        tokio::select! {
+            r = &mut up, if !up_done => match r {
+                Ok(()) => up_done = true,
+                Err(f) => return Outcome::Failed(f),
+            },
+            r = &mut down, if !down_done => match r {
+                Ok(()) => down_done = true,
+                Err(f) => return Outcome::Failed(f),
+            },
+            _ = idle(timeout, counters, started) => return Outcome::Timeout,
+        }
+        if up_done && down_done {
+            return Outcome::Done;
+        }
+    }
+}
+
+/// After a timeout: end both sides (close_notify first under TLS), giving
+/// a peer that does not read a second at most.
+async fn end_both(client: &mut Stream, target: &mut Stream) {
+    let ends = async {
+        let _ = tokio::join!(client.shutdown(), target.shutdown());
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), ends).await;
+}
+
 /// Report the failure and arm a reset on the other socket, so that dropping
 /// the pair tells the other peer the stream broke (rather than ended).
 fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Ending {
@@ -145,8 +213,8 @@ fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Endin
         conn,
         json!({
             "side": f.side.name(),
-            "code": exit::error_code(&f.error),
-            "message": exit::describe(&f.error),
+            "code": tls::tls_error_code(&f.error),
+            "message": tls::tls_error_message(&f.error),
         }),
     );
     let other = if f.side == Side::Client {
@@ -189,10 +257,7 @@ async fn one_way(
     c: &Counters,
     started: Instant,
 ) -> Result<(), Failed> {
-    let dst_side = match src_side {
-        Side::Client => Side::Target,
-        Side::Target => Side::Client,
-    };
+    let dst_side = src_side.other();
     let read_failed = |error| Failed {
         side: src_side,
         error,
@@ -223,6 +288,64 @@ async fn one_way(
     }
     match dst.sock_ref().shutdown(std::net::Shutdown::Write) {
         Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(write_failed(e)),
+        _ => Ok(()),
+    }
+}
+
+/// [`copy`] for one direction of a pair, its errors blamed on the side
+/// they came from.
+async fn copy_sides(
+    src: &mut (impl AsyncRead + Unpin),
+    dst: &mut (impl AsyncWrite + Unpin),
+    src_side: Side,
+    moved: &AtomicU64,
+    c: &Counters,
+    started: Instant,
+) -> Result<(), Failed> {
+    copy(src, dst, |n| {
+        touch(c, started);
+        moved.fetch_add(n as u64, Ordering::Relaxed);
+    })
+    .await
+    .map_err(|e| match e {
+        PumpError::Read(error) => Failed {
+            side: src_side,
+            error,
+        },
+        PumpError::Write(error) => Failed {
+            side: src_side.other(),
+            error,
+        },
+    })
+}
+
+/// Bytes per read of [`copy`]: four full TLS records.
+const COPY_SIZE: usize = 64 * 1024;
+
+/// Copy `src` → `dst` until `src` ends, then shut `dst` down (FIN; under
+/// TLS close_notify then FIN). The generic path, for streams that are not
+/// plain sockets: one buffer of [`COPY_SIZE`], each chunk written and
+/// flushed (out of rustls, onto the socket) before the next read, so
+/// memory is bounded and a slow reader slows the writer. `moved(n)` is
+/// called after each chunk has gone.
+pub async fn copy(
+    src: &mut (impl AsyncRead + Unpin),
+    dst: &mut (impl AsyncWrite + Unpin),
+    mut moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    let mut buf = vec![0u8; COPY_SIZE];
+    loop {
+        let n = src.read(&mut buf).await.map_err(PumpError::Read)?;
+        if n == 0 {
+            break;
+        }
+        dst.write_all(&buf[..n]).await.map_err(PumpError::Write)?;
+        dst.flush().await.map_err(PumpError::Write)?;
+        moved(n);
+    }
+    match dst.shutdown().await {
+        // The peer may already be gone after its own end: not a failure.
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(PumpError::Write(e)),
         _ => Ok(()),
     }
 }

@@ -30,6 +30,61 @@ pub fn pump(
     src: RawFd,
     dst: RawFd,
     stop: &AtomicBool,
+    moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    // A blocking pipe on either side (`cmd | wirecat | cmd`) can be spliced
+    // straight to or from the socket, and EAGAIN can then only be the
+    // socket's. Growing that pipe lets the other process hand over a
+    // megabyte per wake-up instead of 64 KiB.
+    if blocking_pipe(src) {
+        grow_pipe(src);
+        return direct(src, dst, true, stop, moved);
+    }
+    if blocking_pipe(dst) {
+        grow_pipe(dst);
+        return direct(src, dst, false, stop, moved);
+    }
+    via_pipe(src, dst, stop, moved)
+}
+
+/// One splice(2) per chunk between a blocking pipe and the socket.
+fn direct(
+    src: RawFd,
+    dst: RawFd,
+    src_is_pipe: bool,
+    stop: &AtomicBool,
+    mut moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        match splice(src, dst, SPLICE_LEN) {
+            Ok(0) => return Ok(()),
+            Ok(n) => moved(n),
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                if src_is_pipe {
+                    wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
+                } else {
+                    wait(src, libc::POLLIN).map_err(PumpError::Read)?;
+                }
+            }
+            // Nothing moved in a failed call: fall back with nothing lost.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return copy(src, dst, stop, moved),
+            Err(e) if src_is_pipe || e.raw_os_error() == Some(libc::EPIPE) => {
+                return Err(PumpError::Write(e))
+            }
+            Err(e) => return Err(PumpError::Read(e)),
+        }
+    }
+}
+
+/// Two splices per chunk through a pipe of our own (file or /dev/null on
+/// one side, or a non-blocking pipe whose EAGAIN would be ambiguous).
+fn via_pipe(
+    src: RawFd,
+    dst: RawFd,
+    stop: &AtomicBool,
     mut moved: impl FnMut(usize),
 ) -> Result<(), PumpError> {
     let (pr, pw) = make_pipe().map_err(PumpError::Read)?;
@@ -72,6 +127,18 @@ pub fn pump(
             }
         }
     }
+}
+
+fn blocking_pipe(fd: RawFd) -> bool {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let is_fifo =
+        unsafe { libc::fstat(fd, &mut st) } == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO;
+    is_fifo && unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_NONBLOCK == 0
+}
+
+/// Ask for a bigger pipe; the system's limit may refuse, which is fine.
+fn grow_pipe(fd: RawFd) {
+    unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
 }
 
 /// The read(2)/write(2) fallback, waiting on EAGAIN like the splice path.
@@ -132,12 +199,14 @@ fn write_all(dst: RawFd, mut data: &[u8], moved: &mut impl FnMut(usize)) -> Resu
     Ok(())
 }
 
+/// No SPLICE_F_MORE: it corks the socket, and an interactive line would
+/// wait for the cork timer.
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_MORE)
+    splice_with(from, to, len, libc::SPLICE_F_MOVE)
 }
 
 /// One splice(2) call between two descriptors (one of them a pipe); the
-/// relay passes its own flags (no SPLICE_F_MORE: relayed bytes go out now).
+/// relay passes its own flags.
 pub(crate) fn splice_with(
     from: RawFd,
     to: RawFd,
@@ -196,8 +265,7 @@ pub(crate) fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     }
     // SAFETY: pipe2 just created both descriptors and nothing else owns them.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // A bigger pipe means fewer calls; the system's limit may refuse it.
-    unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
+    grow_pipe(w.as_raw_fd());
     Ok((r, w))
 }
 
@@ -240,5 +308,32 @@ mod tests {
         out.rewind().unwrap();
         out.read_to_end(&mut got).unwrap();
         assert_eq!(got, data);
+    }
+
+    #[test]
+    fn pumps_a_blocking_pipe_straight_into_a_socket() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let (pr, pw) = make_pipe().unwrap();
+        // make_pipe's pipe is blocking, as a shell's would be.
+        assert!(blocking_pipe(pr.as_raw_fd()));
+        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i * 13 % 241) as u8).collect();
+        let writer = {
+            let data = data.clone();
+            let mut w = std::fs::File::from(pw);
+            std::thread::spawn(move || w.write_all(&data).unwrap())
+        };
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).unwrap();
+            got
+        });
+        let stop = AtomicBool::new(false);
+        let mut total = 0;
+        pump(pr.as_raw_fd(), a.as_raw_fd(), &stop, |n| total += n).unwrap();
+        writer.join().unwrap();
+        drop(a);
+        assert_eq!(total, data.len());
+        assert_eq!(reader.join().unwrap(), data);
     }
 }

@@ -23,9 +23,9 @@ use tokio_rustls::{client, server};
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
-    /// Our side of a TLS connection we opened (`connect --tls`).
+    /// Our side of a TLS connection we opened (`connect --tls`, `pipe`'s target).
     TlsClient(Box<client::TlsStream<Stream>>),
-    /// Our side of a TLS connection we accepted (`listen --tls`).
+    /// Our side of a TLS connection we accepted (`listen`/`echo`/`pipe --tls`).
     TlsServer(Box<server::TlsStream<Stream>>),
 }
 

@@ -46,7 +46,9 @@ pub use errors::{
     tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
 };
 pub use files::{load_certs, load_key};
-pub use secure::{handshake_error, report_error, secure_server, server_tls, ClientTls};
+pub use secure::{
+    handshake_error, report_error, secure_server, secure_server_side, server_tls, ClientTls,
+};
 pub use self_signed::SelfSigned;
 pub use verify::{danger, unknown_issuer_code};
 

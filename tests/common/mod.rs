@@ -8,6 +8,8 @@ pub mod certs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -46,6 +48,25 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub dir: tempfile::TempDir,
+    done: Arc<AtomicBool>,
+}
+
+/// Kill a server that outlives twice [`LIMIT`], so a test reading its pipes
+/// fails instead of hanging. `done` is set once the child is reaped (its pid
+/// may be reused after that).
+fn watchdog(pid: u32, done: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < 2 * LIMIT {
+            if done.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !done.load(Ordering::Relaxed) {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
 }
 
 impl Server {
@@ -102,8 +123,15 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("spawn wirecat");
+        let done = Arc::new(AtomicBool::new(false));
+        watchdog(child.id(), done.clone());
         let addr = wait_ready_or_exit(&ready, &mut child);
-        Server { child, addr, dir }
+        Server {
+            child,
+            addr,
+            dir,
+            done,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -139,10 +167,10 @@ impl Server {
 
     /// Wait for the server to exit, within `limit`.
     pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let (child, events) = (&mut self.child, self.dir.path().join("events"));
+        let events = self.path("events");
         poll_until(
             limit,
-            || child.try_wait().unwrap(),
+            || self.reaped(),
             || {
                 let events = read_events(&events);
                 format!("server did not exit within {limit:?}; events: {events:#?}")
@@ -152,7 +180,17 @@ impl Server {
 
     /// Whether it is still running.
     pub fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.reaped().is_none()
+    }
+
+    /// The exit status once the server has ended (reaped: the watchdog
+    /// stands down, as the pid may be reused).
+    fn reaped(&mut self) -> Option<ExitStatus> {
+        let status = self.child.try_wait().unwrap();
+        if status.is_some() {
+            self.done.store(true, Ordering::Relaxed);
+        }
+        status
     }
 
     pub fn port(&self) -> u16 {
@@ -160,7 +198,9 @@ impl Server {
     }
 
     pub fn wait(&mut self) -> ExitStatus {
-        wait_child(&mut self.child)
+        let st = wait_child(&mut self.child);
+        self.done.store(true, Ordering::Relaxed);
+        st
     }
 }
 
@@ -168,6 +208,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.done.store(true, Ordering::Relaxed);
     }
 }
 
@@ -357,4 +398,27 @@ pub fn have(tool: &str) -> bool {
 /// Whether IPv6 loopback works here.
 pub fn have_ipv6() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// `accept` with a bound, so a client that never arrives fails the test
+/// instead of hanging it. The accepted stream is blocking, with read and
+/// write timeouts of [`LIMIT`].
+pub fn accept_within(l: &std::net::TcpListener) -> (std::net::TcpStream, std::net::SocketAddr) {
+    l.set_nonblocking(true).unwrap();
+    let start = Instant::now();
+    loop {
+        match l.accept() {
+            Ok((s, a)) => {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(LIMIT)).unwrap();
+                s.set_write_timeout(Some(LIMIT)).unwrap();
+                return (s, a);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < LIMIT, "no connection within {LIMIT:?}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
 }

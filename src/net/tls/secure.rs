@@ -1,8 +1,8 @@
 //! The one TLS path of every command: a connected or accepted plain
 //! [`Stream`] goes through the handshake here and comes out as a TLS
 //! [`Stream`], with Node's `secureConnect` event on success and an `error`
-//! event (Node's code) on failure. `connect`, `listen`, and later `echo`
-//! and `pipe`, call these and nothing else, so a handshake is bounded,
+//! event (Node's code) on failure. `connect`, `listen`, `echo` and
+//! `pipe` call these and nothing else, so a handshake is bounded,
 //! reported and mapped to an exit code the same way everywhere.
 //!
 //! A server handshakes inside each connection's task, never in the accept
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use rustls::ClientConfig;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{
     client_config, insecure_warning, secure_connect_fields, server_authorized, server_config,
@@ -88,6 +88,20 @@ impl ClientTls {
         conn: Option<u64>,
         what: &str,
     ) -> Result<Stream, Error> {
+        self.secure_side(stream, conn, None)
+            .await
+            .map_err(|e| handshake_error(&e, what))
+    }
+
+    /// As [`ClientTls::secure`], for a server's outgoing connection (`pipe`'s
+    /// target): the events carry `side`, and the handshake's error is
+    /// returned as it is, its `error` event already emitted.
+    pub async fn secure_side(
+        &self,
+        stream: Stream,
+        conn: Option<u64>,
+        side: Option<&str>,
+    ) -> io::Result<Stream> {
         let tls = super::connect(
             self.config.clone(),
             self.name.clone(),
@@ -95,10 +109,10 @@ impl ClientTls {
             Some(self.timeout),
         )
         .await
-        .map_err(|e| handshake_failed(&e, conn, what))?;
+        .inspect_err(|e| report_error_side(e, conn, side))?;
         let fields =
             secure_connect_fields(tls.get_ref().1, self.servername.as_deref(), self.verified);
-        events::emit("secureConnect", conn, fields);
+        events::emit("secureConnect", conn, with_side(fields, side));
         Ok(Stream::TlsClient(Box::new(tls)))
     }
 }
@@ -111,32 +125,46 @@ pub async fn secure_server(
     stream: Stream,
     conn: Option<u64>,
 ) -> io::Result<Stream> {
-    let tls = match super::accept(setup, stream).await {
-        Ok(tls) => tls,
-        Err(e) => {
-            report_error(&e, conn);
-            return Err(e);
-        }
-    };
+    secure_server_side(setup, stream, conn, None).await
+}
+
+/// As [`secure_server`], with `side` in the events (`pipe`'s client side).
+pub async fn secure_server_side(
+    setup: &ServerSetup,
+    stream: Stream,
+    conn: Option<u64>,
+    side: Option<&str>,
+) -> io::Result<Stream> {
+    let tls = super::accept(setup, stream)
+        .await
+        .inspect_err(|e| report_error_side(e, conn, side))?;
     let session = tls.get_ref().1;
     let fields = secure_connect_fields(session, session.server_name(), server_authorized(session));
-    events::emit("secureConnect", conn, fields);
+    events::emit("secureConnect", conn, with_side(fields, side));
     Ok(Stream::TlsServer(Box::new(tls)))
 }
 
 /// The `error` event for a failed handshake, with Node's code.
 pub fn report_error(e: &io::Error, conn: Option<u64>) {
-    events::emit(
-        "error",
-        conn,
-        json!({"code": tls_error_code(e), "message": tls_error_message(e)}),
-    );
+    report_error_side(e, conn, None);
 }
 
-/// A failed handshake with `what`: the `error` event, then the error.
-fn handshake_failed(e: &io::Error, conn: Option<u64>, what: &str) -> Error {
-    report_error(e, conn);
-    handshake_error(e, what)
+fn report_error_side(e: &io::Error, conn: Option<u64>, side: Option<&str>) {
+    let fields = json!({"code": tls_error_code(e), "message": tls_error_message(e)});
+    events::emit("error", conn, with_side(fields, side));
+}
+
+/// `fields` with `"side": side` first, when there is a side to name.
+fn with_side(fields: Value, side: Option<&str>) -> Value {
+    match (side, fields) {
+        (Some(side), Value::Object(rest)) => {
+            let mut m = serde_json::Map::new();
+            m.insert("side".into(), side.into());
+            m.extend(rest);
+            Value::Object(m)
+        }
+        (_, fields) => fields,
+    }
 }
 
 /// The one-line error for a failed handshake with `what` (its `error`

@@ -1,0 +1,512 @@
+//! TLS on the servers, against the real binary: `echo --tls`, and `pipe`
+//! terminating TLS on its LISTEN side, originating it towards its TARGET,
+//! or both. The peers are written here with tokio-rustls so that every
+//! byte each way is checksummed and every close is checked to be a clean
+//! close_notify (a truncation fails the read). Certificates are made with
+//! rcgen per test; none is committed.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use common::certs::{Ca, Leaf};
+use common::*;
+use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+const MIB: usize = 1 << 20;
+
+/// A CA, a server certificate for `localhost` and 127.0.0.1, as files.
+struct Pki {
+    /// Holds the files until the test ends.
+    _dir: tempfile::TempDir,
+    ca: Ca,
+    ca_pem: PathBuf,
+    leaf: Leaf,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = Ca::new(name);
+        let ca_pem = ca.write(dir.path(), "ca");
+        let leaf = ca.leaf(&["localhost", "127.0.0.1"]);
+        let (cert, key) = leaf.write(dir.path(), "server");
+        Pki {
+            _dir: dir,
+            ca,
+            ca_pem,
+            leaf,
+            cert,
+            key,
+        }
+    }
+
+    /// A client that trusts this CA.
+    fn connector(&self) -> TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca.der()).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TlsConnector::from(Arc::new(config))
+    }
+
+    /// A server showing this CA's leaf.
+    fn acceptor(&self) -> TlsAcceptor {
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![self.leaf.cert_der.clone()],
+                PrivatePkcs8KeyDer::from(self.leaf.key_pkcs8.clone()).into(),
+            )
+            .unwrap();
+        TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// `fut`, or a failure once the tests' bound has passed.
+async fn within<T>(fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, fut)
+        .await
+        .expect("did not finish within the limit")
+}
+
+/// A wirecat server with `--json` events on a piped stderr.
+fn server(args: &[&str]) -> Server {
+    let mut all = args.to_vec();
+    all.push("--json");
+    Server::start(&all, Stdio::null(), Stdio::null(), Stdio::piped())
+}
+
+/// SIGTERM a server (it lets open connections finish) and parse its events.
+fn stop(server: &mut Server) -> Vec<Value> {
+    let mut err = server.child.stderr.take().unwrap();
+    let t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    server.wait();
+    events(&t.join().unwrap())
+}
+
+fn all<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == name).collect()
+}
+
+/// Connect to `addr` and handshake for `localhost`.
+async fn tls_connect(
+    connector: &TlsConnector,
+    addr: &str,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    connector.connect(name, tcp).await
+}
+
+/// Send `size` bytes made from `seed` and read until the peer's clean end,
+/// both at once; the SHA-256 of what was sent and of what was received.
+/// Under TLS our end is close_notify + FIN, and a peer's FIN without
+/// close_notify fails the read.
+async fn exchange<S>(stream: S, seed: u64, size: usize) -> ([u8; 32], [u8; 32])
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let writer = tokio::spawn(async move {
+        let mut sent = Sha256::new();
+        let (mut left, mut block) = (size, 0u64);
+        while left > 0 {
+            let chunk = random_bytes(left.min(MIB), seed * 1_000_003 + block);
+            sent.update(&chunk);
+            wr.write_all(&chunk).await.unwrap();
+            left -= chunk.len();
+            block += 1;
+        }
+        wr.shutdown().await.unwrap();
+        <[u8; 32]>::from(sent.finalize())
+    });
+    let mut got = Sha256::new();
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = rd.read(&mut buf).await.expect("a clean end (close_notify)");
+        if n == 0 {
+            break;
+        }
+        got.update(&buf[..n]);
+    }
+    (writer.await.unwrap(), got.finalize().into())
+}
+
+/// A test-side target accepting one connection, plain or TLS, exchanging
+/// `size` bytes from seed 2; resolves to its (sent, received) hashes.
+async fn one_target(
+    tls: Option<TlsAcceptor>,
+    size: usize,
+) -> (u16, tokio::task::JoinHandle<([u8; 32], [u8; 32])>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        match tls {
+            Some(acceptor) => exchange(acceptor.accept(tcp).await.unwrap(), 2, size).await,
+            None => exchange(tcp, 2, size).await,
+        }
+    });
+    (port, t)
+}
+
+/// What the client sent reached the target and the other way round.
+fn same_bytes_both_ways(client: ([u8; 32], [u8; 32]), target: ([u8; 32], [u8; 32])) {
+    assert!(client.0 == target.1, "client → target bytes differ");
+    assert!(target.0 == client.1, "target → client bytes differ");
+}
+
+// ---------------------------------------------------------------------------
+// echo --tls
+
+#[test]
+fn echo_tls_echoes_8_mib_and_closes_with_close_notify_after_the_clients() {
+    let pki = Pki::new("echo CA");
+    let mut echo = server(&[
+        "echo",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+    ]);
+    let size = 8 * MIB;
+    let (sent, got) = rt().block_on(within(async {
+        let tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
+        // The client's close_notify + FIN comes after its last byte; every
+        // byte still comes back, then the server's clean end.
+        exchange(tls, 7, size).await
+    }));
+    assert!(sent == got, "echoed bytes differ from those sent");
+    let ev = stop(&mut echo);
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["conn"], 1);
+    assert_eq!(secure["protocol"], "TLSv1.3");
+    assert_eq!(find(&ev, "end")["conn"], 1);
+    let close = all(&ev, "close")
+        .into_iter()
+        .find(|e| e["conn"] == 1)
+        .expect("the connection's close");
+    assert_eq!(close["hadError"], false);
+    assert_eq!(close["bytesRead"], size as u64);
+    assert_eq!(close["bytesWritten"], size as u64);
+}
+
+#[test]
+fn echo_tls_self_signed_reports_its_fingerprint_and_serves_a_wirecat_client() {
+    let mut echo = server(&["echo", "--tls", "127.0.0.1:0"]);
+    let input = random_bytes(3 * MIB + 17, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "in", &input);
+    let out = wirecat()
+        .args(["connect", "--tls", "--insecure", &echo.addr])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = output_within(out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(sha256(&out.stdout) == sha256(&input), "echo differs");
+    let ev = stop(&mut echo);
+    let listening = find(&ev, "listening");
+    let fp = listening["fingerprint256"]
+        .as_str()
+        .expect("fingerprint256");
+    assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
+}
+
+#[test]
+fn echo_tls_failed_handshake_is_an_error_event_and_the_server_keeps_serving() {
+    let pki = Pki::new("echo CA");
+    let stranger = Pki::new("another CA");
+    let mut echo = server(&[
+        "echo",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+    ]);
+    let (sent, got) = rt().block_on(within(async {
+        // This client trusts another CA: it refuses the server's certificate.
+        assert!(tls_connect(&stranger.connector(), &echo.addr)
+            .await
+            .is_err());
+        let tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
+        exchange(tls, 3, 64 * 1024).await
+    }));
+    assert!(sent == got);
+    let ev = stop(&mut echo);
+    let error = find(&ev, "error");
+    assert_eq!(error["conn"], 1);
+    assert_eq!(error["code"], "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "{error}");
+    assert!(all(&ev, "secureConnect").iter().any(|e| e["conn"] == 2));
+}
+
+// ---------------------------------------------------------------------------
+// pipe: TLS terminated, originated, both
+
+#[test]
+fn pipe_terminates_tls_16_mib_each_way() {
+    let pki = Pki::new("pipe CA");
+    let size = 16 * MIB;
+    let rt = rt();
+    let (port, target) = rt.block_on(one_target(None, size));
+    let mut pipe = server(&[
+        "pipe",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let (client, target) = rt.block_on(within(async {
+        let tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
+        let client = exchange(tls, 1, size).await;
+        (client, target.await.unwrap())
+    }));
+    same_bytes_both_ways(client, target);
+    let ev = stop(&mut pipe);
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["side"], "client");
+    let closes = all(&ev, "close");
+    assert!(closes
+        .iter()
+        .any(|e| e["side"] == "client" && e["hadError"] == false && e["bytesRead"] == size));
+}
+
+#[test]
+fn pipe_originates_tls_to_a_tls_target_16_mib_each_way() {
+    let pki = Pki::new("target CA");
+    let size = 16 * MIB;
+    let rt = rt();
+    let (port, target) = rt.block_on(one_target(Some(pki.acceptor()), size));
+    let mut pipe = server(&[
+        "pipe",
+        "--target-ca",
+        s(&pki.ca_pem),
+        "127.0.0.1:0",
+        &format!("tls://localhost:{port}"),
+        "--resolve",
+        "localhost:127.0.0.1",
+    ]);
+    let (client, target) = rt.block_on(within(async {
+        let tcp = TcpStream::connect(&pipe.addr).await.unwrap();
+        let client = exchange(tcp, 1, size).await;
+        (client, target.await.unwrap())
+    }));
+    same_bytes_both_ways(client, target);
+    let ev = stop(&mut pipe);
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["side"], "target");
+    assert_eq!(secure["servername"], "localhost");
+    assert_eq!(secure["authorized"], true);
+    assert_eq!(secure["subject"]["CN"], "localhost");
+}
+
+#[test]
+fn pipe_with_tls_on_both_sides_relays_16_mib_each_way() {
+    let front = Pki::new("front CA");
+    let back = Pki::new("back CA");
+    let size = 16 * MIB;
+    let rt = rt();
+    let (port, target) = rt.block_on(one_target(Some(back.acceptor()), size));
+    let mut pipe = server(&[
+        "pipe",
+        "--tls",
+        "--cert",
+        s(&front.cert),
+        "--key",
+        s(&front.key),
+        "--target-ca",
+        s(&back.ca_pem),
+        "--target-servername",
+        "localhost",
+        "127.0.0.1:0",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let (client, target) = rt.block_on(within(async {
+        let tls = tls_connect(&front.connector(), &pipe.addr).await.unwrap();
+        let client = exchange(tls, 1, size).await;
+        (client, target.await.unwrap())
+    }));
+    same_bytes_both_ways(client, target);
+    let ev = stop(&mut pipe);
+    let sides: Vec<_> = all(&ev, "secureConnect")
+        .iter()
+        .map(|e| e["side"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sides, ["client", "target"]);
+    assert!(all(&ev, "error").is_empty(), "{ev:#?}");
+}
+
+#[test]
+fn pipe_target_with_an_unknown_ca_is_an_error_event_the_client_is_closed_and_serving_goes_on() {
+    let trusted = Pki::new("trusted CA");
+    let target_pki = Pki::new("the target's own CA");
+    let rt = rt();
+    let l = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let acceptor = target_pki.acceptor();
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+    let mut pipe = server(&[
+        "pipe",
+        "--target-ca",
+        s(&trusted.ca_pem),
+        "--target-servername",
+        "localhost",
+        "127.0.0.1:0",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    rt.block_on(within(async {
+        for _ in 0..2 {
+            let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
+            // Closed without a byte: EOF, or a reset.
+            let mut buf = [0u8; 16];
+            assert!(matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)));
+        }
+    }));
+    assert!(pipe.child.try_wait().unwrap().is_none(), "pipe exited");
+    let ev = stop(&mut pipe);
+    let errors = all(&ev, "error");
+    assert_eq!(errors.len(), 2, "{ev:#?}");
+    for (e, conn) in errors.iter().zip([1, 2]) {
+        assert_eq!(e["conn"], conn);
+        assert_eq!(e["side"], "target");
+        assert_eq!(e["code"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "{e}");
+    }
+    assert!(all(&ev, "secureConnect").is_empty());
+}
+
+#[test]
+fn pipe_client_failing_its_handshake_is_an_error_event_and_serving_goes_on() {
+    let pki = Pki::new("pipe CA");
+    let stranger = Pki::new("another CA");
+    let mut target = server(&["echo", "127.0.0.1:0"]);
+    let mut pipe = server(&[
+        "pipe",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+        &target.addr,
+    ]);
+    let (sent, got) = rt().block_on(within(async {
+        assert!(tls_connect(&stranger.connector(), &pipe.addr)
+            .await
+            .is_err());
+        let tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
+        exchange(tls, 4, MIB).await
+    }));
+    assert!(sent == got);
+    let ev = stop(&mut pipe);
+    let error = find(&ev, "error");
+    assert_eq!(
+        (error["conn"].clone(), error["side"].clone()),
+        (1.into(), "client".into())
+    );
+    assert_eq!(error["code"], "ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "{error}");
+    // The failed client never cost a connection to the target.
+    assert_eq!(all(&ev, "connect").len(), 1, "{ev:#?}");
+    stop(&mut target);
+}
+
+#[test]
+fn pipe_relays_20_concurrent_tls_clients() {
+    let pki = Pki::new("pipe CA");
+    let mut target = server(&["echo", "127.0.0.1:0"]);
+    let mut pipe = server(&[
+        "pipe",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+        &target.addr,
+    ]);
+    let connector = pki.connector();
+    let results = rt().block_on(within(async {
+        let mut tasks = Vec::new();
+        for i in 0..20u64 {
+            let (connector, addr) = (connector.clone(), pipe.addr.clone());
+            tasks.push(tokio::spawn(async move {
+                let tls = tls_connect(&connector, &addr).await.unwrap();
+                exchange(tls, 100 + i, MIB + i as usize * 1000).await
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }));
+    for (i, (sent, got)) in results.iter().enumerate() {
+        assert!(sent == got, "client {i}: echoed bytes differ");
+    }
+    let ev = stop(&mut pipe);
+    assert_eq!(all(&ev, "secureConnect").len(), 20);
+    assert!(all(&ev, "error").is_empty(), "{ev:#?}");
+    stop(&mut target);
+}
+
+#[test]
+fn pipe_refuses_client_flags_on_its_listen_side() {
+    let out = assert_cmd()
+        .args(["pipe", "--tls", "--insecure", "0", "127.0.0.1:1"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("--target-insecure"), "{err}");
+}
