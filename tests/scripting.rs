@@ -369,3 +369,27 @@ fn progress_draws_only_when_asked_and_forced_off_a_terminal() {
         assert_eq!(err.contains("eta"), drawn, "{flag}: {err:?}");
     }
 }
+
+#[test]
+fn workers_share_an_inherited_socket() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let fd = l.as_raw_fd();
+    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    let child = wirecat()
+        .args(["echo", &format!("fd:{fd}"), "--workers", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s.write_all(b"shared").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"shared");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = output_within(child);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

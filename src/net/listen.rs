@@ -140,7 +140,13 @@ impl Detached {
     /// loops), or, where that does not apply, the same socket shared.
     pub fn sibling(&self, opts: &ServerOptions) -> io::Result<Detached> {
         match self {
-            Detached::Tcp(l) if opts.reuse_port => {
+            // Only a socket we bound with SO_REUSEPORT gets siblings of its
+            // own; an inherited one (`fd:`) or `--exclusive` is shared.
+            Detached::Tcp(l)
+                if opts.reuse_port
+                    && !opts.exclusive
+                    && socket2::SockRef::from(l).reuse_port().unwrap_or(false) =>
+            {
                 let only_v6 = socket2::SockRef::from(l).only_v6().unwrap_or(false);
                 let opts = ServerOptions {
                     ipv6_only: only_v6,
