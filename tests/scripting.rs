@@ -391,5 +391,9 @@ fn workers_share_an_inherited_socket() {
     assert_eq!(got, b"shared");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = output_within(child);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
