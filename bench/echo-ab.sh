@@ -34,4 +34,4 @@ for rep in $(seq "$REPS"); do
 done | tee /dev/stderr | sort -k2,2 -k3,3 -k5,5n | awk '
   { k = $2 " " $3; n[k]++; cpu[k, n[k]] = $5; rps[k] = rps[k] " " $4 }
   END { for (k in n) print k, cpu[k, int((n[k] + 1) / 2)], "|" rps[k] }' | sort \
-  | sed '1i medians: server load cpu_us/req | req/s of every repetition.
+  | sed '1i medians: server load cpu_us/req | req/s of every repetition.'

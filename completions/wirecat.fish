@@ -132,7 +132,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s c -l sh-exec 
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -180,7 +180,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s c -l sh-exec -d 'A
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -227,7 +227,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l banner -d 'Send
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
@@ -273,7 +273,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -s V -l version -d
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-address -d 'localAddress: the address to connect from' -r

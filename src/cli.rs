@@ -275,7 +275,7 @@ pub struct ServerArgs {
     /// Write the bound address to PATH (atomically) once accepting
     #[arg(long, value_name = "PATH")]
     pub ready_file: Option<PathBuf>,
-    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1; echo and pipe: one loop per core on one shared socket]
+    /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
     /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)

@@ -58,7 +58,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&args.tls, &ep)?;
-    let opts = ServerOptions::from_args(&args.server, &args.socket).one_loop_per_core(&args.server);
+    let opts = ServerOptions::from_args(&args.server, &args.socket);
     let echo = Arc::new(EchoOptions {
         banner: args
             .banner

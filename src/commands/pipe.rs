@@ -48,8 +48,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
         connect: ConnectOptions::from_args(&args.client, &args.socket),
         endpoint,
     });
-    let sopts =
-        ServerOptions::from_args(&args.server, &args.socket).one_loop_per_core(&args.server);
+    let sopts = ServerOptions::from_args(&args.server, &args.socket);
     let ropts = RelayOptions {
         timeout: args.socket.timeout,
     };

@@ -71,17 +71,6 @@ impl ServerOptions {
         }
     }
 
-    /// Without `--workers`, one accept loop per core (echo and pipe): the
-    /// loops share the one listening socket (no SO_REUSEPORT, so a second
-    /// server on the port still fails with EADDRINUSE), and each runs its
-    /// connections on its own single-threaded runtime.
-    pub fn one_loop_per_core(mut self, server: &ServerArgs) -> ServerOptions {
-        if server.workers.is_none() {
-            self.workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        }
-        self
-    }
-
     /// Whether the accept loop must look up each connection's addresses:
     /// only events and `--allow`/`--deny` use them (two system calls and some
     /// formatting a connection otherwise).
