@@ -393,7 +393,8 @@ fn workers_share_an_inherited_socket() {
     let out = output_within(child);
     assert!(
         out.status.success(),
-        "{}",
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -72,6 +72,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
         let extra = tls
             .as_deref()
             .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&ep, &opts, extra).await?;
         let totals = Arc::new(Totals::default());
         let all = totals.clone();
@@ -94,7 +95,6 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                 echo_connection(id, stream, &echo, &totals).await
             }
         };
-        let shutdown = Shutdown::on_signals();
         Ok(serve(listener, &opts, shutdown, args.once, totals, handler).await)
     })
 }

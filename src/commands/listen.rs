@@ -96,8 +96,8 @@ async fn exec_server(
     cmd: ExecCommand,
     once: bool,
 ) -> Result<Exit, Error> {
-    let listener = Listener::bind(&ep, &opts).await?;
     let shutdown = Shutdown::on_signals();
+    let listener = Listener::bind(&ep, &opts).await?;
     let cmd = Arc::new(cmd);
     let handler = move |acc: Accepted| {
         let cmd = cmd.clone();
@@ -114,8 +114,8 @@ async fn keep_open(
     opts: ServerOptions,
     tls: Option<Arc<ServerSetup>>,
 ) -> Result<Exit, Error> {
-    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let shutdown = Shutdown::on_signals();
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = args.events.progress_wanted().then(progress::server);
     let stdout = StdoutWriter::spawn(args.socket.hex);
     let fanout = Arc::new(FanOut::default());

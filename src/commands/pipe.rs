@@ -56,6 +56,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
         let extra = server_tls
             .as_deref()
             .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&listen, &sopts, extra).await?;
         let totals = Arc::new(Totals::default());
         let all = totals.clone();
@@ -63,7 +64,6 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
             let (target, server_tls, totals) = (target.clone(), server_tls.clone(), all.clone());
             async move { pipe_connection(acc, server_tls.as_deref(), &target, ropts, &totals).await }
         };
-        let shutdown = Shutdown::on_signals();
         Ok(serve(listener, &sopts, shutdown, args.once, totals, handler).await)
     })
 }

@@ -462,17 +462,22 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// First SIGINT/SIGTERM drains, a second one ends everything.
+    /// First SIGINT/SIGTERM drains, a second one ends everything. Call it
+    /// before binding, so no signal can come between the ready file and it.
     pub fn on_signals() -> Shutdown {
+        use tokio::signal::unix::{signal, SignalKind};
         let (tx, rx) = watch::channel(0u8);
         let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = interrupted.clone();
+        // Registered now, not in the task: a signal that arrives before the
+        // task first runs (right after the ready file appears, say) must
+        // still find our handler instead of the default, which kills.
+        let handlers = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        );
         tokio::spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
+            let (Ok(mut int), Ok(mut term)) = handlers else {
                 return;
             };
             for level in 1..=2u8 {
