@@ -64,15 +64,7 @@ fn denied_and_not_allowed_peers_are_dropped_with_the_rule() {
     drop(ok);
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.wait().success());
-    let mut err = Vec::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut err)
-        .unwrap();
-    let ev = events(&err);
+    let ev = server.stderr_events();
     let drops: Vec<_> = ev.iter().filter(|e| e["event"] == "drop").collect();
     assert_eq!(drops.len(), 2, "{ev:#?}");
     assert_eq!(drops[0]["remoteAddress"], "127.0.0.2");

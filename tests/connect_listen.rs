@@ -470,15 +470,7 @@ fn json_events_for_listen_connection_and_close() {
     s.set_read_timeout(Some(LIMIT)).unwrap();
     s.read_to_end(&mut v).unwrap();
     assert!(server.wait().success());
-    let mut err = Vec::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut err)
-        .unwrap();
-    let ev = events(&err);
+    let ev = server.stderr_events();
     let l = find(&ev, "listening");
     assert_eq!(l["address"], "127.0.0.1");
     assert_eq!(l["port"], server.port());
@@ -520,15 +512,7 @@ fn max_connections_drops_the_second_with_an_event() {
     drop(first);
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.wait().success());
-    let mut err = Vec::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut err)
-        .unwrap();
-    let ev = events(&err);
+    let ev = server.stderr_events();
     let d = find(&ev, "drop");
     assert_eq!(d["remotePort"], second_local.port());
     assert_eq!(d["remoteAddress"], "127.0.0.1");

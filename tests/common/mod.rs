@@ -193,6 +193,15 @@ impl Server {
         status
     }
 
+    /// Events from a piped stderr, read to its end (the server has exited).
+    pub fn stderr_events(&mut self) -> Vec<serde_json::Value> {
+        let mut err = Vec::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            e.read_to_end(&mut err).unwrap();
+        }
+        events(&err)
+    }
+
     pub fn port(&self) -> u16 {
         self.addr.rsplit(':').next().unwrap().parse().unwrap()
     }
