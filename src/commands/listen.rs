@@ -58,17 +58,7 @@ async fn once(
 ) -> Result<Exit, Error> {
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     // The one connection this command serves is the first one admitted.
-    let stream = loop {
-        match listener.accept(&opts.socket).await {
-            Ok(s) if opts.admit(&s.addresses()) => break s,
-            Ok(_) => {}
-            Err(e) => events::emit(
-                "error",
-                None,
-                serde_json::json!({"code": crate::exit::error_code(&e), "message": crate::exit::describe(&e), "syscall": "accept"}),
-            ),
-        }
-    };
+    let stream = listener.accept_admitted(&opts).await;
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());

@@ -766,6 +766,22 @@ fn accept_error_event(e: &io::Error) {
     );
 }
 
+impl Listener {
+    /// The first admitted connection (`listen` without `-k`): refused peers
+    /// get their `drop` event and accept errors the same backoff as the
+    /// server loop, so running out of descriptors never spins.
+    pub async fn accept_admitted(&self, opts: &ServerOptions) -> Stream {
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            match self.accept(&opts.socket).await {
+                Ok(s) if opts.admit(&s.addresses()) => return s,
+                Ok(_) => {}
+                Err(e) => accept_failed(&e, &mut backoff).await,
+            }
+        }
+    }
+}
+
 /// Accept errors never end the server. Running out of descriptors or memory
 /// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
 /// so the loop does not spin while connections close; others retry at once.
