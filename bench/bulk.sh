@@ -3,6 +3,8 @@
 # (default and -b 131072), ncat, and iperf3 (the ceiling), in one run.
 # Usage: bench/bulk.sh [BYTES] [ROUNDS]   (default 4 GiB, best of 3)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BYTES=${1:-$((4 << 30))}
 ROUNDS=${2:-3}
@@ -12,10 +14,7 @@ W=$PWD/target/release/wirecat
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null || true' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
 
-wait_port() { for _ in $(seq 300); do ss -ltn "sport = :$1" | grep -q LISTEN && return; sleep 0.02; done; }
 
 # run NAME SERVER_CMD CLIENT_CMD: best MiB/s of ROUNDS, and the least CPU
 # time (user+sys of client and server together) per GiB: on a shared 2-core

@@ -7,13 +7,13 @@
 # Usage: bench/echo-ab.sh SECS REPS WIRECAT_BIN... (after bench/servers.sh
 # has built the load generator under $CARGO_TARGET_DIR/loadgen)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=$1; REPS=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOADGEN=${CARGO_TARGET_DIR:-$ROOT/target}/loadgen/release/loadgen
 TICK=$(getconf CLK_TCK)
 ulimit -n 20000
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; exit 1; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
 measure() { # pid loadgen-args... → "rps cpu_us"

@@ -7,6 +7,8 @@
 #   pipe vs direct iperf3, socat (default, -b 131072) and ncat -k -c relays.
 # Usage: bench/servers.sh [SECS]   (needs node, iperf3, socat, ncat)
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=${1:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -22,11 +24,9 @@ TICK=$(getconf CLK_TCK)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
-wait_port() { for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; echo "port $1 not ready" >&2; exit 1; }
 
 start_echo() { # name port → pid in SERVER
   case $1 in

@@ -11,6 +11,8 @@
 #     CPU time per handshake (user+sys from /proc/PID/stat).
 # Usage: bench/tls.sh [BYTES] [ROUNDS] [SECS]
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BYTES=${1:-$((2 << 30))}
 ROUNDS=${2:-3}
@@ -31,9 +33,6 @@ openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
   -CAcreateserial -days 1 -extfile "$tmp/ext" -out "$tmp/leaf.pem" 2>/dev/null
 CA=$tmp/ca.pem CERT=$tmp/leaf.pem KEY=$tmp/leaf.key
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-wait_port() { for _ in $(seq 300); do ss -ltn "sport = :$1" | grep -q LISTEN && return; sleep 0.02; done; }
 
 declare -A RESULT CPUGIB
 # bulk NAME SERVER_CMD CLIENT_CMD: best MiB/s of ROUNDS, and the least CPU
