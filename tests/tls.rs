@@ -55,8 +55,32 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// How a one-connection command meets stdin/stdout under TLS: rustls on
+/// two blocking threads (the default), or the async path through chunk
+/// channels (`WIRECAT_NO_SPLICE`, also what `--crlf`/`--hex` use).
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Threads,
+    Async,
+}
+
+const PATHS: [Via; 2] = [Via::Threads, Via::Async];
+
+impl Via {
+    fn apply(self, cmd: &mut Command) -> &mut Command {
+        if let Via::Async = self {
+            cmd.env("WIRECAT_NO_SPLICE", "1");
+        }
+        cmd
+    }
+}
+
 /// `wirecat listen --tls --cert --key ARGS… 127.0.0.1:0 --json`, stderr piped.
 fn tls_server(pki: &Pki, args: &[&str], stdin: Stdio, stdout: Stdio) -> Server {
+    tls_server_on(Via::Threads, pki, args, stdin, stdout)
+}
+
+fn tls_server_on(path: Via, pki: &Pki, args: &[&str], stdin: Stdio, stdout: Stdio) -> Server {
     let mut all = vec![
         "listen",
         "--tls",
@@ -68,12 +92,19 @@ fn tls_server(pki: &Pki, args: &[&str], stdin: Stdio, stdout: Stdio) -> Server {
     ];
     all.extend_from_slice(args);
     all.push("127.0.0.1:0");
-    Server::start(&all, stdin, stdout, Stdio::piped())
+    let mut cmd = wirecat();
+    path.apply(cmd.args(&all));
+    Server::spawn(cmd, stdin, stdout, Stdio::piped())
 }
 
 /// `wirecat connect --json ARGS…` with `stdin`, collected within the limit.
 fn client(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = wirecat()
+    client_on(Via::Threads, args, stdin)
+}
+
+fn client_on(path: Via, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = path
+        .apply(&mut wirecat())
         .arg("connect")
         .arg("--json")
         .args(args)
@@ -198,7 +229,7 @@ impl Incoming {
 
 /// Both ends with --allow-half-open send 64 MiB each way at once over TLS;
 /// the checksums match and both sides report the protocol asked for.
-fn round_trip(extra_server_args: &[&str], protocol: &str) {
+fn round_trip(extra_server_args: &[&str], protocol: &str, path: Via) {
     const BIG: usize = 64 << 20;
     let pki = Pki::new();
     let dir = pki.dir.path();
@@ -207,14 +238,16 @@ fn round_trip(extra_server_args: &[&str], protocol: &str) {
     let (out_a, out_b) = (dir.join("out_a"), dir.join("out_b"));
     let mut args = vec!["--allow-half-open"];
     args.extend_from_slice(extra_server_args);
-    let mut server = tls_server(
+    let mut server = tls_server_on(
+        path,
         &pki,
         &args,
         std::fs::File::open(&fa).unwrap().into(),
         std::fs::File::create(&out_a).unwrap().into(),
     );
     let target = format!("tls://localhost:{}", server.port());
-    let child = wirecat()
+    let child = path
+        .apply(&mut wirecat())
         .args(["connect", &target, "--allow-half-open", "--json"])
         .args(["--ca", s(&pki.ca_pem)])
         .stdin(std::fs::File::open(&fb).unwrap())
@@ -255,12 +288,22 @@ fn round_trip(extra_server_args: &[&str], protocol: &str) {
 
 #[test]
 fn round_trip_64mib_each_way_tls13() {
-    round_trip(&[], "TLSv1.3");
+    round_trip(&[], "TLSv1.3", Via::Threads);
 }
 
 #[test]
 fn round_trip_64mib_each_way_tls12() {
-    round_trip(&["--tls-max", "1.2"], "TLSv1.2");
+    round_trip(&["--tls-max", "1.2"], "TLSv1.2", Via::Threads);
+}
+
+#[test]
+fn round_trip_64mib_each_way_tls13_async_path() {
+    round_trip(&[], "TLSv1.3", Via::Async);
+}
+
+#[test]
+fn round_trip_64mib_each_way_tls12_async_path() {
+    round_trip(&["--tls-max", "1.2"], "TLSv1.2", Via::Async);
 }
 
 #[test]
@@ -915,7 +958,10 @@ fn reply_after_close_notify_peer(pki: &Pki) -> (u16, JoinHandle<Vec<u8>>) {
 
 #[test]
 fn stdin_eof_sends_close_notify_and_fin_and_keeps_reading() {
-    for half_open in [false, true] {
+    for (half_open, path) in [false, true]
+        .into_iter()
+        .flat_map(|h| PATHS.map(|p| (h, p)))
+    {
         let pki = Pki::new();
         let (port, peer) = reply_after_close_notify_peer(&pki);
         let target = format!("tls://localhost:{port}");
@@ -923,14 +969,17 @@ fn stdin_eof_sends_close_notify_and_fin_and_keeps_reading() {
         if half_open {
             args.push("--allow-half-open");
         }
-        let out = client(&args, b"abc");
+        let out = client_on(path, &args, b"abc");
         assert_eq!(
             out.status.code(),
             Some(0),
-            "{}",
+            "{path:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(out.stdout, b"got:abc", "the peer could still reply");
+        assert_eq!(
+            out.stdout, b"got:abc",
+            "{path:?}: the peer could still reply"
+        );
         assert_eq!(peer.join().unwrap(), b"abc");
         let ev = events(&out.stderr);
         assert_eq!(find(&ev, "close")["hadError"], false);
@@ -940,6 +989,12 @@ fn stdin_eof_sends_close_notify_and_fin_and_keeps_reading() {
 
 #[test]
 fn peer_close_notify_ends_our_side_by_default_even_with_stdin_open() {
+    for via in PATHS {
+        peer_close_notify_ends_our_side(via);
+    }
+}
+
+fn peer_close_notify_ends_our_side(via: Via) {
     let pki = Pki::new();
     let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
         s.write_all(b"bye").unwrap();
@@ -951,7 +1006,8 @@ fn peer_close_notify_ends_our_side_by_default_even_with_stdin_open() {
             .expect("our side ends with close_notify");
         assert!(rest.is_empty(), "nothing after the peer's end");
     });
-    let mut child = wirecat()
+    let mut child = via
+        .apply(&mut wirecat())
         .args(["connect", &format!("tls://localhost:{port}"), "--json"])
         .args(["--ca", s(&pki.ca_pem)])
         .stdin(Stdio::piped())
@@ -962,8 +1018,8 @@ fn peer_close_notify_ends_our_side_by_default_even_with_stdin_open() {
     let _stdin_held_open = child.stdin.take().unwrap();
     let out = output_within(child);
     peer.join().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(out.stdout, b"bye");
+    assert_eq!(out.status.code(), Some(0), "{via:?}");
+    assert_eq!(out.stdout, b"bye", "{via:?}");
     find(&events(&out.stderr), "end");
 }
 
@@ -997,8 +1053,57 @@ fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
     peer.join().unwrap();
 }
 
+/// A peer's KeyUpdate mid-stream, asking for ours back: the data after it
+/// arrives, and what we send afterwards (rustls sends our KeyUpdate first,
+/// with our next record) reaches the peer under the new keys.
+#[test]
+fn key_update_from_the_peer_mid_stream_both_ways() {
+    for via in PATHS {
+        key_update_both_ways(via);
+    }
+}
+
+fn key_update_both_ways(via: Via) {
+    let pki = Pki::new();
+    let (tx, rx) = mpsc::channel();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), move |mut s| {
+        s.write_all(b"one,").unwrap();
+        s.flush().unwrap();
+        s.conn.refresh_traffic_keys().unwrap();
+        s.write_all(b"two").unwrap();
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).expect("a clean end");
+        tx.send(got).unwrap();
+    });
+    let mut child = via
+        .apply(&mut wirecat())
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem), "--allow-half-open"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = Incoming::new(child.stdout.take().unwrap());
+    assert_eq!(out.wait_for(b"one,two"), b"one,two", "{via:?}");
+    stdin.write_all(b"after the key update").unwrap();
+    drop(stdin);
+    assert!(wait_child(&mut child).success(), "{via:?}");
+    peer.join().unwrap();
+    assert_eq!(rx.recv().unwrap(), b"after the key update", "{via:?}");
+}
+
 #[test]
 fn truncation_without_close_notify_is_econnreset_exit_1() {
+    for via in PATHS {
+        truncation_on_the_client_side(via);
+    }
+}
+
+fn truncation_on_the_client_side(via: Via) {
     let pki = Pki::new();
     let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
         s.write_all(b"partial").unwrap();
@@ -1007,7 +1112,8 @@ fn truncation_without_close_notify_is_econnreset_exit_1() {
         s.sock.shutdown(Shutdown::Write).unwrap();
         let _ = s.sock.read_to_end(&mut Vec::new());
     });
-    let out = client(
+    let out = client_on(
+        via,
         &[
             &format!("tls://localhost:{port}"),
             "--ca",
@@ -1020,10 +1126,13 @@ fn truncation_without_close_notify_is_econnreset_exit_1() {
     assert_eq!(
         out.status.code(),
         Some(1),
-        "{}",
+        "{via:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.stdout, b"partial", "what arrived before is delivered");
+    assert_eq!(
+        out.stdout, b"partial",
+        "{via:?}: what arrived before is delivered"
+    );
     let ev = events(&out.stderr);
     let err = find(&ev, "error");
     assert_eq!(err["code"], "ECONNRESET");

@@ -12,7 +12,7 @@ use std::future::Future;
 
 use crate::cli::SocketArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{splice_applies, Ending, Io};
+use crate::net::bridge::{stdio_threads_apply, Ending, Io};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
@@ -83,11 +83,12 @@ fn quiet_if_reported(mut err: Error) -> Error {
     err
 }
 
-/// How one connection meets this process's stdin and stdout: splice(2)
-/// threads when nothing has to look at the bytes, otherwise chunk channels
+/// How one connection meets this process's stdin and stdout: two threads
+/// (splice(2), or rustls for TLS) when nothing has to look at the bytes,
+/// otherwise chunk channels
 /// (and the stdout writer, which the caller must `finish`).
 pub fn stdio_io(stream: &Stream, socket: &SocketArgs) -> (Io, Option<StdoutWriter>) {
-    if splice_applies(stream) && !socket.crlf && !socket.hex {
+    if stdio_threads_apply(stream) && !socket.crlf && !socket.hex {
         let io = Io::Stdio {
             read_stdin: !socket.recv_only,
             write_stdout: !socket.send_only,

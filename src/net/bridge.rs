@@ -117,8 +117,9 @@ pub enum Io {
         input: Option<mpsc::Receiver<Bytes>>,
         output: Option<mpsc::Sender<Bytes>>,
     },
-    /// The process's own stdin and stdout, moved with splice(2) on two
-    /// threads; only for plain sockets (see [`splice_applies`]).
+    /// The process's own stdin and stdout, on two threads: splice(2) for
+    /// plain sockets, rustls on blocking threads for TLS (see
+    /// [`stdio_threads_apply`]).
     Stdio {
         read_stdin: bool,
         write_stdout: bool,
@@ -131,6 +132,16 @@ pub fn splice_applies(stream: &Stream) -> bool {
     cfg!(target_os = "linux")
         && stream.is_plain()
         && std::env::var_os("WIRECAT_NO_SPLICE").is_none()
+}
+
+/// Whether stdin/stdout may be bridged on two threads ([`Io::Stdio`]):
+/// splice(2) for plain sockets, rustls on blocking threads for TLS. The
+/// same `WIRECAT_NO_SPLICE` switches both off.
+pub fn stdio_threads_apply(stream: &Stream) -> bool {
+    splice_applies(stream)
+        || (cfg!(target_os = "linux")
+            && !stream.is_plain()
+            && std::env::var_os("WIRECAT_NO_SPLICE").is_none())
 }
 
 type UpFuture<'a> = Pin<Box<dyn Future<Output = io::Result<()>> + Send + 'a>>;
@@ -314,6 +325,17 @@ fn stdio_threads(
     started: Instant,
     opts: BridgeOptions,
 ) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
+    if !stream.is_plain() {
+        return tls_threads(
+            stream,
+            read_stdin,
+            write_stdout,
+            stop_input,
+            counters,
+            started,
+            opts,
+        );
+    }
     let fd = stream.raw_fd();
     let stopped = Arc::new(AtomicBool::new(false));
     let up_rx = if read_stdin {
@@ -393,6 +415,93 @@ fn stdio_threads(
     let down: DownFuture<'static> = Box::pin(async move {
         let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
         drop(stream);
+        r
+    });
+    Ok((up, down))
+}
+
+/// The TLS counterpart of [`stdio_threads`]: the rustls connection leaves
+/// the async stream and is shared by two blocking threads (see
+/// [`tls::threads`]). Ending input from here (the peer's FIN, a timeout)
+/// sends close_notify and FIN as soon as the input thread is between writes.
+#[allow(clippy::too_many_arguments)]
+fn tls_threads(
+    stream: Stream,
+    read_stdin: bool,
+    write_stdout: bool,
+    stop_input: &Arc<Notify>,
+    counters: &Arc<Counters>,
+    started: Instant,
+    opts: BridgeOptions,
+) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
+    let (inner, conn): (Stream, rustls::Connection) = match stream {
+        Stream::TlsClient(s) => {
+            let (io, conn) = s.into_inner();
+            (io, conn.into())
+        }
+        Stream::TlsServer(s) => {
+            let (io, conn) = s.into_inner();
+            (io, conn.into())
+        }
+        Stream::Tcp(_) | Stream::Unix(_) => {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not TLS"))
+        }
+    };
+    let shared = Arc::new(tls::threads::Shared::new(
+        conn,
+        splice::dup(inner.raw_fd())?,
+    ));
+    let up_rx = if read_stdin {
+        let (tx, rx) = oneshot::channel();
+        let (c, s) = (counters.clone(), shared.clone());
+        std::thread::Builder::new()
+            .name("tls-in".into())
+            .spawn(move || {
+                let r = s.up(0, opts.reset, |n| {
+                    touch(&c, started);
+                    c.add_written(n);
+                });
+                let _ = tx.send(r);
+            })?;
+        Some(rx)
+    } else {
+        None
+    };
+    let (stop, s) = (stop_input.clone(), shared.clone());
+    let up: UpFuture<'static> = Box::pin(async move {
+        let done = async {
+            match up_rx {
+                Some(rx) => rx.await.unwrap_or(Ok(())),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = done => r,
+            _ = stop.notified() => {
+                tokio::task::spawn_blocking(move || s.end(opts.reset))
+                    .await
+                    .unwrap_or(Ok(()))
+            }
+        }
+    });
+
+    let (tx, rx) = oneshot::channel();
+    let c = counters.clone();
+    std::thread::Builder::new()
+        .name("tls-out".into())
+        .spawn(move || {
+            let r = shared.down(write_stdout.then_some(1), |n| {
+                touch(&c, started);
+                c.add_read(n);
+            });
+            let _ = tx.send(r.map(|end| match end {
+                tls::threads::DownEnd::Eof => DownEnd::Eof,
+                tls::threads::DownEnd::StdoutClosed => DownEnd::StdoutClosed,
+            }));
+        })?;
+    let down: DownFuture<'static> = Box::pin(async move {
+        let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
+        drop(inner);
         r
     });
     Ok((up, down))

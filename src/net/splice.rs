@@ -129,7 +129,7 @@ fn via_pipe(
     }
 }
 
-fn blocking_pipe(fd: RawFd) -> bool {
+pub(crate) fn blocking_pipe(fd: RawFd) -> bool {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     let is_fifo =
         unsafe { libc::fstat(fd, &mut st) } == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO;
@@ -137,7 +137,7 @@ fn blocking_pipe(fd: RawFd) -> bool {
 }
 
 /// Ask for a bigger pipe; the system's limit may refuse, which is fine.
-fn grow_pipe(fd: RawFd) {
+pub(crate) fn grow_pipe(fd: RawFd) {
     unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
 }
 
@@ -183,7 +183,11 @@ fn drain(
     Ok(())
 }
 
-fn write_all(dst: RawFd, mut data: &[u8], moved: &mut impl FnMut(usize)) -> Result<(), PumpError> {
+pub(crate) fn write_all(
+    dst: RawFd,
+    mut data: &[u8],
+    moved: &mut impl FnMut(usize),
+) -> Result<(), PumpError> {
     while !data.is_empty() {
         match sys(unsafe { libc::write(dst, data.as_ptr().cast(), data.len()) }) {
             Ok(m) => {
@@ -239,7 +243,7 @@ pub(crate) fn sys(r: isize) -> io::Result<usize> {
 }
 
 /// Block until `fd` is ready for `events` (or has an error to report).
-fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
+pub(crate) fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
     let mut p = libc::pollfd {
         fd,
         events,

@@ -19,6 +19,7 @@ mod files;
 mod secure;
 mod self_signed;
 mod sni;
+pub mod threads;
 mod verify;
 
 use std::io;

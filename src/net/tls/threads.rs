@@ -1,0 +1,334 @@
+//! TLS between one socket and this process's stdin/stdout on two plain
+//! threads, for `connect` and one-connection `listen`: the TLS counterpart
+//! of the splice(2) path.
+//!
+//! The async path (tokio-rustls over chunk channels) hands every 64 KiB
+//! through a channel and wakes a thread for it, and rustls reads one record
+//! per recv(2); on the bulk benchmark the futex wake-ups and context
+//! switches cost more than the cipher. Here, after the handshake, the
+//! rustls connection moves behind a mutex shared by two blocking threads:
+//!
+//! - up: read(2) stdin in large pieces, encrypt them (under the connection
+//!   lock), write the records to the socket (outside it);
+//! - down: read(2) the socket in large pieces, feed them to rustls, decrypt
+//!   (under the lock), write the plaintext to stdout (outside it).
+//!
+//! rustls still does everything TLS: records, alerts, close_notify,
+//! KeyUpdate and the key-usage limits. Writing to the socket is serialised
+//! by a second mutex, the right to write, so records never interleave; the
+//! down side can need to write too (rustls answers a KeyUpdate, or sends
+//! the alert of a failure), and when the up side holds that right it
+//! flushes the down side's records before letting go, so nothing waits for
+//! the next line of input. The socket stays non-blocking (tokio owns it):
+//! both threads wait for it with poll(2).
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::net::splice::{self, PumpError};
+
+/// Bytes read from stdin or the socket per call.
+const CHUNK: usize = 256 * 1024;
+
+/// What the down side saw at its end.
+#[derive(Debug)]
+pub enum DownEnd {
+    /// The peer's close_notify (and FIN).
+    Eof,
+    /// Our stdout is closed (EPIPE): end quietly.
+    StdoutClosed,
+}
+
+/// One TLS connection shared by the up and down threads.
+pub struct Shared {
+    conn: Mutex<rustls::Connection>,
+    /// The right to write to the socket, and whether our side has ended.
+    tx: Mutex<Tx>,
+    /// The down side left records in rustls for the socket.
+    pending: AtomicBool,
+    sock: OwnedFd,
+}
+
+struct Tx {
+    ended: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Take over `conn` (handshake done) on `sock`, a descriptor of our own.
+    pub fn new(mut conn: rustls::Connection, sock: OwnedFd) -> Shared {
+        // Our own chunk size bounds what is buffered; rustls's 64 KiB limit
+        // would make it refuse part of each chunk.
+        conn.set_buffer_limit(None);
+        Shared {
+            conn: Mutex::new(conn),
+            tx: Mutex::new(Tx { ended: false }),
+            pending: AtomicBool::new(false),
+            sock,
+        }
+    }
+
+    fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
+    /// Write every record rustls has for the socket. The caller holds the
+    /// right to write (`tx`). rustls writes straight into the socket (one
+    /// writev(2) for many records) while the connection is locked, but
+    /// never waits under the lock: when the socket is full the lock is let
+    /// go, so the down side keeps reading while we wait to write.
+    fn flush(&self, _tx: &mut Tx) -> io::Result<()> {
+        loop {
+            self.pending.store(false, Ordering::Release);
+            let full = {
+                let mut conn = lock(&self.conn);
+                loop {
+                    if !conn.wants_write() {
+                        break false;
+                    }
+                    match conn.write_tls(&mut SocketWriter(self.fd())) {
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            if full {
+                splice::wait(self.fd(), libc::POLLOUT)?;
+            } else if !self.pending.load(Ordering::Acquire) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Flush what the down side left, unless the up side is writing (it
+    /// flushes before it lets go of the right to write).
+    fn flush_pending(&self) -> io::Result<()> {
+        while self.pending.load(Ordering::Acquire) {
+            match self.tx.try_lock() {
+                Ok(mut tx) => self.flush(&mut tx)?,
+                Err(std::sync::TryLockError::Poisoned(p)) => self.flush(&mut p.into_inner())?,
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// End our side: close_notify then FIN (nothing with `reset`: the
+    /// socket is armed to close with RST). Idempotent; later input is dropped.
+    pub fn end(&self, reset: bool) -> io::Result<()> {
+        let mut tx = lock(&self.tx);
+        self.end_locked(&mut tx, reset)
+    }
+
+    fn end_locked(&self, tx: &mut Tx, reset: bool) -> io::Result<()> {
+        if tx.ended {
+            return Ok(());
+        }
+        tx.ended = true;
+        if reset {
+            return Ok(());
+        }
+        lock(&self.conn).send_close_notify();
+        let r = self.flush(tx);
+        unsafe { libc::shutdown(self.fd(), libc::SHUT_WR) };
+        match r {
+            // The peer may already be gone after its own close; not a failure.
+            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Ok(()),
+            r => r,
+        }
+    }
+
+    /// stdin → TLS → socket until stdin ends (then close_notify and FIN,
+    /// unless `reset`) or our side is ended from elsewhere. A read error on
+    /// stdin ends input like EOF. `moved(n)` after every `n` plaintext bytes.
+    pub fn up(&self, input: RawFd, reset: bool, mut moved: impl FnMut(usize)) -> io::Result<()> {
+        if splice::blocking_pipe(input) {
+            splice::grow_pipe(input);
+        }
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = read_some(input, &mut buf).unwrap_or(0);
+            let mut tx = lock(&self.tx);
+            if tx.ended {
+                return Ok(());
+            }
+            if n == 0 {
+                return self.end_locked(&mut tx, reset);
+            }
+            lock(&self.conn).writer().write_all(&buf[..n])?;
+            self.flush(&mut tx)?;
+            drop(tx);
+            moved(n);
+            self.flush_pending()?;
+        }
+    }
+
+    /// socket → TLS → `output` (or nowhere) until the peer's close_notify.
+    /// A FIN without close_notify is a truncation: `UnexpectedEof`.
+    pub fn down(&self, output: Option<RawFd>, mut moved: impl FnMut(usize)) -> io::Result<DownEnd> {
+        if let Some(out) = output.filter(|&fd| splice::blocking_pipe(fd)) {
+            splice::grow_pipe(out);
+        }
+        // Records rustls queued during or right after the handshake.
+        self.pending.store(true, Ordering::Release);
+        self.flush_pending()?;
+        let mut wire = vec![0u8; CHUNK];
+        let mut plain = vec![0u8; CHUNK + 64 * 1024];
+        // The handshake may have read records already: take those first.
+        let mut n = None;
+        loop {
+            let (filled, status) = match n {
+                None => self.decrypt(&[], false, &mut plain),
+                Some(n) => self.decrypt(&wire[..n], n == 0, &mut plain),
+            };
+            self.flush_pending()?;
+            if filled > 0 {
+                if let Some(out) = output {
+                    match splice::write_all(out, &plain[..filled], &mut |_| {}) {
+                        Ok(()) => {}
+                        Err(PumpError::Write(e)) if e.raw_os_error() == Some(libc::EPIPE) => {
+                            return Ok(DownEnd::StdoutClosed)
+                        }
+                        Err(PumpError::Write(e) | PumpError::Read(e)) => return Err(e),
+                    }
+                }
+                moved(filled);
+            }
+            match status? {
+                true => return Ok(DownEnd::Eof),
+                // EOF on the socket without close_notify is reported by
+                // rustls's reader (a truncation); this is only a backstop.
+                false if n == Some(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                false => {}
+            }
+            n = Some(read_socket(self.fd(), &mut wire)?);
+        }
+    }
+
+    /// Feed `wire` to rustls (with `eof`: tell it of the socket's EOF) and
+    /// take the plaintext out into `plain`, growing it if needed. Returns
+    /// the plaintext length, and whether the peer has cleanly closed or the
+    /// error that ends the connection (delivered after the plaintext).
+    fn decrypt(
+        &self,
+        mut wire: &[u8],
+        eof: bool,
+        plain: &mut Vec<u8>,
+    ) -> (usize, io::Result<bool>) {
+        let mut filled = 0;
+        let mut conn = lock(&self.conn);
+        let mut feed = !wire.is_empty() || eof;
+        loop {
+            if feed {
+                // rustls takes up to about one record per call; an empty
+                // `wire` tells it of the EOF.
+                if let Err(e) = conn.read_tls(&mut wire) {
+                    return (filled, Err(e));
+                }
+            }
+            let state = match conn.process_new_packets() {
+                Ok(s) => s,
+                Err(e) => {
+                    // rustls queued the alert that says why: send it.
+                    drop(conn);
+                    self.pending.store(true, Ordering::Release);
+                    let _ = self.flush_pending();
+                    return (filled, Err(io::Error::new(io::ErrorKind::InvalidData, e)));
+                }
+            };
+            let mut ready = state.plaintext_bytes_to_read();
+            if plain.len() < filled + ready {
+                plain.resize(filled + ready, 0);
+            }
+            while ready > 0 {
+                match conn.reader().read(&mut plain[filled..filled + ready]) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        filled += n;
+                        ready -= n;
+                    }
+                    Err(e) => return (filled, Err(e)),
+                }
+            }
+            if state.peer_has_closed() {
+                return (filled, Ok(true));
+            }
+            if wire.is_empty() {
+                break;
+            }
+            feed = true;
+        }
+        if conn.wants_write() {
+            self.pending.store(true, Ordering::Release);
+        }
+        if eof {
+            // Not closed cleanly: rustls's reader says UnexpectedEof.
+            let mut probe = [0u8; 1];
+            return match conn.reader().read(&mut probe) {
+                Ok(0) => (filled, Ok(true)),
+                Ok(_) => (filled, Err(io::ErrorKind::InvalidData.into())),
+                Err(e) => (filled, Err(e)),
+            };
+        }
+        (filled, Ok(false))
+    }
+}
+
+/// The non-blocking socket as rustls's sink: EAGAIN (and EINTR) are
+/// `WouldBlock`, so rustls keeps what did not fit.
+struct SocketWriter(RawFd);
+
+impl Write for SocketWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        splice::sys(unsafe { libc::write(self.0, buf.as_ptr().cast(), buf.len()) })
+            .map_err(would_block)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = bufs.len().min(libc::c_int::MAX as usize) as libc::c_int;
+        // SAFETY: IoSlice is ABI-compatible with iovec on Unix.
+        splice::sys(unsafe { libc::writev(self.0, bufs.as_ptr().cast(), n) }).map_err(would_block)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn would_block(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::EAGAIN) {
+        return io::ErrorKind::WouldBlock.into();
+    }
+    e
+}
+
+/// read(2) from a blocking descriptor, retrying EINTR.
+fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// read(2) from the non-blocking socket, waiting with poll(2) when empty.
+fn read_socket(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match splice::sys(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => splice::wait(fd, libc::POLLIN)?,
+            Err(e) => return Err(e),
+        }
+    }
+}
