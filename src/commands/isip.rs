@@ -164,24 +164,21 @@ impl<W: Write> Judge<W> {
     }
 
     /// The loop of plain `isip < log`, which is most of the use and all of
-    /// the speed: no per-line questions about flags, and most lines found
-    /// and classified at once by [`ip::line_family`] from the bit masks of
-    /// the 64 bytes where they start. What it cannot tell (zones, IPv4
-    /// tails, CRs, long lines, the last bytes of the chunk) goes to the byte
-    /// parser.
+    /// the speed: no per-line questions about flags, and lines found and
+    /// classified at once by [`ip::classify_lines`] from bit masks of the
+    /// bytes where they start. A line it cannot take (longer than its
+    /// window, or in the chunk's last bytes) goes to the byte parser.
     fn classify_lines(&mut self, chunk: &[u8]) -> io::Result<Option<usize>> {
         let mut start = 0;
         while start < chunk.len() {
-            let rest = &chunk[start..];
-            if let Some(window) = rest.first_chunk::<{ ip::WINDOW }>() {
-                if let Some((family, len)) = ip::line_family(window) {
-                    self.out.extend_from_slice(&[b'0' + family, b'\n']);
-                    self.all_passed &= family != 0;
-                    start += len + 1;
-                    self.spill()?;
-                    continue;
-                }
+            let run = ip::classify_lines(&chunk[start..], &mut self.out, WRITE_SIZE);
+            start += run.used;
+            self.all_passed &= run.all_passed;
+            self.spill()?;
+            if run.used > 0 {
+                continue;
             }
+            let rest = &chunk[start..];
             let Some(nl) = memchr::memchr(b'\n', rest) else {
                 break;
             };
@@ -190,7 +187,6 @@ impl<W: Write> Judge<W> {
             self.out.extend_from_slice(&[b'0' + family, b'\n']);
             self.all_passed &= family != 0;
             start += nl + 1;
-            self.spill()?;
         }
         self.spill()?;
         Ok(Some(start))

@@ -21,7 +21,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod fast;
-pub use fast::{line_family, WINDOW};
+pub use fast::{classify_lines, Run, WINDOW};
 
 /// `net.isIP`: 4 for an IPv4 address, 6 for an IPv6 address, 0 otherwise.
 pub fn is_ip(s: &[u8]) -> u8 {
