@@ -1,18 +1,18 @@
 //! The fast path of `isip < log`: whole lines classified from bit masks of
-//! the 64 bytes where each starts, instead of by parsing.
+//! the bytes where each starts, instead of by parsing.
 //!
 //! The byte parser in the parent module branches on every byte, and on
 //! random logs those branches are unpredictable (is this octet one, two or
 //! three digits? is the next line IPv4 or IPv6?); mispredictions, not work,
-//! were most of its time. Here a few vector compares turn the window into
-//! masks, one bit per byte for each class (LF, CR, `.`, `:`, `%`, hex digit,
-//! zone character, digit, and the digit values `0`, `2`, `5`, `3-9`, `6-9`),
-//! and Node's grammar becomes arithmetic on those masks with no
-//! data-dependent branch:
+//! were most of its time. Here a few vector compares turn 32 bytes into
+//! masks, one bit per byte for each class (LF, `.`, `:`, `%`, hex digit,
+//! zone character, digit, `0`, and "starts three digits above 255"), and
+//! Node's grammar becomes arithmetic on those masks with no data-dependent
+//! branch:
 //!
 //! - IPv4: only digits and dots, three dots, each with a digit on both sides,
 //!   no run of four digits, no run of two or more starting with `0`, and no
-//!   run of three above `255` (`3xx`, `26x`..`29x`, `256`..`259`).
+//!   run of three above `255`.
 //! - IPv6: the address is what comes before the first `%`, the zone what
 //!   follows it (one or more zone characters). An address without a dot has
 //!   only hex digits and colons, no run of five hex digits, at most one `::`
@@ -21,9 +21,11 @@
 //!   colon must be IPv4 and what precedes it passes the same test with one
 //!   group standing in for the two the IPv4 tail counts as.
 //!
-//! A CR before the LF is dropped first, as the byte parser's caller does. A
-//! line with no LF within the window (longer than 63 bytes, or at the end of
-//! the buffer) stops the run and is left to the byte parser.
+//! A CR before the LF is dropped first, as the byte parser's caller does.
+//! A line longer than 31 bytes gets the masks of the next 32 bytes too (the
+//! one branch, and a rare one in most logs); a line with no LF within
+//! [`WINDOW`] bytes, or too near the end of the buffer, stops the run and is
+//! left to the byte parser.
 //!
 //! The masks come from AVX2 when the CPU has it (checked at run time; the
 //! loop is compiled a second time for it, with POPCNT and BMI), otherwise
@@ -31,8 +33,17 @@
 //! Tests hold every backend's masks to the plain loop and every answer to
 //! the byte parser's.
 
-/// Bytes each line is judged from; a line must end within them.
+/// Bytes within which a line must end to take the fast path.
 pub const WINDOW: usize = 64;
+/// Bytes of masks computed at once.
+const HALF: usize = WINDOW / 2;
+/// Bytes read for the masks of `HALF` bytes: whether three digits exceed
+/// 255 is read off each byte and the two after it.
+const HALF_READ: usize = HALF + 2;
+/// Bytes read from the start of a line.
+const READ: usize = WINDOW + 2;
+/// Lines answered between two checks of the output's length.
+const BATCH: usize = 64;
 
 /// How far [`classify_lines`] got.
 pub struct Run {
@@ -44,15 +55,15 @@ pub struct Run {
 
 /// Classifies the lines at the start of `chunk` while the fast path can,
 /// appending `4\n`, `6\n` or `0\n` for each to `out`, and stops when `out`
-/// holds `limit` bytes, when fewer than [`WINDOW`] bytes are left, or at a
-/// line without LF in its window. The caller handles what stopped it.
+/// holds `limit` bytes, when fewer than [`WINDOW`] + 2 bytes are left, or at
+/// a line without LF in its window. The caller handles what stopped it.
 pub fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
     #[cfg(target_arch = "x86_64")]
     if avx2::detected() {
         // SAFETY: the CPU has every feature the function is compiled for.
         return unsafe { avx2::classify_lines(chunk, out, limit) };
     }
-    classify_with(chunk, out, limit, masks::window)
+    classify_with(chunk, out, limit, masks::half)
 }
 
 /// The loop of [`classify_lines`], inlined into each backend's copy.
@@ -61,41 +72,58 @@ fn classify_with(
     chunk: &[u8],
     out: &mut Vec<u8>,
     limit: usize,
-    masks: impl Fn(&[u8; WINDOW]) -> Masks,
+    half: impl Fn(&[u8; HALF_READ]) -> Masks,
 ) -> Run {
     let mut used = 0;
     let mut all_passed = true;
+    // Answers go into slots laid out in batches, LFs in place, rather than
+    // through a capacity check per line.
     while out.len() < limit {
-        let Some(window) = chunk[used..].first_chunk::<WINDOW>() else {
+        let base = out.len();
+        out.resize(base + 2 * BATCH, b'\n');
+        let slots: &mut [u8; 2 * BATCH] = (&mut out[base..]).try_into().unwrap();
+        let mut n = 0;
+        while n < BATCH {
+            let Some(window) = chunk[used..].first_chunk::<READ>() else {
+                break;
+            };
+            let Some((family, len)) = line_family(window, &half) else {
+                break;
+            };
+            slots[2 * n] = b'0' + family;
+            all_passed &= family != 0;
+            used += len + 1;
+            n += 1;
+        }
+        out.truncate(base + 2 * n);
+        if n < BATCH {
             break;
-        };
-        let Some((family, len)) = line_family(&masks(window)) else {
-            break;
-        };
-        out.extend_from_slice(&[b'0' + family, b'\n']);
-        all_passed &= family != 0;
-        used += len + 1;
+        }
     }
     Run { used, all_passed }
 }
 
-/// The family of the line at the start of a window (what the byte parser
-/// answers for it, CR dropped) and its length without the LF; `None` when
-/// it does not end within the window.
+/// The family of the line at the start of `w` (what the byte parser answers
+/// for it, a CR before the LF dropped) and its length without the LF;
+/// `None` when it does not end within [`WINDOW`] bytes.
 #[inline(always)]
-fn line_family(m: &Masks) -> Option<(u8, usize)> {
+fn line_family(w: &[u8; READ], half: impl Fn(&[u8; HALF_READ]) -> Masks) -> Option<(u8, usize)> {
+    let mut m = half(w[..HALF_READ].try_into().unwrap());
     if m.lf == 0 {
-        return None;
+        m = m.join(half(w[HALF..].try_into().unwrap()), HALF as u32);
+        if m.lf == 0 {
+            return None;
+        }
     }
     let len = m.lf.trailing_zeros() as usize;
-    Some((decide(m, len), len))
+    let cr = (len > 0) & (w[len.wrapping_sub(1) % WINDOW] == b'\r');
+    Some((decide(&m, len - usize::from(cr)), len))
 }
 
-/// One bit per byte of the window, bit `i` for byte `i`.
+/// One bit per byte, bit `i` for byte `i`.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 struct Masks {
     lf: u64,
-    cr: u64,
     colon: u64,
     pct: u64,
     /// `0-9 a-f A-F`
@@ -111,13 +139,10 @@ struct V4Masks {
     dot: u64,
     digit: u64,
     zero: u64,
-    two: u64,
-    five: u64,
-    /// `3` to `9` (and other bytes from `3` to 0x7f: every use is ANDed
-    /// with a run of digits).
-    ge3: u64,
-    /// `6` to `9`, with the same caveat.
-    ge6: u64,
+    /// Bytes that start three digits above 255, if the three are digits:
+    /// `a > 2`, or `a = 2` and (`b > 5`, or `b = 5` and `c > 5`), comparing
+    /// bytes as signed (every use is ANDed with a run of three digits).
+    big: u64,
 }
 
 impl V4Masks {
@@ -128,10 +153,7 @@ impl V4Masks {
             dot: self.dot >> at,
             digit: self.digit >> at,
             zero: self.zero >> at,
-            two: self.two >> at,
-            five: self.five >> at,
-            ge3: self.ge3 >> at,
-            ge6: self.ge6 >> at,
+            big: self.big >> at,
         }
     }
 }
@@ -143,7 +165,6 @@ impl Masks {
         let j = |a: u64, b: u64| a | b << shift;
         Masks {
             lf: j(self.lf, next.lf),
-            cr: j(self.cr, next.cr),
             colon: j(self.colon, next.colon),
             pct: j(self.pct, next.pct),
             hex: j(self.hex, next.hex),
@@ -152,32 +173,37 @@ impl Masks {
                 dot: j(self.v4.dot, next.v4.dot),
                 digit: j(self.v4.digit, next.v4.digit),
                 zero: j(self.v4.zero, next.v4.zero),
-                two: j(self.v4.two, next.v4.two),
-                five: j(self.v4.five, next.v4.five),
-                ge3: j(self.v4.ge3, next.v4.ge3),
-                ge6: j(self.v4.ge6, next.v4.ge6),
+                big: j(self.v4.big, next.v4.big),
             },
         }
     }
 }
 
-/// The family of a line of `len` bytes (less than 64) from its masks.
+/// The family of a line of `len` bytes (less than 64, CR dropped) from its
+/// masks.
 ///
 /// `&` rather than `&&` throughout: on random input every branch would be
 /// a coin toss, and evaluating all the terms costs less than a miss.
 #[inline(always)]
 fn decide(m: &Masks, len: usize) -> u8 {
-    // A CR before the LF is not part of the input: drop the top bit.
-    let cr_last = (m.cr << 1) >> len & 1;
-    let line = ((1u64 << len) - 1) >> cr_last;
+    let line = (1u64 << len) - 1;
     // Before the first `%` the address, after it the zone.
     let pct = m.pct & line;
     let first = pct & pct.wrapping_neg();
     let addr = first.wrapping_sub(1) & line;
     let zone = line & !addr & !first;
     let zone_ok = (pct == 0) | (zone != 0) & (zone & !m.zone == 0);
-    // IPv4 has no colon and IPv6 has one: at most one of these holds.
-    4 * u8::from(is_ipv4(&m.v4, line)) + 6 * u8::from(zone_ok & is_ipv6(m, addr))
+    // The IPv4 test serves both families: after the last colon of the
+    // address, which without a colon is the whole line.
+    let colon = m.colon & addr;
+    let tail = 64 - colon.leading_zeros();
+    let tail_is_ipv4 = is_ipv4(&m.v4.from(tail), addr >> tail);
+    let v4 = tail_is_ipv4 & (colon == 0) & (pct == 0);
+    let v6 = zone_ok & is_ipv6(m, addr, colon, tail, tail_is_ipv4);
+    // IPv4 has no colon and IPv6 has one: at most one of these holds. A
+    // table, because the compiler turns arithmetic on them into a branch.
+    const FAMILY: [u8; 4] = [0, 4, 6, 0];
+    FAMILY[usize::from(v4) | usize::from(v6) << 1]
 }
 
 /// Dot-decimal over the bytes of `line`.
@@ -188,8 +214,6 @@ fn is_ipv4(v: &V4Masks, line: u64) -> bool {
     let starts = d & !(d << 1);
     let two_plus = starts & d >> 1;
     let three = two_plus & d >> 2;
-    // abc > 255: a >= 3, or a = 2 and (b >= 6, or b = 5 and c >= 6).
-    let too_big = three & (v.ge3 | v.two & (v.ge6 >> 1 | v.five >> 1 & v.ge6 >> 2));
     // Each dot between two digits: no dot first, last, or next to another.
     ((d | dot) == line)
         & (dot.count_ones() == 3)
@@ -197,21 +221,21 @@ fn is_ipv4(v: &V4Masks, line: u64) -> bool {
         & (dot & !(d >> 1) == 0)
         & (d & d >> 1 & d >> 2 & d >> 3 == 0)
         & (two_plus & v.zero == 0)
-        & (too_big == 0)
+        & (three & v.big == 0)
 }
 
-/// IPv6 over the bytes of `addr` (no zone).
+/// IPv6 over the bytes of `addr` (no zone), given its colons, where its
+/// last colon ends (0 without a colon, which fails below), and whether an
+/// IPv4 address follows it.
 #[inline(always)]
-fn is_ipv6(m: &Masks, addr: u64) -> bool {
-    let colon = m.colon & addr;
+fn is_ipv6(m: &Masks, addr: u64, colon: u64, tail: u32, tail_is_ipv4: bool) -> bool {
     let dotted = m.v4.dot & addr != 0;
     // With a dot, an IPv4 tail after the last colon, and a stand-in group
-    // where it starts. `tail` is 0 without a colon, which fails below.
-    let tail = 64 - colon.leading_zeros();
+    // where it starts.
     let keep = 0u64.wrapping_sub(u64::from(dotted));
     let stand_in = 1u64 << tail & keep;
     let groups_part = addr & (((1u64 << tail) - 1) | !keep) | stand_in;
-    let tail_ok = !dotted | is_ipv4(&m.v4.from(tail), addr >> tail);
+    let tail_ok = !dotted | tail_is_ipv4;
     let full = 8 - u32::from(dotted);
     let h = m.hex & groups_part | stand_in;
     let c = colon & groups_part;
@@ -230,39 +254,39 @@ fn is_ipv6(m: &Masks, addr: u64) -> bool {
 }
 
 mod masks {
-    //! The masks of a window on this target without runtime detection.
+    //! The masks on this target without runtime detection.
 
     #[cfg(not(target_arch = "x86_64"))]
-    pub use super::portable::window;
+    pub use super::portable::half;
     #[cfg(target_arch = "x86_64")]
-    pub use super::sse2::window;
+    pub use super::sse2::half;
 }
 
 /// The masks byte by byte: the reference the vector code is tested against,
 /// and the code on targets without it.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 mod portable {
-    use super::{Masks, V4Masks, WINDOW};
+    use super::{Masks, V4Masks, HALF, HALF_READ};
 
-    pub fn window(w: &[u8; WINDOW]) -> Masks {
+    pub fn half(b: &[u8; HALF_READ]) -> Masks {
         let mut m = Masks::default();
-        for (i, &x) in w.iter().enumerate() {
+        for i in 0..HALF {
+            let x = b[i];
             let bit = |yes: bool| u64::from(yes) << i;
+            let above = |x: u8, y: u8| (x as i8) > (y as i8);
+            let big = above(x, b'2')
+                || x == b'2'
+                    && (above(b[i + 1], b'5') || b[i + 1] == b'5' && above(b[i + 2], b'5'));
             m.lf |= bit(x == b'\n');
-            m.cr |= bit(x == b'\r');
             m.colon |= bit(x == b':');
             m.pct |= bit(x == b'%');
             m.hex |= bit(x.is_ascii_hexdigit());
             m.zone |= bit(x.is_ascii_alphanumeric() || matches!(x, b'-' | b'.' | b':'));
-            let v = &mut m.v4;
-            *v = V4Masks {
-                dot: v.dot | bit(x == b'.'),
-                digit: v.digit | bit(x.is_ascii_digit()),
-                zero: v.zero | bit(x == b'0'),
-                two: v.two | bit(x == b'2'),
-                five: v.five | bit(x == b'5'),
-                ge3: v.ge3 | bit((b'3'..0x80).contains(&x)),
-                ge6: v.ge6 | bit((b'6'..0x80).contains(&x)),
+            m.v4 = V4Masks {
+                dot: m.v4.dot | bit(x == b'.'),
+                digit: m.v4.digit | bit(x.is_ascii_digit()),
+                zero: m.v4.zero | bit(x == b'0'),
+                big: m.v4.big | bit(big),
             };
         }
         m
@@ -272,29 +296,29 @@ mod portable {
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8,
-        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128, _mm_min_epu8,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
     };
 
-    use super::{Masks, V4Masks, WINDOW};
+    use super::{Masks, V4Masks, HALF_READ};
 
     #[inline(always)]
-    pub fn window(w: &[u8; WINDOW]) -> Masks {
-        let quarter = |i: usize| sixteen(w[16 * i..16 * i + 16].try_into().unwrap());
-        quarter(0)
-            .join(quarter(1), 16)
-            .join(quarter(2), 32)
-            .join(quarter(3), 48)
+    pub fn half(b: &[u8; HALF_READ]) -> Masks {
+        let low = sixteen(b[..18].try_into().unwrap());
+        low.join(sixteen(b[16..].try_into().unwrap()), 16)
     }
 
+    /// The masks of `b[..16]`; the last two bytes are read for `big`.
     #[inline(always)]
-    fn sixteen(b: &[u8; 16]) -> Masks {
-        // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned
-        // load reads the 16 bytes of `b`.
+    fn sixteen(b: &[u8; 18]) -> Masks {
+        // SAFETY: SSE2 is part of the x86_64 baseline, and the three
+        // unaligned loads read `b[0..16]`, `b[1..17]` and `b[2..18]`.
         unsafe {
-            let v = _mm_loadu_si128(b.as_ptr().cast());
+            let load = |at: usize| _mm_loadu_si128(b[at..at + 16].as_ptr().cast());
+            let (v, next, after) = (load(0), load(1), load(2));
             let splat = |c: u8| _mm_set1_epi8(c as i8);
-            let eq = |c: u8| _mm_cmpeq_epi8(v, splat(c));
+            let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, splat(c));
+            let gt = |x: __m128i, c: u8| _mm_cmpgt_epi8(x, splat(c));
             // Lanes of `x` whose byte minus `low` is at most `span`.
             let within = |x: __m128i, low: u8, span: u8| {
                 let d = _mm_sub_epi8(x, splat(low));
@@ -302,29 +326,27 @@ mod sse2 {
             };
             let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16);
             let or = |a, b| _mm_or_si128(a, b);
+            let and = |a, b| _mm_and_si128(a, b);
             let digit = within(v, b'0', 9);
             // `x | 0x20` folds A-Z onto a-z.
             let lower = or(v, splat(0x20));
-            let dot = eq(b'.');
-            let colon = eq(b':');
+            let dot = eq(v, b'.');
+            let colon = eq(v, b':');
+            let big_tail = or(gt(next, b'5'), and(eq(next, b'5'), gt(after, b'5')));
             Masks {
-                lf: bits(eq(b'\n')),
-                cr: bits(eq(b'\r')),
+                lf: bits(eq(v, b'\n')),
                 colon: bits(colon),
-                pct: bits(eq(b'%')),
+                pct: bits(eq(v, b'%')),
                 hex: bits(or(digit, within(lower, b'a', 5))),
                 zone: bits(or(
                     or(digit, within(lower, b'a', 25)),
-                    or(eq(b'-'), or(dot, colon)),
+                    or(eq(v, b'-'), or(dot, colon)),
                 )),
                 v4: V4Masks {
                     dot: bits(dot),
                     digit: bits(digit),
-                    zero: bits(eq(b'0')),
-                    two: bits(eq(b'2')),
-                    five: bits(eq(b'5')),
-                    ge3: bits(_mm_cmpgt_epi8(v, splat(b'2'))),
-                    ge6: bits(_mm_cmpgt_epi8(v, splat(b'5'))),
+                    zero: bits(eq(v, b'0')),
+                    big: bits(or(gt(v, b'2'), and(eq(v, b'2'), big_tail))),
                 },
             }
         }
@@ -334,11 +356,11 @@ mod sse2 {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_min_epu8,
-        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
+        _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
     };
 
-    use super::{Masks, Run, V4Masks, WINDOW};
+    use super::{Masks, Run, V4Masks, HALF_READ};
 
     /// Whether the CPU has what [`classify_lines`] is compiled for; the
     /// standard library caches the answer.
@@ -359,29 +381,25 @@ mod avx2 {
     #[target_feature(enable = "avx2,popcnt,bmi1,bmi2,lzcnt")]
     pub unsafe fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
         // SAFETY: this function only runs where AVX2 is present.
-        super::classify_with(chunk, out, limit, |w| unsafe { window(w) })
+        super::classify_with(chunk, out, limit, |b| unsafe { half(b) })
     }
 
+    /// The masks of `b[..32]`; the last two bytes are read for `big`.
+    ///
     /// # Safety
     ///
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub unsafe fn window(w: &[u8; WINDOW]) -> Masks {
-        let (low, high) = w.split_at(32);
-        // SAFETY: the caller vouches for AVX2.
-        unsafe { half(low.try_into().unwrap()).join(half(high.try_into().unwrap()), 32) }
-    }
-
-    #[target_feature(enable = "avx2")]
-    #[inline]
-    unsafe fn half(b: &[u8; 32]) -> Masks {
-        // SAFETY: the caller vouches for AVX2, and the unaligned load reads
-        // the 32 bytes of `b`.
+    pub unsafe fn half(b: &[u8; HALF_READ]) -> Masks {
+        // SAFETY: the caller vouches for AVX2, and the three unaligned loads
+        // read `b[0..32]`, `b[1..33]` and `b[2..34]`.
         unsafe {
-            let v = _mm256_loadu_si256(b.as_ptr().cast());
+            let load = |at: usize| _mm256_loadu_si256(b[at..at + 32].as_ptr().cast());
+            let (v, next, after) = (load(0), load(1), load(2));
             let splat = |c: u8| _mm256_set1_epi8(c as i8);
-            let eq = |c: u8| _mm256_cmpeq_epi8(v, splat(c));
+            let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, splat(c));
+            let gt = |x: __m256i, c: u8| _mm256_cmpgt_epi8(x, splat(c));
             // Lanes of `x` whose byte minus `low` is at most `span`.
             let within = |x: __m256i, low: u8, span: u8| {
                 let d = _mm256_sub_epi8(x, splat(low));
@@ -389,29 +407,27 @@ mod avx2 {
             };
             let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32);
             let or = |a, b| _mm256_or_si256(a, b);
+            let and = |a, b| _mm256_and_si256(a, b);
             let digit = within(v, b'0', 9);
             // `x | 0x20` folds A-Z onto a-z.
             let lower = or(v, splat(0x20));
-            let dot = eq(b'.');
-            let colon = eq(b':');
+            let dot = eq(v, b'.');
+            let colon = eq(v, b':');
+            let big_tail = or(gt(next, b'5'), and(eq(next, b'5'), gt(after, b'5')));
             Masks {
-                lf: bits(eq(b'\n')),
-                cr: bits(eq(b'\r')),
+                lf: bits(eq(v, b'\n')),
                 colon: bits(colon),
-                pct: bits(eq(b'%')),
+                pct: bits(eq(v, b'%')),
                 hex: bits(or(digit, within(lower, b'a', 5))),
                 zone: bits(or(
                     or(digit, within(lower, b'a', 25)),
-                    or(eq(b'-'), or(dot, colon)),
+                    or(eq(v, b'-'), or(dot, colon)),
                 )),
                 v4: V4Masks {
                     dot: bits(dot),
                     digit: bits(digit),
-                    zero: bits(eq(b'0')),
-                    two: bits(eq(b'2')),
-                    five: bits(eq(b'5')),
-                    ge3: bits(_mm256_cmpgt_epi8(v, splat(b'2'))),
-                    ge6: bits(_mm256_cmpgt_epi8(v, splat(b'5'))),
+                    zero: bits(eq(v, b'0')),
+                    big: bits(or(gt(v, b'2'), and(eq(v, b'2'), big_tail))),
                 },
             }
         }
@@ -423,18 +439,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    type Backend = (&'static str, fn(&[u8; WINDOW]) -> Masks);
+    type Backend = (&'static str, fn(&[u8; HALF_READ]) -> Masks);
 
     /// Every way this target can build the masks, with its name.
     fn backends() -> Vec<Backend> {
         #[allow(unused_mut)]
-        let mut all: Vec<Backend> = vec![("portable", portable::window)];
+        let mut all: Vec<Backend> = vec![("portable", portable::half)];
         #[cfg(target_arch = "x86_64")]
         {
-            all.push(("sse2", sse2::window));
+            all.push(("sse2", sse2::half));
             if avx2::detected() {
                 // SAFETY: only where the CPU has AVX2.
-                all.push(("avx2", |w| unsafe { avx2::window(w) }));
+                all.push(("avx2", |b| unsafe { avx2::half(b) }));
             }
         }
         all
@@ -453,15 +469,15 @@ mod tests {
         if line.contains(&b'\n') {
             return; // not one line
         }
-        let mut window = [0u8; WINDOW];
+        let mut window = [0u8; READ];
         let mut text = line.to_vec();
         text.push(b'\n');
         text.extend_from_slice(rest);
-        let n = text.len().min(WINDOW);
+        let n = text.len().min(READ);
         window[..n].copy_from_slice(&text[..n]);
         let expected = (line.len() < WINDOW).then(|| (truth(line), line.len()));
         for (name, masks) in backends() {
-            let got = line_family(&masks(&window));
+            let got = line_family(&window, masks);
             assert_eq!(got, expected, "{name}: {:?}", String::from_utf8_lossy(line));
         }
     }
@@ -526,9 +542,10 @@ mod tests {
 
     #[test]
     fn stops_at_a_line_longer_than_the_window() {
-        let long = [b'1'; WINDOW];
+        let mut long = [b'1'; READ];
+        long[WINDOW] = b'\n';
         for (_, masks) in backends() {
-            assert_eq!(line_family(&masks(&long)), None);
+            assert_eq!(line_family(&long, masks), None);
         }
         let mut out = Vec::new();
         let run = classify_lines(&[b'a'; 200], &mut out, 1 << 20);
@@ -570,7 +587,7 @@ mod tests {
         assert_eq!(run.all_passed, !expected.contains(&b'0'));
         assert!(run.used == 0 || text[run.used - 1] == b'\n');
         let rest = &text[run.used..];
-        let fits = rest.len() >= WINDOW && rest[..WINDOW].contains(&b'\n');
+        let fits = rest.len() >= READ && rest[..WINDOW].contains(&b'\n');
         assert!(
             !fits,
             "stopped early at {:?}",
@@ -640,10 +657,10 @@ mod tests {
                 format!("fe80::{:x}%eth{}", bits as u16, v4 % 10),
             ] {
                 let family = if text.contains(':') { 6 } else { 4 };
-                let mut window = [b'\n'; WINDOW];
+                let mut window = [b'\n'; READ];
                 window[..text.len()].copy_from_slice(text.as_bytes());
                 for (name, masks) in backends() {
-                    prop_assert_eq!(line_family(&masks(&window)), Some((family, text.len())), "{}: {}", name, text);
+                    prop_assert_eq!(line_family(&window, masks), Some((family, text.len())), "{}: {}", name, text);
                 }
             }
         }
@@ -659,9 +676,9 @@ mod tests {
         }
 
         #[test]
-        fn vector_masks_match_the_byte_loop(w in proptest::collection::vec(prop_oneof![any::<u8>(), "[0-9a-fA-FgzGZ:.%\r\n/@`-]".prop_map(|s| s.as_bytes()[0])], WINDOW)) {
-            let w: [u8; WINDOW] = w.try_into().unwrap();
-            let reference = portable::window(&w);
+        fn vector_masks_match_the_byte_loop(w in proptest::collection::vec(prop_oneof![any::<u8>(), "[0-9a-fA-FgzGZ:.%\r\n/@`-]".prop_map(|s| s.as_bytes()[0])], HALF_READ)) {
+            let w: [u8; HALF_READ] = w.try_into().unwrap();
+            let reference = portable::half(&w);
             for (name, masks) in backends() {
                 prop_assert_eq!(masks(&w), reference, "{}", name);
             }
@@ -670,12 +687,15 @@ mod tests {
 
     #[test]
     fn vector_masks_match_the_byte_loop_on_every_byte() {
-        let mut w = [0u8; WINDOW];
+        let mut w = [0u8; HALF_READ];
         for x in 0..=255u8 {
-            w.fill(x);
-            w[usize::from(x) % WINDOW] = b'.';
-            for (name, masks) in backends() {
-                assert_eq!(masks(&w), portable::window(&w), "{name}: byte {x}");
+            for y in [b'2', b'5', b'6', b'9', x] {
+                w.fill(x);
+                w[usize::from(x) % HALF_READ] = y;
+                w[usize::from(y) % HALF_READ] = b'5';
+                for (name, masks) in backends() {
+                    assert_eq!(masks(&w), portable::half(&w), "{name}: bytes {x} {y}");
+                }
             }
         }
     }
