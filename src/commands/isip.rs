@@ -2,7 +2,9 @@
 //! line, and with `--in` a `BlockList` filter over lines (`grepcidr`'s job).
 //!
 //! With no INPUT it streams stdin: large reads into one buffer, lines found
-//! with `memchr`, answers gathered in a large buffer on the locked stdout. The
+//! and classified together from vector bit masks by `ip::classify_lines`
+//! (`--in`, `--json` and the rest find them with `memchr`), answers gathered
+//! in a large buffer on the locked stdout. The
 //! buffer holds a read and the line in progress, so memory stays constant
 //! however long the file is (it grows only for a single line longer than the
 //! buffer). A line ends at LF; a CR before it is not part of the input; a last

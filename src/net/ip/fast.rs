@@ -55,8 +55,8 @@ pub struct Run {
 
 /// Classifies the lines at the start of `chunk` while the fast path can,
 /// appending `4\n`, `6\n` or `0\n` for each to `out`, and stops when `out`
-/// holds `limit` bytes, when fewer than [`WINDOW`] + 2 bytes are left, or at
-/// a line without LF in its window. The caller handles what stopped it.
+/// holds `limit` bytes, when fewer than 66 bytes are left, or at a line
+/// that does not end within 64 bytes. The caller handles what stopped it.
 pub fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
     #[cfg(target_arch = "x86_64")]
     if avx2::detected() {
@@ -681,6 +681,25 @@ mod tests {
             let reference = portable::half(&w);
             for (name, masks) in backends() {
                 prop_assert_eq!(masks(&w), reference, "{}", name);
+            }
+        }
+    }
+
+    /// Every three bytes among the digits and their neighbours, at every
+    /// offset, for the "above 255" mask that reads two bytes ahead.
+    #[test]
+    fn vector_masks_match_the_byte_loop_on_every_digit_triple() {
+        let bytes = b"0123456789./:\x7f\x80\xff";
+        for (i, &a) in bytes.iter().enumerate() {
+            for &b in bytes {
+                for &c in bytes {
+                    let mut w = [b'7'; HALF_READ];
+                    let at = (i * 7 + usize::from(b)) % (HALF_READ - 2);
+                    w[at..at + 3].copy_from_slice(&[a, b, c]);
+                    for (name, masks) in backends() {
+                        assert_eq!(masks(&w), portable::half(&w), "{name}: {a} {b} {c} at {at}");
+                    }
+                }
             }
         }
     }
