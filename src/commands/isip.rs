@@ -2,7 +2,9 @@
 //! line, and with `--in` a `BlockList` filter over lines (`grepcidr`'s job).
 //!
 //! With no INPUT it streams stdin: large reads into one buffer, lines found
-//! with `memchr`, answers gathered in a large buffer on the locked stdout. The
+//! and classified together from vector bit masks by `ip::classify_lines`
+//! (`--in`, `--json` and the rest find them with `memchr`), answers gathered
+//! in a large buffer on the locked stdout. The
 //! buffer holds a read and the line in progress, so memory stays constant
 //! however long the file is (it grows only for a single line longer than the
 //! buffer). A line ends at LF; a CR before it is not part of the input; a last
@@ -164,19 +166,21 @@ impl<W: Write> Judge<W> {
     }
 
     /// The loop of plain `isip < log`, which is most of the use and all of
-    /// the speed: no per-line questions about flags, and an IPv4 address
-    /// followed by LF is recognised in the same pass that finds the LF.
+    /// the speed: no per-line questions about flags, and lines found and
+    /// classified at once by [`ip::classify_lines`] from bit masks of the
+    /// bytes where they start. A line it cannot take (longer than its
+    /// window, or in the chunk's last bytes) goes to the byte parser.
     fn classify_lines(&mut self, chunk: &[u8]) -> io::Result<Option<usize>> {
         let mut start = 0;
         while start < chunk.len() {
-            let rest = &chunk[start..];
-            if let Some((_, used)) = ip::ipv4_prefix(rest) {
-                if rest.get(used) == Some(&b'\n') {
-                    self.out.extend_from_slice(b"4\n");
-                    start += used + 1;
-                    continue;
-                }
+            let run = ip::classify_lines(&chunk[start..], &mut self.out, WRITE_SIZE);
+            start += run.used;
+            self.all_passed &= run.all_passed;
+            self.spill()?;
+            if run.used > 0 {
+                continue;
             }
+            let rest = &chunk[start..];
             let Some(nl) = memchr::memchr(b'\n', rest) else {
                 break;
             };
@@ -185,7 +189,6 @@ impl<W: Write> Judge<W> {
             self.out.extend_from_slice(&[b'0' + family, b'\n']);
             self.all_passed &= family != 0;
             start += nl + 1;
-            self.spill()?;
         }
         self.spill()?;
         Ok(Some(start))
