@@ -303,6 +303,11 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-serverna
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-cert -d 'Client certificate chain (PEM) presented to the target' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key -d 'Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-alpn -d 'ALPN protocol to offer the target (repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-min -d 'Lowest TLS version allowed towards the target' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-max -d 'Highest TLS version allowed towards the target' -r -f -a "1.2\t''
+1.3\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key-password-file -d 'Password of an encrypted PKCS#8 --target-key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'

@@ -411,6 +411,15 @@ pub struct TargetTlsArgs {
     /// ALPN protocol to offer the target (repeatable)
     #[arg(long, value_name = "PROTO")]
     pub target_alpn: Vec<String>,
+    /// Lowest TLS version allowed towards the target
+    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
+    pub target_tls_min: Option<String>,
+    /// Highest TLS version allowed towards the target
+    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
+    pub target_tls_max: Option<String>,
+    /// Password of an encrypted PKCS#8 --target-key (first line of FILE)
+    #[arg(long, value_name = "FILE", requires = "target_key")]
+    pub target_key_password_file: Option<PathBuf>,
 }
 
 impl TargetTlsArgs {
@@ -422,7 +431,9 @@ impl TargetTlsArgs {
             || self.target_servername.is_some()
             || self.target_insecure
             || self.target_cert.is_some()
-            || !self.target_alpn.is_empty();
+            || !self.target_alpn.is_empty()
+            || self.target_tls_min.is_some()
+            || self.target_tls_max.is_some();
         TlsArgs {
             tls: asked,
             servername: self.target_servername.clone(),
@@ -431,6 +442,9 @@ impl TargetTlsArgs {
             cert: self.target_cert.clone(),
             key: self.target_key.clone(),
             alpn: self.target_alpn.clone(),
+            tls_min: self.target_tls_min.clone(),
+            tls_max: self.target_tls_max.clone(),
+            key_password_file: self.target_key_password_file.clone(),
             handshake_timeout,
             ..TlsArgs::default()
         }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use common::certs::{Ca, Leaf};
+use common::certs::{self, Ca, Leaf};
 use common::*;
 use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
 use serde_json::Value;
@@ -344,6 +344,145 @@ fn pipe_originates_tls_to_a_tls_target_16_mib_each_way() {
     assert_eq!(secure["servername"], "localhost");
     assert_eq!(secure["authorized"], true);
     assert_eq!(secure["subject"]["CN"], "localhost");
+}
+
+/// A TLS target with `versions` that requires a client certificate from
+/// `pki`'s CA, sends each client a greeting and a clean close, and reports
+/// the version and client certificate of every handshake on `seen`.
+async fn verifying_target(
+    pki: &Pki,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    seen: std::sync::mpsc::Sender<(
+        Option<rustls::ProtocolVersion>,
+        Option<rustls::pki_types::CertificateDer<'static>>,
+    )>,
+) -> u16 {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.der()).unwrap();
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![pki.leaf.cert_der.clone()],
+            PrivatePkcs8KeyDer::from(pki.leaf.key_pkcs8.clone()).into(),
+        )
+        .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                continue;
+            };
+            let (_, conn) = tls.get_ref();
+            let version = conn.protocol_version();
+            let cert = conn.peer_certificates().map(|c| c[0].clone());
+            let _ = seen.send((version, cert));
+            tls.write_all(b"hello from the target").await.unwrap();
+            tls.shutdown().await.unwrap();
+        }
+    });
+    port
+}
+
+/// The target side's own versions and client key: `--target-tls-max 1.2`
+/// is what the target negotiates, and an encrypted `--target-key` opened
+/// with `--target-key-password-file` is the certificate a target that
+/// requires one sees; `--target-tls-min 1.3` against a TLS 1.2 target is a
+/// handshake error, and the pipe serves on.
+#[test]
+fn pipe_target_versions_and_encrypted_client_key() {
+    let pki = Pki::new("target CA");
+    let dir = tempfile::tempdir().unwrap();
+    let client_leaf = pki.ca.leaf(&["pipe-client"]);
+    let client_cert = certs::write_file(dir.path(), "client.pem", &client_leaf.cert_pem);
+    let client_key = certs::write_file(
+        dir.path(),
+        "client.key",
+        &client_leaf.encrypted_key_pem("s3cret"),
+    );
+    let password = certs::write_file(dir.path(), "pass", "s3cret\n");
+    let rt = rt();
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    // A target offering TLS 1.2 and 1.3 (so only the flag can make it 1.2)
+    // that requires a client certificate from the CA.
+    let port = rt.block_on(verifying_target(
+        &pki,
+        rustls::ALL_VERSIONS,
+        seen_tx.clone(),
+    ));
+    let target = format!("127.0.0.1:{port}");
+    let mut pipe = server(&[
+        "pipe",
+        "--target-ca",
+        s(&pki.ca_pem),
+        "--target-servername",
+        "localhost",
+        "--target-tls-max",
+        "1.2",
+        "--target-cert",
+        s(&client_cert),
+        "--target-key",
+        s(&client_key),
+        "--target-key-password-file",
+        s(&password),
+        "127.0.0.1:0",
+        &target,
+    ]);
+    let got = rt.block_on(within(async {
+        let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
+        tcp.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        tcp.read_to_end(&mut got).await.unwrap();
+        got
+    }));
+    assert_eq!(got, b"hello from the target");
+    let (version, cert) = seen_rx.recv_timeout(LIMIT).unwrap();
+    assert_eq!(version, Some(rustls::ProtocolVersion::TLSv1_2));
+    assert_eq!(cert.as_ref(), Some(&client_leaf.cert_der));
+    let ev = stop(&mut pipe);
+    let secure = find(&ev, "secureConnect");
+    assert_eq!(secure["side"], "target");
+    assert_eq!(secure["protocol"], "TLSv1.2");
+
+    // A TLS 1.2-only target, and --target-tls-min 1.3 (with the client
+    // certificate it requires, so only the version can fail).
+    let port = rt.block_on(verifying_target(&pki, &[&rustls::version::TLS12], seen_tx));
+    let mut pipe = server(&[
+        "pipe",
+        "--target-ca",
+        s(&pki.ca_pem),
+        "--target-servername",
+        "localhost",
+        "--target-tls-min",
+        "1.3",
+        "--target-cert",
+        s(&client_cert),
+        "--target-key",
+        s(&client_key),
+        "--target-key-password-file",
+        s(&password),
+        "127.0.0.1:0",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    rt.block_on(within(async {
+        for _ in 0..2 {
+            let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
+            let mut buf = [0u8; 16];
+            assert!(matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)));
+        }
+    }));
+    assert!(pipe.child.try_wait().unwrap().is_none(), "pipe exited");
+    let ev = stop(&mut pipe);
+    let errors = all(&ev, "error");
+    assert_eq!(errors.len(), 2, "{ev:#?}");
+    assert!(errors.iter().all(|e| e["side"] == "target"), "{errors:#?}");
 }
 
 #[test]

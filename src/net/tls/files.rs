@@ -98,7 +98,7 @@ fn decrypt_pkcs8(
         return Err(bad(
             "key file",
             path,
-            "the key is encrypted; give its password with --key-password-file FILE",
+            "the key is encrypted; give its password with --key-password-file FILE (--target-key-password-file for pipe's --target-key)",
         ));
     };
     let password = read_password(password_file)?;
