@@ -38,7 +38,7 @@ pub enum Command {
     /// Echo server: every connection receives its own bytes back (c.pipe(c))
     Echo(EchoArgs),
     /// Relay: accept on LISTEN, connect each connection to TARGET, copy both ways
-    Pipe(PipeArgs),
+    Pipe(Box<PipeArgs>),
     /// Classify strings as IPv4 / IPv6 / not an IP (net.isIP), or filter by rules
     Isip(IsipArgs),
     /// Write shell completions and man pages (for packagers)

@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Connect(args) => commands::connect::run(args),
         Command::Listen(args) => commands::listen::run(args),
         Command::Echo(args) => commands::echo::run(args),
-        Command::Pipe(args) => commands::pipe::run(args),
+        Command::Pipe(args) => commands::pipe::run(*args),
         Command::Isip(args) => commands::isip::run(&args),
         Command::Generate(args) => commands::generate::run(&args),
     }
