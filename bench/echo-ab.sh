@@ -20,6 +20,7 @@ cc -O2 -o "$FLOOR" "$ROOT/bench/floor-echo.c"
 TICK=$(getconf CLK_TCK)
 ulimit -n 20000
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+la() { cut -d' ' -f1 /proc/loadavg; }
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
 measure() { # pid loadgen-args... → "rps cpu_us"
   local pid=$1 b a out; shift
@@ -36,7 +37,6 @@ for rep in $(seq "$REPS"); do
     esac
     server=$!; wait_port "$port"
     name=${bin// /_}
-    la() { cut -d' ' -f1 /proc/loadavg; }
     echo "$rep $name 64 $(measure $server pingpong "127.0.0.1:$port" 50 64 "$SECS") $(la)"
     echo "$rep $name 16k $(measure $server pingpong "127.0.0.1:$port" 50 16384 "$SECS") $(la)"
     echo "$rep $name churn $(measure $server churn "127.0.0.1:$port" 8 "$SECS") $(la)"
