@@ -292,6 +292,43 @@ async fn emfile_keeps_serving_what_it_can_and_recovers() {
     assert_eq!(back, b"recovered");
 }
 
+/// Large messages would go through a pipe (splice(2), on Linux); with no
+/// descriptor left for one, they are read and written instead, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_messages_echo_whole_with_no_descriptor_left_for_a_pipe() {
+    let server = Server::json_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
+    }
+    server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
+    let mut clients = tokio::task::JoinSet::new();
+    for (i, s) in held.into_iter().enumerate() {
+        clients.spawn(async move {
+            let data = random_bytes(300_000, 500 + i as u64);
+            let (mut rd, mut wr) = s.into_split();
+            let sent = data.clone();
+            let writer = tokio::spawn(async move {
+                for part in sent.chunks(30_000) {
+                    wr.write_all(part).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                wr.shutdown().await.unwrap();
+            });
+            let mut back = Vec::new();
+            rd.read_to_end(&mut back).await.unwrap();
+            writer.await.unwrap();
+            assert!(back == data, "client {i} got different bytes back");
+        });
+    }
+    within("100 clients of 300 KB through EMFILE", async {
+        while let Some(r) = clients.join_next().await {
+            r.unwrap();
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_4_accept_on_four_loops_and_echo() {
     let mut server = Server::json(&["echo", "127.0.0.1:0", "--workers", "4"]);

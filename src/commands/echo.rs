@@ -336,7 +336,8 @@ enum Spliced {
     Echoed,
     /// The client's FIN.
     Fin,
-    /// splice(2) refused this socket (EINVAL, nothing moved): read(2) it is.
+    /// Nothing moved: splice(2) refused this socket (EINVAL, read(2) from
+    /// now on) or no pipe could be had (read(2) this time).
     Refused,
 }
 
@@ -365,7 +366,10 @@ impl EchoAll<'_> {
                 return Poll::Ready(Ok(Spliced::Echoed));
             }
             ready!(self.stream.poll_ready(cx, Interest::READABLE))?;
-            let mut pipe = Pipe::borrow()?;
+            // Out of descriptors for a pipe (EMFILE): read(2) this time.
+            let Ok(mut pipe) = Pipe::borrow() else {
+                return Poll::Ready(Ok(Spliced::Refused));
+            };
             match self
                 .stream
                 .try_io(Interest::READABLE, || pipe.fill(fd, READ_SIZE))
