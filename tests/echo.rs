@@ -83,6 +83,70 @@ fn client_half_close_gets_everything_back_then_eof() {
     assert!(close["durationMs"].is_u64());
 }
 
+/// Send `data` from a thread while reading it back here, `pause` after
+/// each read of at most `chunk` bytes (a slow reader).
+fn echo_through(s: &TcpStream, data: &[u8], chunk: usize, pause: Duration) -> Vec<u8> {
+    std::thread::scope(|t| {
+        let mut wr = s.try_clone().unwrap();
+        t.spawn(move || wr.write_all(data).unwrap());
+        let mut rd = s.try_clone().unwrap();
+        let mut back = vec![0; data.len()];
+        let mut got = 0;
+        while got < data.len() {
+            let end = got.saturating_add(chunk).min(data.len());
+            got += rd.read(&mut back[got..end]).unwrap();
+            std::thread::sleep(pause);
+        }
+        back
+    })
+}
+
+/// On Linux large reads switch a connection to splice(2) and small ones
+/// back to read(2)/write(2): every size, crossing the switch both ways on
+/// one connection, comes back whole and in order.
+#[test]
+fn messages_crossing_the_splice_switch_both_ways_echo_intact() {
+    let server = Server::json(&["echo", "127.0.0.1:0"]);
+    let s = connect(&server);
+    let sizes = [
+        1,
+        65_536,
+        100,
+        20_000,
+        3,
+        8_192,
+        8_191,
+        1 << 20,
+        5,
+        70_000,
+        64,
+    ];
+    for (i, size) in sizes.into_iter().enumerate() {
+        let data = random_bytes(size, 50 + i as u64);
+        let back = echo_through(&s, &data, usize::MAX, Duration::ZERO);
+        assert!(
+            back == data,
+            "message {i} of {size} bytes came back different"
+        );
+    }
+}
+
+/// A client that reads slower than it writes: the server's socket fills,
+/// the bytes wait (in a pipe, on Linux) and nothing is lost or reordered.
+#[test]
+fn slow_reader_gets_every_byte_back_in_order() {
+    let server = Server::json(&["echo", "127.0.0.1:0"]);
+    let mut s = connect(&server);
+    let data = random_bytes(6 << 20, 77);
+    let back = echo_through(&s, &data, 64 << 10, Duration::from_millis(1));
+    assert!(back == data, "6 MiB came back different");
+    s.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(s.read(&mut [0; 1]).unwrap(), 0);
+    let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+    assert_eq!(close["bytesRead"], 6 << 20);
+    assert_eq!(close["bytesWritten"], 6 << 20);
+}
+
 #[test]
 fn banner_is_sent_first_with_escapes_understood() {
     let server = Server::json(&["echo", "127.0.0.1:0", "--banner", r"hello\tthere\r\n"]);
@@ -226,6 +290,43 @@ async fn emfile_keeps_serving_what_it_can_and_recovers() {
     .await;
     let back = echo_client(server.addr.clone(), b"recovered".to_vec()).await;
     assert_eq!(back, b"recovered");
+}
+
+/// Large messages would go through a pipe (splice(2), on Linux); with no
+/// descriptor left for one, they are read and written instead, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_messages_echo_whole_with_no_descriptor_left_for_a_pipe() {
+    let server = Server::json_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
+    }
+    server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
+    let mut clients = tokio::task::JoinSet::new();
+    for (i, s) in held.into_iter().enumerate() {
+        clients.spawn(async move {
+            let data = random_bytes(300_000, 500 + i as u64);
+            let (mut rd, mut wr) = s.into_split();
+            let sent = data.clone();
+            let writer = tokio::spawn(async move {
+                for part in sent.chunks(30_000) {
+                    wr.write_all(part).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                wr.shutdown().await.unwrap();
+            });
+            let mut back = Vec::new();
+            rd.read_to_end(&mut back).await.unwrap();
+            writer.await.unwrap();
+            assert!(back == data, "client {i} got different bytes back");
+        });
+    }
+    within("100 clients of 300 KB through EMFILE", async {
+        while let Some(r) = clients.join_next().await {
+            r.unwrap();
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,12 @@
 //! memory, and a slow reader slows its own writer). That keeps 10,000 idle connections within a
 //! few tens of MiB.
 //!
+//! On Linux, a connection whose last read was large moves its next bytes
+//! socket → pipe → the same socket with splice(2), never through user
+//! space; the pipe is borrowed from the accept loop's pool only while
+//! bytes sit in it, so an idle connection still holds none. Small reads
+//! stay read(2)/write(2), where splice would cost a call more per message.
+//!
 //! With `--tls` (or tls:// ADDRESS) each connection's handshake runs in its
 //! own task, and the bytes go through rustls with the relay's generic
 //! [`copy`] loop (a bounded buffer per connection while it is open: the
@@ -187,6 +193,8 @@ async fn echo_all(
         sent: 0,
         counters: c,
         idle_since,
+        #[cfg(target_os = "linux")]
+        splice: Splicing::default(),
     }
     .await
 }
@@ -216,6 +224,8 @@ struct EchoAll<'a> {
     /// Only with `--timeout`: reading the clock twice a message costs
     /// more than the atomic counters.
     idle_since: Option<Instant>,
+    #[cfg(target_os = "linux")]
+    splice: Splicing,
 }
 
 impl Future for EchoAll<'_> {
@@ -231,6 +241,14 @@ impl Future for EchoAll<'_> {
             }
             this.pending = Vec::new();
             this.sent = 0;
+            #[cfg(target_os = "linux")]
+            if this.splice.on {
+                match ready!(this.poll_splice(cx))? {
+                    Spliced::Echoed => continue,
+                    Spliced::Fin => return Poll::Ready(Ok(())),
+                    Spliced::Refused => {}
+                }
+            }
             let mut buf = [MaybeUninit::<u8>::uninit(); READ_SIZE];
             let mut rb = ReadBuf::uninit(&mut buf);
             ready!(Pin::new(&mut *this.stream).poll_read(cx, &mut rb))?;
@@ -238,10 +256,7 @@ impl Future for EchoAll<'_> {
             if data.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            this.touch();
-            this.counters
-                .read
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            this.read(data.len());
             let mut done = 0;
             while done < data.len() {
                 match Pin::new(&mut *this.stream).poll_write(cx, &data[done..]) {
@@ -270,6 +285,14 @@ impl EchoAll<'_> {
         }
     }
 
+    /// `n` bytes came in (by read(2) or splice(2)).
+    fn read(&mut self, n: usize) {
+        self.touch();
+        self.counters.read.fetch_add(n as u64, Ordering::Relaxed);
+        #[cfg(target_os = "linux")]
+        self.splice.choose(n);
+    }
+
     fn wrote(&self, n: usize) -> io::Result<usize> {
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
@@ -277,6 +300,94 @@ impl EchoAll<'_> {
         self.touch();
         self.counters.written.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// Reads at least this large switch a connection to splice(2), and
+/// smaller ones back to read(2)/write(2): a small message costs the same
+/// two calls either way, and splice's extra call to find the socket empty
+/// would cost more than the copies it saves.
+#[cfg(target_os = "linux")]
+const SPLICE_MIN: usize = 8 * 1024;
+
+/// echo's zero-copy path: socket → pipe → the same socket with splice(2),
+/// the pipe borrowed from the loop's pool only while bytes sit in it.
+#[cfg(target_os = "linux")]
+#[derive(Default)]
+struct Splicing {
+    /// The last read was large: splice the next one.
+    on: bool,
+    /// splice(2) failed with EINVAL once (not a socket it supports).
+    refused: bool,
+    pipe: Option<crate::net::splice::Pipe>,
+}
+
+#[cfg(target_os = "linux")]
+impl Splicing {
+    fn choose(&mut self, n: usize) {
+        self.on = n >= SPLICE_MIN && !self.refused;
+    }
+}
+
+/// What one round of [`EchoAll::poll_splice`] did.
+#[cfg(target_os = "linux")]
+enum Spliced {
+    /// Bytes went back; the connection may have switched to read(2).
+    Echoed,
+    /// The client's FIN.
+    Fin,
+    /// Nothing moved: splice(2) refused this socket (EINVAL, read(2) from
+    /// now on) or no pipe could be had (read(2) this time).
+    Refused,
+}
+
+#[cfg(target_os = "linux")]
+impl EchoAll<'_> {
+    /// Echo one splice(2) of bytes through a borrowed pipe. Unlike read(2)
+    /// through tokio, a short splice does not prove the socket empty (the
+    /// pipe may have run out of slots), so readiness is cleared only by the
+    /// call that finds the socket empty, and the pipe goes back then.
+    fn poll_splice(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Spliced>> {
+        use crate::net::splice::Pipe;
+        use tokio::io::Interest;
+        let fd = self.stream.raw_fd();
+        loop {
+            if self.splice.pipe.is_some() {
+                while let Some(pipe) = self.splice.pipe.as_mut().filter(|p| p.held() > 0) {
+                    ready!(self.stream.poll_ready(cx, Interest::WRITABLE))?;
+                    match self.stream.try_io(Interest::WRITABLE, || pipe.drain(fd)) {
+                        Ok(n) => self.wrote(n)?,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(e) => return Poll::Ready(Err(e)),
+                    };
+                }
+                // Empty: back to the pool, so a waiting connection holds none.
+                self.splice.pipe = None;
+                return Poll::Ready(Ok(Spliced::Echoed));
+            }
+            ready!(self.stream.poll_ready(cx, Interest::READABLE))?;
+            // Out of descriptors for a pipe (EMFILE): read(2) this time.
+            let Ok(mut pipe) = Pipe::borrow() else {
+                return Poll::Ready(Ok(Spliced::Refused));
+            };
+            match self
+                .stream
+                .try_io(Interest::READABLE, || pipe.fill(fd, READ_SIZE))
+            {
+                Ok(0) => return Poll::Ready(Ok(Spliced::Fin)),
+                Ok(n) => {
+                    self.read(n);
+                    self.splice.pipe = Some(pipe);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    self.splice.refused = true;
+                    self.splice.on = false;
+                    return Poll::Ready(Ok(Spliced::Refused));
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! either end cannot splice (a terminal, say), the same loop falls back to
 //! read(2)/write(2) through a buffer, after draining what the pipe holds.
 
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -271,6 +272,79 @@ pub(crate) fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     grow_pipe(w.as_raw_fd());
     Ok((r, w))
+}
+
+/// Idle pipes kept per thread (per accept loop) for [`Pipe::borrow`].
+const POOL_MAX: usize = 32;
+
+thread_local! {
+    static POOL: RefCell<Vec<(OwnedFd, OwnedFd)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A pipe lent to one connection only while bytes sit in it (echo's
+/// splice(2) path): borrowed from a small per-thread pool when the socket
+/// is readable, given back on drop once empty, so an idle connection
+/// holds no pipe. A pipe dropped with bytes still in it is closed instead.
+pub(crate) struct Pipe {
+    /// (read end, write end); taken only by `drop`.
+    ends: Option<(OwnedFd, OwnedFd)>,
+    /// Bytes spliced in and not yet out.
+    held: usize,
+}
+
+impl Pipe {
+    pub(crate) fn borrow() -> io::Result<Pipe> {
+        let ends = match POOL.with(|p| p.borrow_mut().pop()) {
+            Some(ends) => ends,
+            None => make_pipe()?,
+        };
+        Ok(Pipe {
+            ends: Some(ends),
+            held: 0,
+        })
+    }
+
+    /// Bytes in the pipe, still to go out.
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Move up to `len` bytes from `src` into the pipe; 0 at `src`'s EOF.
+    pub(crate) fn fill(&mut self, src: RawFd, len: usize) -> io::Result<usize> {
+        let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
+        let n = splice_with(src, self.end(1), len, flags)?;
+        self.held += n;
+        Ok(n)
+    }
+
+    /// Move what the pipe holds to `dst`, as much as it takes.
+    pub(crate) fn drain(&mut self, dst: RawFd) -> io::Result<usize> {
+        let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
+        let n = splice_with(self.end(0), dst, self.held, flags)?;
+        self.held -= n;
+        Ok(n)
+    }
+
+    /// 0: the read end, 1: the write end.
+    fn end(&self, which: usize) -> RawFd {
+        let (read, write) = self.ends.as_ref().expect("a pipe's ends go only on drop");
+        [read, write][which].as_raw_fd()
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        // Bytes left in it belong to a connection that is gone: close it.
+        let Some(ends) = self.ends.take().filter(|_| self.held == 0) else {
+            return;
+        };
+        let _ = POOL.try_with(|p| {
+            let mut p = p.borrow_mut();
+            if p.len() < POOL_MAX {
+                p.push(ends);
+            }
+        });
+    }
 }
 
 /// A descriptor of our own for the same open socket, so a thread can keep

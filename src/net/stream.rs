@@ -57,6 +57,17 @@ impl Stream {
         }
     }
 
+    /// [`Stream::ready`] for hand-written futures (echo's splice path).
+    pub fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        match (self, interest.is_readable()) {
+            (Stream::Tcp(s), true) => s.poll_read_ready(cx),
+            (Stream::Tcp(s), false) => s.poll_write_ready(cx),
+            (Stream::Unix(s), true) => s.poll_read_ready(cx),
+            (Stream::Unix(s), false) => s.poll_write_ready(cx),
+            (Stream::TlsClient(_) | Stream::TlsServer(_), _) => Poll::Ready(Err(not_plain())),
+        }
+    }
+
     /// Run a non-blocking system call on the socket; `WouldBlock` clears the
     /// readiness that [`Stream::ready`] reported, as tokio's `try_io` does.
     pub fn try_io<R>(
