@@ -1053,6 +1053,58 @@ fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
     peer.join().unwrap();
 }
 
+/// After a bulk burst the receiving side coalesces wake-ups (SO_RCVLOWAT);
+/// a small message that follows must still be delivered, not wait for
+/// more bytes that never come.
+#[test]
+fn a_small_message_after_a_bulk_burst_is_delivered() {
+    for via in PATHS {
+        small_after_bulk(via);
+    }
+}
+
+fn small_after_bulk(via: Via) {
+    const BULK: usize = 4 << 20;
+    let pki = Pki::new();
+    let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+        s.write_all(&vec![b'x'; BULK]).unwrap();
+        s.flush().unwrap();
+        let mut go = [0u8; 2];
+        s.read_exact(&mut go).unwrap();
+        s.write_all(b"ping").unwrap();
+        s.flush().unwrap();
+        let mut pong = [0u8; 4];
+        s.read_exact(&mut pong).unwrap();
+        assert_eq!(&pong, b"pong");
+        s.conn.send_close_notify();
+        s.flush().unwrap();
+        s.sock.shutdown(Shutdown::Write).unwrap();
+        let _ = s.read_to_end(&mut Vec::new());
+    });
+    let mut child = via
+        .apply(&mut wirecat())
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem)])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = Incoming::new(child.stdout.take().unwrap());
+    while out.seen.len() < BULK {
+        out.more();
+    }
+    stdin.write_all(b"go").unwrap();
+    while out.seen.len() < BULK + 4 {
+        out.more();
+    }
+    assert_eq!(&out.seen[BULK..], b"ping", "{via:?}");
+    stdin.write_all(b"pong").unwrap();
+    drop(stdin);
+    assert!(wait_child(&mut child).success(), "{via:?}");
+    peer.join().unwrap();
+}
+
 /// A peer's KeyUpdate mid-stream, asking for ours back: the data after it
 /// arrives, and what we send afterwards (rustls sends our KeyUpdate first,
 /// with our next record) reaches the peer under the new keys.

@@ -147,10 +147,12 @@ impl Shared {
     /// stdin → TLS → socket until stdin ends (then close_notify and FIN,
     /// unless `reset`) or our side is ended from elsewhere. A read error on
     /// stdin ends input like EOF. `moved(n)` after every `n` plaintext bytes.
+    ///
+    /// Unlike the splice(2) path, a stdin pipe is not grown: read(2) copies
+    /// under the pipe's lock, and with a megabyte of room the writer keeps
+    /// spinning on that lock while we copy (`head | wirecat` runs of 2 GiB
+    /// swung from 600 to 950 MiB/s grown, 820 to 1000 not).
     pub fn up(&self, input: RawFd, reset: bool, mut moved: impl FnMut(usize)) -> io::Result<()> {
-        if splice::blocking_pipe(input) {
-            splice::grow_pipe(input);
-        }
         let mut buf = vec![0u8; CHUNK];
         loop {
             let n = read_some(input, &mut buf).unwrap_or(0);
@@ -172,12 +174,10 @@ impl Shared {
     /// socket → TLS → `output` (or nowhere) until the peer's close_notify.
     /// A FIN without close_notify is a truncation: `UnexpectedEof`.
     pub fn down(&self, output: Option<RawFd>, mut moved: impl FnMut(usize)) -> io::Result<DownEnd> {
-        if let Some(out) = output.filter(|&fd| splice::blocking_pipe(fd)) {
-            splice::grow_pipe(out);
-        }
         // Records rustls queued during or right after the handshake.
         self.pending.store(true, Ordering::Release);
         self.flush_pending()?;
+        let mut reader = SocketReader::new(self.fd());
         let mut wire = vec![0u8; CHUNK];
         let mut plain = vec![0u8; CHUNK + 64 * 1024];
         // The handshake may have read records already: take those first.
@@ -207,7 +207,7 @@ impl Shared {
                 false if n == Some(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 false => {}
             }
-            n = Some(read_socket(self.fd(), &mut wire)?);
+            n = Some(reader.read(&mut wire)?);
         }
     }
 
@@ -322,13 +322,89 @@ fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// read(2) from the non-blocking socket, waiting with poll(2) when empty.
-fn read_socket(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match splice::sys(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => splice::wait(fd, libc::POLLIN)?,
-            Err(e) => return Err(e),
+/// Reads the non-blocking socket, waiting with poll(2) when it is empty,
+/// and coalesces wake-ups while bytes stream in: once reads come back
+/// large, SO_RCVLOWAT asks the kernel not to wake us before [`LOWAT`]
+/// bytes are queued (each wake-up costs the sending side an inter-CPU
+/// wake in `sock_def_readable`, the largest single item in its profile),
+/// for at most [`LINGER_MS`]; a read that comes back small, or the linger
+/// running out, goes back to waking on every byte. On a 2 GiB TLS
+/// transfer this took the receiver from about 30,000 context switches per
+/// GiB to 10,000 and both ends' CPU per GiB down by 15-20 %.
+struct SocketReader {
+    fd: RawFd,
+    bulk: bool,
+}
+
+/// A read at least this large means bytes are streaming in.
+const BULK_READ: usize = 32 * 1024;
+/// Bytes the kernel queues before it wakes a bulk reader.
+const LOWAT: usize = 192 * 1024;
+/// How long a bulk reader waits for [`LOWAT`] bytes before taking less.
+const LINGER_MS: libc::c_int = 1;
+
+impl SocketReader {
+    fn new(fd: RawFd) -> SocketReader {
+        SocketReader { fd, bulk: false }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match splice::sys(unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) }) {
+                Ok(n) => {
+                    self.set_bulk(n >= BULK_READ);
+                    return Ok(n);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    if !self.bulk {
+                        splice::wait(self.fd, libc::POLLIN)?;
+                    } else if !poll_in(self.fd, LINGER_MS)? {
+                        // Fewer than LOWAT bytes came: take them as they are.
+                        self.set_bulk(false);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn set_bulk(&mut self, bulk: bool) {
+        if bulk == self.bulk {
+            return;
+        }
+        let lowat: libc::c_int = if bulk { LOWAT as libc::c_int } else { 1 };
+        let r = unsafe {
+            libc::setsockopt(
+                self.fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVLOWAT,
+                (&lowat as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        // Where the option is refused (a Unix socket), stay as we are.
+        if r == 0 {
+            self.bulk = bulk;
+        }
+    }
+}
+
+/// poll(2) for readability for up to `ms`; false on timeout.
+fn poll_in(fd: RawFd, ms: libc::c_int) -> io::Result<bool> {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    match unsafe { libc::poll(&mut p, 1, ms) } {
+        r if r > 0 => Ok(true),
+        0 => Ok(false),
+        _ => {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                return Ok(true);
+            }
+            Err(e)
         }
     }
 }
