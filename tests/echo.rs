@@ -83,6 +83,21 @@ fn client_half_close_gets_everything_back_then_eof() {
     assert!(close["durationMs"].is_u64());
 }
 
+/// `--reset`: everything is still echoed, then the connection closes with
+/// RST instead of FIN, so the client's next read is ECONNRESET, not EOF.
+#[test]
+fn reset_echoes_then_closes_with_rst() {
+    let server = Server::json(&["echo", "--reset", "127.0.0.1:0"]);
+    let mut s = connect(&server);
+    s.write_all(b"abc").unwrap();
+    let mut back = [0u8; 3];
+    s.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"abc");
+    s.shutdown(Shutdown::Write).unwrap();
+    let err = s.read(&mut [0u8; 16]).expect_err("a reset, not EOF");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+}
+
 /// Send `data` from a thread while reading it back here, `pause` after
 /// each read of at most `chunk` bytes (a slow reader).
 fn echo_through(s: &TcpStream, data: &[u8], chunk: usize, pause: Duration) -> Vec<u8> {

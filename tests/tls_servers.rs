@@ -230,6 +230,35 @@ fn echo_tls_echoes_8_mib_and_closes_with_close_notify_after_the_clients() {
     assert_eq!(close["bytesWritten"], size as u64);
 }
 
+/// `echo --tls --reset`: the bytes come back, then RST: no close_notify
+/// and no FIN go first, so the client's read fails instead of ending.
+#[test]
+fn echo_tls_reset_closes_with_rst_and_no_close_notify() {
+    let pki = Pki::new("echo CA");
+    let echo = server(&[
+        "echo",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "--reset",
+        "127.0.0.1:0",
+    ]);
+    rt().block_on(within(async {
+        let mut tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
+        tls.write_all(b"abc").await.unwrap();
+        let mut back = [0u8; 3];
+        tls.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"abc");
+        // close_notify + FIN: a clean end that, without --reset, is
+        // answered with close_notify + FIN.
+        tls.shutdown().await.unwrap();
+        let r = tls.read(&mut [0u8; 16]).await;
+        assert!(r.is_err(), "a reset, not a clean end: {r:?}");
+    }));
+}
+
 #[test]
 fn echo_tls_self_signed_reports_its_fingerprint_and_serves_a_wirecat_client() {
     let mut echo = server(&["echo", "--tls", "127.0.0.1:0"]);

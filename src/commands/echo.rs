@@ -44,7 +44,7 @@ use crate::net::bridge::{idle, report_close, touch, Counters, Ending};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::options;
-use crate::net::relay::copy;
+use crate::net::relay::{copy, copy_until_end};
 use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ServerSetup};
@@ -124,7 +124,7 @@ async fn echo_connection(id: u64, mut stream: Stream, opts: &EchoOptions, totals
         if stream.is_plain() {
             echo_all(&mut stream, &counters, opts.timeout.map(|_| started)).await?;
         } else {
-            Box::pin(echo_tls(&mut stream, &counters, started)).await?;
+            Box::pin(echo_tls(&mut stream, &counters, started, opts.reset)).await?;
         }
         events::emit("end", conn, json!({}));
         Ok(())
@@ -200,15 +200,24 @@ async fn echo_all(
 }
 
 /// Echo over TLS until the client's close_notify, then close_notify + FIN.
-async fn echo_tls(stream: &mut Stream, c: &Counters, started: Instant) -> io::Result<()> {
+async fn echo_tls(
+    stream: &mut Stream,
+    c: &Counters,
+    started: Instant,
+    reset: bool,
+) -> io::Result<()> {
     let (mut rd, mut wr) = tokio::io::split(stream);
-    copy(&mut rd, &mut wr, |n| {
+    let moved = |n| {
         touch(c, started);
         c.read.fetch_add(n as u64, Ordering::Relaxed);
         c.written.fetch_add(n as u64, Ordering::Relaxed);
-    })
-    .await
-    .map_err(|e| match e {
+    };
+    // With --reset no close_notify or FIN goes out: the close is the RST.
+    let r = match reset {
+        false => copy(&mut rd, &mut wr, moved).await,
+        true => copy_until_end(&mut rd, &mut wr, moved).await,
+    };
+    r.map_err(|e| match e {
         PumpError::Read(e) | PumpError::Write(e) => e,
     })
 }

@@ -331,22 +331,32 @@ const COPY_SIZE: usize = 64 * 1024;
 pub async fn copy(
     src: &mut (impl AsyncRead + Unpin),
     dst: &mut (impl AsyncWrite + Unpin),
+    moved: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    copy_until_end(src, dst, moved).await?;
+    match dst.shutdown().await {
+        // The peer may already be gone after its own end: not a failure.
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(PumpError::Write(e)),
+        _ => Ok(()),
+    }
+}
+
+/// [`copy`] without the shutdown at the end: for a connection that is to
+/// close with RST (`--reset`), where a FIN (or close_notify) must not go first.
+pub async fn copy_until_end(
+    src: &mut (impl AsyncRead + Unpin),
+    dst: &mut (impl AsyncWrite + Unpin),
     mut moved: impl FnMut(usize),
 ) -> Result<(), PumpError> {
     let mut buf = vec![0u8; COPY_SIZE];
     loop {
         let n = src.read(&mut buf).await.map_err(PumpError::Read)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
         dst.write_all(&buf[..n]).await.map_err(PumpError::Write)?;
         dst.flush().await.map_err(PumpError::Write)?;
         moved(n);
-    }
-    match dst.shutdown().await {
-        // The peer may already be gone after its own end: not a failure.
-        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(PumpError::Write(e)),
-        _ => Ok(()),
     }
 }
 
