@@ -2,7 +2,7 @@
 //! counters the copying code already keeps (so drawing costs the copy
 //! nothing: a timer reads two atomics a few times a second).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,6 +15,27 @@ pub struct Meter {
     pub received: AtomicU64,
     pub open: AtomicU64,
     pub total: AtomicU64,
+}
+
+/// Whether a progress line is drawn: the servers' per-message paths feed
+/// the meter only then (one relaxed load, instead of two shared counters
+/// per message).
+static DRAWING: AtomicBool = AtomicBool::new(false);
+
+/// Count `n` bytes received on a server's connection, if a line is drawn.
+#[inline]
+pub fn server_received(n: usize) {
+    if DRAWING.load(Ordering::Relaxed) {
+        meter().received.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Count `n` bytes sent on a server's connection, if a line is drawn.
+#[inline]
+pub fn server_sent(n: usize) {
+    if DRAWING.load(Ordering::Relaxed) {
+        meter().sent.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 /// The process's meter: one progress line per process, fed by every copy.
@@ -140,6 +161,7 @@ impl indicatif::TermLike for Stderr {
 }
 
 fn spawn(bar: ProgressBar, update: fn(&ProgressBar, &Meter)) -> Progress {
+    DRAWING.store(true, Ordering::Relaxed);
     let b = bar.clone();
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(200));

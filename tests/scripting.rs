@@ -370,6 +370,76 @@ fn progress_draws_only_when_asked_and_forced_off_a_terminal() {
     }
 }
 
+/// Wait until `needle` shows up on a child's stderr; everything read so far.
+fn stderr_shows(err: std::process::ChildStderr, needle: &str) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut err = err;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + LIMIT;
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.extend_from_slice(&chunk),
+            Err(_) => panic!(
+                "{needle:?} not on stderr: {:?}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// Send `data` to `addr`, half-close, and return what comes back.
+fn send_and_collect(addr: &str, data: &[u8]) -> Vec<u8> {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let data = data.to_vec();
+    let t = std::thread::spawn(move || {
+        w.write_all(&data).unwrap();
+        w.shutdown(Shutdown::Write).unwrap();
+    });
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    t.join().unwrap();
+    got
+}
+
+/// The servers' live line: open and total connections and bytes each way,
+/// for `echo` and for `pipe` (whose received bytes are what clients send).
+#[test]
+fn echo_and_pipe_draw_a_live_server_line_with_progress_always() {
+    let data = random_bytes(1 << 20, 22);
+    let mut echo = Server::start(
+        &["echo", "--progress=always", "127.0.0.1:0"],
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    assert_eq!(send_and_collect(&echo.addr, &data), data);
+    let err = echo.child.stderr.take().unwrap();
+    stderr_shows(err, "0 open, 1 total, received 1.00 MiB, sent 1.00 MiB");
+
+    let mut pipe = Server::start(
+        &["pipe", "--progress=always", "127.0.0.1:0", &echo.addr],
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    assert_eq!(send_and_collect(&pipe.addr, &data), data);
+    assert_eq!(send_and_collect(&pipe.addr, &data), data);
+    let err = pipe.child.stderr.take().unwrap();
+    stderr_shows(err, "0 open, 2 total, received 2.00 MiB, sent 2.00 MiB");
+}
+
 #[test]
 fn workers_share_an_inherited_socket() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -48,6 +48,7 @@ use crate::net::relay::{copy, copy_until_end};
 use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ServerSetup};
+use crate::progress;
 
 /// Bytes read per system call; on the stack, only while they are in hand.
 const READ_SIZE: usize = 64 * 1024;
@@ -74,12 +75,14 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
         timeout: args.socket.timeout,
         reset: args.socket.reset,
     });
+    let progress_wanted = args.events.progress_wanted();
     block_on_with(async move {
         let extra = tls
             .as_deref()
             .map_or_else(|| json!({}), ServerSetup::listening_fields);
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&ep, &opts, extra).await?;
+        let _progress = progress_wanted.then(progress::server);
         let totals = Arc::new(Totals::default());
         let all = totals.clone();
         let handler = move |acc: Accepted| {
@@ -211,6 +214,8 @@ async fn echo_tls(
         touch(c, started);
         c.read.fetch_add(n as u64, Ordering::Relaxed);
         c.written.fetch_add(n as u64, Ordering::Relaxed);
+        progress::server_received(n);
+        progress::server_sent(n);
     };
     // With --reset no close_notify or FIN goes out: the close is the RST.
     let r = match reset {
@@ -298,6 +303,7 @@ impl EchoAll<'_> {
     fn read(&mut self, n: usize) {
         self.touch();
         self.counters.read.fetch_add(n as u64, Ordering::Relaxed);
+        progress::server_received(n);
         #[cfg(target_os = "linux")]
         self.splice.choose(n);
     }
@@ -308,6 +314,7 @@ impl EchoAll<'_> {
         }
         self.touch();
         self.counters.written.fetch_add(n as u64, Ordering::Relaxed);
+        progress::server_sent(n);
         Ok(n)
     }
 }

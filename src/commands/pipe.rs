@@ -27,6 +27,7 @@ use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Tot
 use crate::net::relay::{relay, RelayOptions};
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ClientTls, ServerSetup};
+use crate::progress;
 
 /// How each accepted connection reaches its target.
 struct Target {
@@ -52,12 +53,14 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     let ropts = RelayOptions {
         timeout: args.socket.timeout,
     };
+    let progress_wanted = args.events.progress_wanted();
     block_on_with(async move {
         let extra = server_tls
             .as_deref()
             .map_or_else(|| json!({}), ServerSetup::listening_fields);
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&listen, &sopts, extra).await?;
+        let _progress = progress_wanted.then(progress::server);
         let totals = Arc::new(Totals::default());
         let all = totals.clone();
         let handler = move |acc: Accepted| {

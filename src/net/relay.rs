@@ -69,6 +69,15 @@ pub enum Side {
 }
 
 impl Side {
+    /// The progress line counts what clients send as received and what
+    /// goes back to them as sent, as for the other servers.
+    fn progress(self, n: usize) {
+        match self {
+            Side::Client => crate::progress::server_received(n),
+            Side::Target => crate::progress::server_sent(n),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Side::Client => "client",
@@ -276,6 +285,7 @@ async fn one_way(
         }
         touch(c, started);
         moved.fetch_add(n as u64, Ordering::Relaxed);
+        src_side.progress(n);
         let mut pending = n;
         while pending > 0 {
             let w = when_ready(dst, Interest::WRITABLE, || {
@@ -305,6 +315,7 @@ async fn copy_sides(
     copy(src, dst, |n| {
         touch(c, started);
         moved.fetch_add(n as u64, Ordering::Relaxed);
+        src_side.progress(n);
     })
     .await
     .map_err(|e| match e {
