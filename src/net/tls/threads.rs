@@ -8,10 +8,13 @@
 //! switches cost more than the cipher. Here, after the handshake, the
 //! rustls connection moves behind a mutex shared by two blocking threads:
 //!
-//! - up: read(2) stdin in large pieces, encrypt them (under the connection
-//!   lock), write the records to the socket (outside it);
-//! - down: read(2) the socket in large pieces, feed them to rustls, decrypt
-//!   (under the lock), write the plaintext to stdout (outside it).
+//! - up: read(2) stdin in large pieces, encrypt them under the connection
+//!   lock and let rustls write the records straight into the socket (one
+//!   writev(2) for many), never waiting under the lock: when the socket is
+//!   full the lock is let go first;
+//! - down: read(2) the socket in large pieces, feed them to rustls and
+//!   decrypt under the lock, write the plaintext to stdout outside it (a
+//!   slow stdout must not hold up the up side).
 //!
 //! rustls still does everything TLS: records, alerts, close_notify,
 //! KeyUpdate and the key-usage limits. Writing to the socket is serialised
