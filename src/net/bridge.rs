@@ -365,24 +365,12 @@ fn stdio_threads(
     } else {
         None
     };
-    let stop = stop_input.clone();
-    let up: UpFuture<'static> = Box::pin(async move {
-        let done = async {
-            match up_rx {
-                Some(rx) => rx.await.unwrap_or(Ok(())),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            r = done => r,
-            _ = stop.notified() => {
-                stopped.store(true, Ordering::Relaxed);
-                if !opts.reset {
-                    shutdown_write(fd);
-                }
-                Ok(())
-            }
+    let up = input_thread_done(up_rx, stop_input.clone(), async move {
+        stopped.store(true, Ordering::Relaxed);
+        if !opts.reset {
+            shutdown_write(fd);
         }
+        Ok(())
     });
 
     let sock = splice::dup(fd)?;
@@ -467,22 +455,11 @@ fn tls_threads(
     } else {
         None
     };
-    let (stop, s) = (stop_input.clone(), shared.clone());
-    let up: UpFuture<'static> = Box::pin(async move {
-        let done = async {
-            match up_rx {
-                Some(rx) => rx.await.unwrap_or(Ok(())),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            r = done => r,
-            _ = stop.notified() => {
-                tokio::task::spawn_blocking(move || s.end(opts.reset))
-                    .await
-                    .unwrap_or(Ok(()))
-            }
-        }
+    let s = shared.clone();
+    let up = input_thread_done(up_rx, stop_input.clone(), async move {
+        tokio::task::spawn_blocking(move || s.end(opts.reset))
+            .await
+            .unwrap_or(Ok(()))
     });
 
     let (tx, rx) = oneshot::channel();
@@ -505,6 +482,29 @@ fn tls_threads(
         r
     });
     Ok((up, down))
+}
+
+/// The up side of a two-thread bridge: what the input thread reports (with
+/// no input thread, `--recv-only`, nothing), unless input is stopped from
+/// here first (the peer's FIN, a timeout): then whatever `on_stop` does to
+/// end our side.
+fn input_thread_done(
+    input: Option<oneshot::Receiver<io::Result<()>>>,
+    stop: Arc<Notify>,
+    on_stop: impl Future<Output = io::Result<()>> + Send + 'static,
+) -> UpFuture<'static> {
+    Box::pin(async move {
+        let done = async {
+            match input {
+                Some(rx) => rx.await.unwrap_or(Ok(())),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = done => r,
+            _ = stop.notified() => on_stop.await,
+        }
+    })
 }
 
 fn shutdown_write(fd: std::os::fd::RawFd) {

@@ -293,6 +293,55 @@ mod portable {
     }
 }
 
+/// The masks of one vector of `$width` bytes at `$b` (which holds two
+/// bytes more, read for `big`), written once for both x86 backends: each
+/// passes its vector type, movemask width and intrinsics. Expands to an
+/// expression that must sit in an `unsafe` block of a function the
+/// intrinsics' target feature is enabled for.
+#[cfg(target_arch = "x86_64")]
+macro_rules! lane_masks {
+    (
+        $b:expr, $width:literal, $vec:ty, $bits:ty, $loadu:ident, $set1:ident, $cmpeq:ident,
+        $cmpgt:ident, $sub:ident, $min:ident, $movemask:ident, $or:ident, $and:ident
+    ) => {{
+        let load = |at: usize| $loadu($b[at..at + $width].as_ptr().cast());
+        let (v, next, after) = (load(0), load(1), load(2));
+        let splat = |c: u8| $set1(c as i8);
+        let eq = |x: $vec, c: u8| $cmpeq(x, splat(c));
+        let gt = |x: $vec, c: u8| $cmpgt(x, splat(c));
+        // Lanes of `x` whose byte minus `low` is at most `span`.
+        let within = |x: $vec, low: u8, span: u8| {
+            let d = $sub(x, splat(low));
+            $cmpeq($min(d, splat(span)), d)
+        };
+        let bits = |x: $vec| u64::from($movemask(x) as $bits);
+        let or = |a, b| $or(a, b);
+        let and = |a, b| $and(a, b);
+        let digit = within(v, b'0', 9);
+        // `x | 0x20` folds A-Z onto a-z.
+        let lower = or(v, splat(0x20));
+        let dot = eq(v, b'.');
+        let colon = eq(v, b':');
+        let big_tail = or(gt(next, b'5'), and(eq(next, b'5'), gt(after, b'5')));
+        Masks {
+            lf: bits(eq(v, b'\n')),
+            colon: bits(colon),
+            pct: bits(eq(v, b'%')),
+            hex: bits(or(digit, within(lower, b'a', 5))),
+            zone: bits(or(
+                or(digit, within(lower, b'a', 25)),
+                or(eq(v, b'-'), or(dot, colon)),
+            )),
+            v4: V4Masks {
+                dot: bits(dot),
+                digit: bits(digit),
+                zero: bits(eq(v, b'0')),
+                big: bits(or(gt(v, b'2'), and(eq(v, b'2'), big_tail))),
+            },
+        }
+    }};
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use std::arch::x86_64::{
@@ -314,41 +363,21 @@ mod sse2 {
         // SAFETY: SSE2 is part of the x86_64 baseline, and the three
         // unaligned loads read `b[0..16]`, `b[1..17]` and `b[2..18]`.
         unsafe {
-            let load = |at: usize| _mm_loadu_si128(b[at..at + 16].as_ptr().cast());
-            let (v, next, after) = (load(0), load(1), load(2));
-            let splat = |c: u8| _mm_set1_epi8(c as i8);
-            let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, splat(c));
-            let gt = |x: __m128i, c: u8| _mm_cmpgt_epi8(x, splat(c));
-            // Lanes of `x` whose byte minus `low` is at most `span`.
-            let within = |x: __m128i, low: u8, span: u8| {
-                let d = _mm_sub_epi8(x, splat(low));
-                _mm_cmpeq_epi8(_mm_min_epu8(d, splat(span)), d)
-            };
-            let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16);
-            let or = |a, b| _mm_or_si128(a, b);
-            let and = |a, b| _mm_and_si128(a, b);
-            let digit = within(v, b'0', 9);
-            // `x | 0x20` folds A-Z onto a-z.
-            let lower = or(v, splat(0x20));
-            let dot = eq(v, b'.');
-            let colon = eq(v, b':');
-            let big_tail = or(gt(next, b'5'), and(eq(next, b'5'), gt(after, b'5')));
-            Masks {
-                lf: bits(eq(v, b'\n')),
-                colon: bits(colon),
-                pct: bits(eq(v, b'%')),
-                hex: bits(or(digit, within(lower, b'a', 5))),
-                zone: bits(or(
-                    or(digit, within(lower, b'a', 25)),
-                    or(eq(v, b'-'), or(dot, colon)),
-                )),
-                v4: V4Masks {
-                    dot: bits(dot),
-                    digit: bits(digit),
-                    zero: bits(eq(v, b'0')),
-                    big: bits(or(gt(v, b'2'), and(eq(v, b'2'), big_tail))),
-                },
-            }
+            lane_masks!(
+                b,
+                16,
+                __m128i,
+                u16,
+                _mm_loadu_si128,
+                _mm_set1_epi8,
+                _mm_cmpeq_epi8,
+                _mm_cmpgt_epi8,
+                _mm_sub_epi8,
+                _mm_min_epu8,
+                _mm_movemask_epi8,
+                _mm_or_si128,
+                _mm_and_si128
+            )
         }
     }
 }
@@ -395,41 +424,21 @@ mod avx2 {
         // SAFETY: the caller vouches for AVX2, and the three unaligned loads
         // read `b[0..32]`, `b[1..33]` and `b[2..34]`.
         unsafe {
-            let load = |at: usize| _mm256_loadu_si256(b[at..at + 32].as_ptr().cast());
-            let (v, next, after) = (load(0), load(1), load(2));
-            let splat = |c: u8| _mm256_set1_epi8(c as i8);
-            let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, splat(c));
-            let gt = |x: __m256i, c: u8| _mm256_cmpgt_epi8(x, splat(c));
-            // Lanes of `x` whose byte minus `low` is at most `span`.
-            let within = |x: __m256i, low: u8, span: u8| {
-                let d = _mm256_sub_epi8(x, splat(low));
-                _mm256_cmpeq_epi8(_mm256_min_epu8(d, splat(span)), d)
-            };
-            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32);
-            let or = |a, b| _mm256_or_si256(a, b);
-            let and = |a, b| _mm256_and_si256(a, b);
-            let digit = within(v, b'0', 9);
-            // `x | 0x20` folds A-Z onto a-z.
-            let lower = or(v, splat(0x20));
-            let dot = eq(v, b'.');
-            let colon = eq(v, b':');
-            let big_tail = or(gt(next, b'5'), and(eq(next, b'5'), gt(after, b'5')));
-            Masks {
-                lf: bits(eq(v, b'\n')),
-                colon: bits(colon),
-                pct: bits(eq(v, b'%')),
-                hex: bits(or(digit, within(lower, b'a', 5))),
-                zone: bits(or(
-                    or(digit, within(lower, b'a', 25)),
-                    or(eq(v, b'-'), or(dot, colon)),
-                )),
-                v4: V4Masks {
-                    dot: bits(dot),
-                    digit: bits(digit),
-                    zero: bits(eq(v, b'0')),
-                    big: bits(or(gt(v, b'2'), and(eq(v, b'2'), big_tail))),
-                },
-            }
+            lane_masks!(
+                b,
+                32,
+                __m256i,
+                u32,
+                _mm256_loadu_si256,
+                _mm256_set1_epi8,
+                _mm256_cmpeq_epi8,
+                _mm256_cmpgt_epi8,
+                _mm256_sub_epi8,
+                _mm256_min_epu8,
+                _mm256_movemask_epi8,
+                _mm256_or_si256,
+                _mm256_and_si256
+            )
         }
     }
 }
