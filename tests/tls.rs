@@ -121,6 +121,20 @@ fn client_on(path: Via, args: &[&str], stdin: &[u8]) -> Output {
     output_within(child)
 }
 
+/// `wirecat connect tls://localhost:PORT --ca CA ARGS…` on `via`, stdin
+/// and stdout piped, stderr as given (`--json` among ARGS to parse it).
+fn tls_client(via: Via, port: u16, pki: &Pki, args: &[&str], stderr: Stdio) -> Child {
+    via.apply(&mut wirecat())
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem)])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 /// SIGTERM a server (it drains open connections), and collect its output.
 fn terminate(server: &mut Server) -> Output {
     let out = server.child.stdout.take();
@@ -1006,15 +1020,7 @@ fn peer_close_notify_ends_our_side(via: Via) {
             .expect("our side ends with close_notify");
         assert!(rest.is_empty(), "nothing after the peer's end");
     });
-    let mut child = via
-        .apply(&mut wirecat())
-        .args(["connect", &format!("tls://localhost:{port}"), "--json"])
-        .args(["--ca", s(&pki.ca_pem)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tls_client(via, port, &pki, &["--json"], Stdio::piped());
     let _stdin_held_open = child.stdin.take().unwrap();
     let out = output_within(child);
     peer.join().unwrap();
@@ -1025,6 +1031,12 @@ fn peer_close_notify_ends_our_side(via: Via) {
 
 #[test]
 fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
+    for via in PATHS {
+        half_open_after_close_notify(via);
+    }
+}
+
+fn half_open_after_close_notify(via: Via) {
     let pki = Pki::new();
     let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
         s.write_all(b"ping").unwrap();
@@ -1035,13 +1047,7 @@ fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
         s.read_to_end(&mut rest).expect("a clean end");
         assert_eq!(rest, b"still sending after your close_notify");
     });
-    let mut child = wirecat()
-        .args(["connect", &format!("tls://localhost:{port}")])
-        .args(["--ca", s(&pki.ca_pem), "--allow-half-open"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tls_client(via, port, &pki, &["--allow-half-open"], Stdio::inherit());
     let mut stdin = child.stdin.take().unwrap();
     let mut out = Incoming::new(child.stdout.take().unwrap());
     out.wait_for(b"ping");
@@ -1049,7 +1055,7 @@ fn peer_close_notify_with_allow_half_open_keeps_sending_stdin() {
         .write_all(b"still sending after your close_notify")
         .unwrap();
     drop(stdin);
-    assert!(wait_child(&mut child).success());
+    assert!(wait_child(&mut child).success(), "{via:?}");
     peer.join().unwrap();
 }
 
@@ -1081,14 +1087,7 @@ fn small_after_bulk(via: Via) {
         s.sock.shutdown(Shutdown::Write).unwrap();
         let _ = s.read_to_end(&mut Vec::new());
     });
-    let mut child = via
-        .apply(&mut wirecat())
-        .args(["connect", &format!("tls://localhost:{port}")])
-        .args(["--ca", s(&pki.ca_pem)])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tls_client(via, port, &pki, &[], Stdio::inherit());
     let mut stdin = child.stdin.take().unwrap();
     let mut out = Incoming::new(child.stdout.take().unwrap());
     while out.seen.len() < BULK {
@@ -1130,14 +1129,7 @@ fn key_update_both_ways(via: Via) {
         s.read_to_end(&mut got).expect("a clean end");
         tx.send(got).unwrap();
     });
-    let mut child = via
-        .apply(&mut wirecat())
-        .args(["connect", &format!("tls://localhost:{port}")])
-        .args(["--ca", s(&pki.ca_pem), "--allow-half-open"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = tls_client(via, port, &pki, &["--allow-half-open"], Stdio::inherit());
     let mut stdin = child.stdin.take().unwrap();
     let mut out = Incoming::new(child.stdout.take().unwrap());
     assert_eq!(out.wait_for(b"one,two"), b"one,two", "{via:?}");
