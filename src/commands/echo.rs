@@ -137,18 +137,17 @@ async fn echo_connection(id: u64, mut stream: Stream, opts: &EchoOptions, totals
         // Boxed, so connections without a timeout carry no timer.
         Some(_) => Box::pin(idle_bounded(work, opts.timeout, &counters, started, conn)).await,
     };
-    if !matches!(ending, Ending::Error(_)) && !opts.reset {
-        if stream.is_plain() {
-            let _ = stream.sock_ref().shutdown(std::net::Shutdown::Write);
-        } else {
-            // close_notify, then FIN (a second time after `copy` is a no-op),
-            // bounded: a client that does not read cannot hold the task.
-            let _ = Box::pin(tokio::time::timeout(
-                Duration::from_secs(1),
-                stream.shutdown(),
-            ))
-            .await;
-        }
+    // A plain socket needs no shutdown(2) here: everything read has been
+    // echoed and the peer's FIN read, so dropping `stream` (close) sends
+    // the FIN; one system call less per connection under churn.
+    if !matches!(ending, Ending::Error(_)) && !opts.reset && !stream.is_plain() {
+        // close_notify, then FIN (a second time after `copy` is a no-op),
+        // bounded: a client that does not read cannot hold the task.
+        let _ = Box::pin(tokio::time::timeout(
+            Duration::from_secs(1),
+            stream.shutdown(),
+        ))
+        .await;
     }
     if events::enabled() {
         report_close(conn, &ending, &counters, started);
