@@ -336,7 +336,9 @@ fn stdio_threads(
             opts,
         );
     }
-    let fd = stream.raw_fd();
+    // Out of tokio's reactor: the threads wait on the socket themselves.
+    let owner = stream.into_fd()?;
+    let fd = owner.as_raw_fd();
     let stopped = Arc::new(AtomicBool::new(false));
     let up_rx = if read_stdin {
         let sock = splice::dup(fd)?;
@@ -399,10 +401,10 @@ fn stdio_threads(
             };
             let _ = tx.send(r);
         })?;
-    // The stream stays open until the bridge is done with it.
+    // The socket stays open until the bridge is done with it.
     let down: DownFuture<'static> = Box::pin(async move {
         let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
-        drop(stream);
+        drop(owner);
         r
     });
     Ok((up, down))
@@ -435,10 +437,8 @@ fn tls_threads(
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not TLS"))
         }
     };
-    let shared = Arc::new(tls::threads::Shared::new(
-        conn,
-        splice::dup(inner.raw_fd())?,
-    ));
+    // Out of tokio's reactor: the threads wait on the socket themselves.
+    let shared = Arc::new(tls::threads::Shared::new(conn, inner.into_fd()?));
     let up_rx = if read_stdin {
         let (tx, rx) = oneshot::channel();
         let (c, s) = (counters.clone(), shared.clone());
@@ -476,11 +476,7 @@ fn tls_threads(
                 tls::threads::DownEnd::StdoutClosed => DownEnd::StdoutClosed,
             }));
         })?;
-    let down: DownFuture<'static> = Box::pin(async move {
-        let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
-        drop(inner);
-        r
-    });
+    let down: DownFuture<'static> = Box::pin(async move { rx.await.unwrap_or(Ok(DownEnd::Eof)) });
     Ok((up, down))
 }
 

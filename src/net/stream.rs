@@ -103,13 +103,21 @@ impl Stream {
     /// Leave the runtime and become a plain blocking descriptor, to be
     /// handed to a child process (`--exec`).
     pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd: OwnedFd = match self {
+        let fd = self.into_fd()?;
+        socket2::SockRef::from(&fd).set_nonblocking(false)?;
+        Ok(fd)
+    }
+
+    /// Leave the runtime's reactor (still non-blocking), for threads that
+    /// wait on the socket with poll(2) themselves: left registered, every
+    /// segment that arrives would also wake the runtime's thread for
+    /// nothing.
+    pub fn into_fd(self) -> io::Result<OwnedFd> {
+        Ok(match self {
             Stream::Tcp(s) => s.into_std()?.into(),
             Stream::Unix(s) => s.into_std()?.into(),
             Stream::TlsClient(_) | Stream::TlsServer(_) => return Err(not_plain()),
-        };
-        socket2::SockRef::from(&fd).set_nonblocking(false)?;
-        Ok(fd)
+        })
     }
 
     pub fn sock_ref(&self) -> socket2::SockRef<'_> {
