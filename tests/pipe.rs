@@ -6,45 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{named, random_bytes, within, Server};
-use sha2::{Digest, Sha256};
+use common::{exchange, named, within, Server};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 const BIG: usize = 64 << 20;
-
-/// Send `size` bytes from `seed` and read until EOF at the same time;
-/// returns the SHA-256 of what was sent and of what was received.
-async fn exchange<S>(s: S, seed: u64, size: usize) -> ([u8; 32], [u8; 32])
-where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-{
-    let (mut rd, mut wr) = tokio::io::split(s);
-    let writer = tokio::spawn(async move {
-        let mut sent = Sha256::new();
-        let mut left = size;
-        let mut block = 0u64;
-        while left > 0 {
-            let chunk = random_bytes(left.min(1 << 20), seed * 1_000_003 + block);
-            sent.update(&chunk);
-            wr.write_all(&chunk).await.unwrap();
-            left -= chunk.len();
-            block += 1;
-        }
-        wr.shutdown().await.unwrap();
-        <[u8; 32]>::from(sent.finalize())
-    });
-    let mut got = Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = rd.read(&mut buf).await.unwrap();
-        if n == 0 {
-            break;
-        }
-        got.update(&buf[..n]);
-    }
-    (writer.await.unwrap(), got.finalize().into())
-}
 
 /// One accepted connection on a test-side target: both ways at once.
 async fn target_exchange<S>(s: S) -> ([u8; 32], [u8; 32])

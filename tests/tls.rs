@@ -1059,6 +1059,42 @@ fn half_open_after_close_notify(via: Via) {
     peer.join().unwrap();
 }
 
+/// `--reset` over TLS: at stdin's EOF the connection closes with RST, with
+/// no close_notify or FIN first, so the peer's read after the data fails.
+#[test]
+fn reset_over_tls_closes_with_rst_and_no_close_notify() {
+    for via in PATHS {
+        let pki = Pki::new();
+        let (tx, rx) = mpsc::channel();
+        let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), move |mut s| {
+            let mut got = [0u8; 3];
+            s.read_exact(&mut got).unwrap();
+            let rest = s.read(&mut [0u8; 16]);
+            tx.send((got, rest.map_err(|e| e.kind()))).unwrap();
+        });
+        let out = client_on(
+            via,
+            &[
+                &format!("tls://localhost:{port}"),
+                "--ca",
+                s(&pki.ca_pem),
+                "--reset",
+            ],
+            b"abc",
+        );
+        peer.join().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{via:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (got, rest) = rx.recv().unwrap();
+        assert_eq!(&got, b"abc", "{via:?}");
+        assert!(rest.is_err(), "{via:?}: a reset, not a clean end: {rest:?}");
+    }
+}
+
 /// After a bulk burst the receiving side coalesces wake-ups (SO_RCVLOWAT);
 /// a small message that follows must still be delivered, not wait for
 /// more bytes that never come.

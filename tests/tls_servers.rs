@@ -16,8 +16,7 @@ use common::certs::{self, Ca, Leaf};
 use common::*;
 use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
@@ -133,40 +132,6 @@ async fn tls_connect(
     let tcp = TcpStream::connect(addr).await?;
     let name = ServerName::try_from("localhost").unwrap();
     connector.connect(name, tcp).await
-}
-
-/// Send `size` bytes made from `seed` and read until the peer's clean end,
-/// both at once; the SHA-256 of what was sent and of what was received.
-/// Under TLS our end is close_notify + FIN, and a peer's FIN without
-/// close_notify fails the read.
-async fn exchange<S>(stream: S, seed: u64, size: usize) -> ([u8; 32], [u8; 32])
-where
-    S: AsyncRead + AsyncWrite + Send + 'static,
-{
-    let (mut rd, mut wr) = tokio::io::split(stream);
-    let writer = tokio::spawn(async move {
-        let mut sent = Sha256::new();
-        let (mut left, mut block) = (size, 0u64);
-        while left > 0 {
-            let chunk = random_bytes(left.min(MIB), seed * 1_000_003 + block);
-            sent.update(&chunk);
-            wr.write_all(&chunk).await.unwrap();
-            left -= chunk.len();
-            block += 1;
-        }
-        wr.shutdown().await.unwrap();
-        <[u8; 32]>::from(sent.finalize())
-    });
-    let mut got = Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    loop {
-        let n = rd.read(&mut buf).await.expect("a clean end (close_notify)");
-        if n == 0 {
-            break;
-        }
-        got.update(&buf[..n]);
-    }
-    (writer.await.unwrap(), got.finalize().into())
 }
 
 /// A test-side target accepting one connection, plain or TLS, exchanging
@@ -375,6 +340,21 @@ fn pipe_originates_tls_to_a_tls_target_16_mib_each_way() {
     assert_eq!(secure["subject"]["CN"], "localhost");
 }
 
+/// Two clients of `pipe` whose target side fails: each is closed without a
+/// byte (EOF, or a reset) while the pipe keeps serving; then stop it and
+/// return its events.
+fn two_clients_closed_while_serving(rt: &tokio::runtime::Runtime, pipe: &mut Server) -> Vec<Value> {
+    rt.block_on(within(async {
+        for _ in 0..2 {
+            let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
+            let mut buf = [0u8; 16];
+            assert!(matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)));
+        }
+    }));
+    assert!(pipe.child.try_wait().unwrap().is_none(), "pipe exited");
+    stop(pipe)
+}
+
 /// A TLS target with `versions` that requires a client certificate from
 /// `pki`'s CA, sends each client a greeting and a clean close, and reports
 /// the version and client certificate of every handshake on `seen`.
@@ -447,23 +427,32 @@ fn pipe_target_versions_and_encrypted_client_key() {
         seen_tx.clone(),
     ));
     let target = format!("127.0.0.1:{port}");
-    let mut pipe = server(&[
-        "pipe",
-        "--target-ca",
-        s(&pki.ca_pem),
-        "--target-servername",
-        "localhost",
-        "--target-tls-max",
-        "1.2",
+    // The client certificate, with its encrypted key, for both pipes.
+    let client_flags = [
         "--target-cert",
         s(&client_cert),
         "--target-key",
         s(&client_key),
         "--target-key-password-file",
         s(&password),
-        "127.0.0.1:0",
-        &target,
-    ]);
+    ];
+    let mut pipe = server(
+        &[
+            "pipe",
+            "--target-ca",
+            s(&pki.ca_pem),
+            "--target-servername",
+            "localhost",
+            "--target-tls-max",
+            "1.2",
+            "127.0.0.1:0",
+            &target,
+        ]
+        .iter()
+        .chain(&client_flags)
+        .copied()
+        .collect::<Vec<_>>(),
+    );
     let got = rt.block_on(within(async {
         let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
         tcp.shutdown().await.unwrap();
@@ -483,32 +472,24 @@ fn pipe_target_versions_and_encrypted_client_key() {
     // A TLS 1.2-only target, and --target-tls-min 1.3 (with the client
     // certificate it requires, so only the version can fail).
     let port = rt.block_on(verifying_target(&pki, &[&rustls::version::TLS12], seen_tx));
-    let mut pipe = server(&[
-        "pipe",
-        "--target-ca",
-        s(&pki.ca_pem),
-        "--target-servername",
-        "localhost",
-        "--target-tls-min",
-        "1.3",
-        "--target-cert",
-        s(&client_cert),
-        "--target-key",
-        s(&client_key),
-        "--target-key-password-file",
-        s(&password),
-        "127.0.0.1:0",
-        &format!("127.0.0.1:{port}"),
-    ]);
-    rt.block_on(within(async {
-        for _ in 0..2 {
-            let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
-            let mut buf = [0u8; 16];
-            assert!(matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)));
-        }
-    }));
-    assert!(pipe.child.try_wait().unwrap().is_none(), "pipe exited");
-    let ev = stop(&mut pipe);
+    let mut pipe = server(
+        &[
+            "pipe",
+            "--target-ca",
+            s(&pki.ca_pem),
+            "--target-servername",
+            "localhost",
+            "--target-tls-min",
+            "1.3",
+            "127.0.0.1:0",
+            &format!("127.0.0.1:{port}"),
+        ]
+        .iter()
+        .chain(&client_flags)
+        .copied()
+        .collect::<Vec<_>>(),
+    );
+    let ev = two_clients_closed_while_serving(&rt, &mut pipe);
     let errors = all(&ev, "error");
     assert_eq!(errors.len(), 2, "{ev:#?}");
     assert!(errors.iter().all(|e| e["side"] == "target"), "{errors:#?}");
@@ -575,16 +556,7 @@ fn pipe_target_with_an_unknown_ca_is_an_error_event_the_client_is_closed_and_ser
         "127.0.0.1:0",
         &format!("127.0.0.1:{port}"),
     ]);
-    rt.block_on(within(async {
-        for _ in 0..2 {
-            let mut tcp = TcpStream::connect(&pipe.addr).await.unwrap();
-            // Closed without a byte: EOF, or a reset.
-            let mut buf = [0u8; 16];
-            assert!(matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)));
-        }
-    }));
-    assert!(pipe.child.try_wait().unwrap().is_none(), "pipe exited");
-    let ev = stop(&mut pipe);
+    let ev = two_clients_closed_while_serving(&rt, &mut pipe);
     let errors = all(&ev, "error");
     assert_eq!(errors.len(), 2, "{ev:#?}");
     for (e, conn) in errors.iter().zip([1, 2]) {

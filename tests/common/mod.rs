@@ -431,3 +431,39 @@ pub fn accept_within(l: &std::net::TcpListener) -> (std::net::TcpStream, std::ne
         }
     }
 }
+
+/// Send `size` bytes made from `seed` over `stream` and read until its
+/// clean end, both at once; the SHA-256 of what was sent and of what was
+/// received. Our end is a shutdown (under TLS close_notify + FIN), and a
+/// failed read (a reset, or a TLS peer's FIN without close_notify) fails
+/// the test.
+pub async fn exchange<S>(stream: S, seed: u64, size: usize) -> ([u8; 32], [u8; 32])
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let writer = tokio::spawn(async move {
+        let mut sent = Sha256::new();
+        let (mut left, mut block) = (size, 0u64);
+        while left > 0 {
+            let chunk = random_bytes(left.min(1 << 20), seed * 1_000_003 + block);
+            sent.update(&chunk);
+            wr.write_all(&chunk).await.unwrap();
+            left -= chunk.len();
+            block += 1;
+        }
+        wr.shutdown().await.unwrap();
+        <[u8; 32]>::from(sent.finalize())
+    });
+    let mut got = Sha256::new();
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = rd.read(&mut buf).await.expect("a clean end");
+        if n == 0 {
+            break;
+        }
+        got.update(&buf[..n]);
+    }
+    (writer.await.unwrap(), got.finalize().into())
+}
