@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A/B of `wirecat echo` builds against Node's echo server and the C floor
-# (bench/floor-echo.c: epoll, one read + one write per event), interleaved
+# (bench/floor-echo.c: epoll, one read + one write per event) and its
+# io_uring twin (bench/floor-uring.c, when liburing-dev is installed), interleaved
 # so that every repetition sees the same machine load: for each repetition
 # and each server, 50 connections x 64 B, x 16 KiB, and connect/close churn
 # with 8 loops; prints "rep server load req/s cpu_us_per_request loadavg"
@@ -17,6 +18,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOADGEN=${LOADGEN:-${CARGO_TARGET_DIR:-$ROOT/target}/loadgen/release/loadgen}
 FLOOR=${CARGO_TARGET_DIR:-$ROOT/target}/floor-echo
 cc -O2 -o "$FLOOR" "$ROOT/bench/floor-echo.c"
+# The io_uring floor too, where liburing's headers are installed
+# (Debian: liburing-dev).
+URING=${CARGO_TARGET_DIR:-$ROOT/target}/floor-uring
+FLOORS=floor
+if cc -O2 -o "$URING" "$ROOT/bench/floor-uring.c" -luring 2>/dev/null; then FLOORS="floor uring"; fi
 TICK=$(getconf CLK_TCK)
 ulimit -n 20000
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
@@ -28,11 +34,12 @@ measure() { # pid loadgen-args... → "rps cpu_us"
   echo "$(echo "$out" | field rps) $(awk -v t=$((a - b)) -v r="$(echo "$out" | field requests)" -v hz="$TICK" 'BEGIN {printf "%.2f", t / hz * 1e6 / r}')"
 }
 for rep in $(seq "$REPS"); do
-  for bin in "$@" node floor; do
+  for bin in "$@" node $FLOORS; do
     port=$(free_port)
     case $bin in
       node) node "$ROOT/bench/node-echo.js" "$port" & ;;
       floor) "$FLOOR" "$port" & ;;
+      uring) "$URING" "$port" & ;;
       *) read -ra cmd <<<"$bin"; "${cmd[0]}" echo "127.0.0.1:$port" "${cmd[@]:1}" 2>/dev/null & ;;
     esac
     server=$!; wait_port "$port"
