@@ -228,3 +228,32 @@ async fn target_reset_mid_stream_reaches_the_client_and_the_server_keeps_serving
     .await;
     assert_eq!(sent, got);
 }
+
+#[test]
+fn a_target_that_is_the_listener_itself_is_refused_before_binding() {
+    let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = spare.local_addr().unwrap().port().to_string();
+    drop(spare);
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("relay.sock");
+    let sock = sock.to_str().unwrap();
+    for (listen, target) in [
+        (port.clone(), format!("localhost:{port}")),
+        (format!("127.0.0.1:{port}"), format!("127.0.0.1:{port}")),
+        (sock.to_string(), format!("unix:{sock}")),
+    ] {
+        let out = common::assert_cmd()
+            .args(["pipe", &listen, &target])
+            .timeout(Duration::from_secs(10))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "pipe {listen} {target}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("TARGET is the address pipe listens on"),
+            "{stderr}"
+        );
+    }
+    assert!(!std::path::Path::new(sock).exists(), "no socket file left");
+}

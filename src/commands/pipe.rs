@@ -12,7 +12,13 @@
 //!
 //! A target that cannot be reached or secured costs only that client: it
 //! is closed after an `error` event and the server keeps serving.
+//!
+//! A TARGET that is LISTEN itself (`pipe 8080 localhost:8080`, the same
+//! socket path) is refused before binding, as a usage error: every
+//! connection would be relayed back into the relay until descriptors ran
+//! out, which is what socat and ncat do with it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -42,6 +48,13 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     client_only_flags(&args)?;
     let listen = Endpoint::for_listen(&args.listen)?;
     let endpoint = Endpoint::for_connect(&args.target, None)?;
+    if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
+        return Err(Error::usage(
+            format!("pipe {} {}", args.listen, args.target),
+            "TARGET is the address pipe listens on: every connection would be relayed back into the relay",
+        )
+        .hint("give the address of the service to forward to"));
+    }
     let server_tls = tls::server_tls(&args.tls, &listen)?;
     let target_tls = args.target_tls.client_args(args.tls.handshake_timeout);
     let target = Arc::new(Target {
@@ -86,6 +99,88 @@ fn client_only_flags(args: &PipeArgs) -> Result<(), Error> {
         "the LISTEN side is a TLS server; the flag is for a client",
     )
     .hint(format!("for the connection to TARGET use {instead}")))
+}
+
+/// Whether connecting to `target` reaches the listener of `listen`. Only
+/// what is certain without a lookup: the same socket path or abstract
+/// name, or the same port on an address the listener accepts on (a bare
+/// port and `localhost` connect to loopback; a listener with no host or an
+/// unspecified one accepts on every local address, IPv4 too unless
+/// `--ipv6-only`). Other host names are not resolved here.
+fn targets_itself(listen: &Endpoint, target: &Endpoint, ipv6_only: bool) -> bool {
+    match (listen, target) {
+        (Endpoint::Unix(a), Endpoint::Unix(b)) => std::path::absolute(a)
+            .ok()
+            .is_some_and(|a| std::path::absolute(b).ok() == Some(a)),
+        (Endpoint::Abstract(a), Endpoint::Abstract(b)) => a == b,
+        (
+            Endpoint::Tcp {
+                host: lh, port: lp, ..
+            },
+            Endpoint::Tcp {
+                host: th, port: tp, ..
+            },
+        ) if lp == tp && *lp != 0 => {
+            let Some(to) = host_kind(th.as_deref().or(Some("localhost"))) else {
+                return false;
+            };
+            match host_kind(lh.as_deref()) {
+                // No host: every address (`::` dual-stack, or 0.0.0.0).
+                None if lh.is_none() => to.local(!ipv6_only, true),
+                None => false,
+                Some(Host::Loopback) => to.loopback(),
+                Some(Host::Ip(l)) if l.is_unspecified() => {
+                    to.local(l.is_ipv4() || !ipv6_only, l.is_ipv6())
+                }
+                Some(Host::Ip(l)) => match to {
+                    Host::Ip(t) => {
+                        t == l
+                            || (t.is_unspecified() && l.is_loopback() && t.is_ipv4() == l.is_ipv4())
+                    }
+                    Host::Loopback => l.is_loopback(),
+                },
+            }
+        }
+        _ => false,
+    }
+}
+
+/// A host as far as it is known without a lookup.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Host {
+    Ip(IpAddr),
+    /// `localhost`: some loopback address.
+    Loopback,
+}
+
+impl Host {
+    fn loopback(self) -> bool {
+        match self {
+            Host::Ip(ip) => ip.is_loopback(),
+            Host::Loopback => true,
+        }
+    }
+
+    /// Reaches a listener on every local address of the families allowed.
+    fn local(self, v4: bool, v6: bool) -> bool {
+        match self {
+            Host::Ip(ip) => {
+                (ip.is_loopback() || ip.is_unspecified()) && if ip.is_ipv4() { v4 } else { v6 }
+            }
+            Host::Loopback => v4 || v6,
+        }
+    }
+}
+
+/// An address (IPv4-mapped IPv6 as IPv4) or `localhost`; `None` for any
+/// other name.
+fn host_kind(host: Option<&str>) -> Option<Host> {
+    let host = host?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some(Host::Loopback);
+    }
+    let ip: IpAddr = host.split('%').next()?.parse().ok()?;
+    Some(Host::Ip(ip.to_canonical()))
 }
 
 /// Secure the accepted client (if asked), connect it to the target, secure
@@ -150,4 +245,58 @@ fn closed_early(conn: Option<u64>) {
         conn,
         json!({"hadError": true, "bytesRead": 0, "bytesWritten": 0, "durationMs": 0}),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::targets_itself;
+    use crate::net::endpoint::Endpoint;
+
+    fn loops(listen: &str, target: &str) -> bool {
+        let l = Endpoint::for_listen(listen).unwrap();
+        let t = Endpoint::for_connect(target, None).unwrap();
+        targets_itself(&l, &t, false)
+    }
+
+    #[test]
+    fn a_target_that_is_the_listener_is_recognised() {
+        for (listen, target) in [
+            ("8080", "8080"),
+            ("8080", "localhost:8080"),
+            ("8080", "127.0.0.1:8080"),
+            ("8080", "127.0.0.2:8080"),
+            ("8080", "[::1]:8080"),
+            ("8080", "0.0.0.0:8080"),
+            ("0.0.0.0:8080", "127.0.0.1:8080"),
+            ("127.0.0.1:8080", "localhost:8080"),
+            ("127.0.0.1:8080", "tls://127.0.0.1:8080"),
+            ("[::]:8080", "[::ffff:127.0.0.1]:8080"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("localhost:8080", "127.0.0.1:8080"),
+            ("/tmp/x.sock", "/tmp/x.sock"),
+            ("unix:@relay", "unix:@relay"),
+        ] {
+            assert!(loops(listen, target), "{listen} -> {target}");
+        }
+    }
+
+    #[test]
+    fn other_targets_are_not_refused() {
+        for (listen, target) in [
+            ("8080", "8081"),
+            ("127.0.0.1:8080", "127.0.0.2:8080"),
+            ("0.0.0.0:8080", "[::1]:8080"),
+            ("[::1]:8080", "127.0.0.1:8080"),
+            ("8080", "example.com:8080"),
+            ("/tmp/x.sock", "/tmp/y.sock"),
+            ("unix:@relay", "unix:@other"),
+            ("8080", "/tmp/8080"),
+        ] {
+            assert!(!loops(listen, target), "{listen} -> {target}");
+        }
+        let l = Endpoint::for_listen("[::]:8080").unwrap();
+        let t = Endpoint::for_connect("127.0.0.1:8080", None).unwrap();
+        assert!(!targets_itself(&l, &t, true), "--ipv6-only takes no IPv4");
+        assert!(targets_itself(&l, &t, false));
+    }
 }
