@@ -88,14 +88,7 @@ fn single_listen_serves_the_first_admitted_peer() {
     let mut ok = connect_from("127.0.0.1", &server.addr);
     ok.write_all(b"me").unwrap();
     ok.shutdown(std::net::Shutdown::Write).unwrap();
-    let mut got = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut got)
-        .unwrap();
+    let got = server.stdout_to_end();
     assert_eq!(got, b"me");
     assert!(server.wait().success());
 }

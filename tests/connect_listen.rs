@@ -95,14 +95,7 @@ fn round_trip_through_pipes_on_stdio() {
         .spawn()
         .unwrap();
     let mut server = server;
-    let mut got = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut got)
-        .unwrap();
+    let got = server.stdout_to_end();
     assert!(server.wait().success());
     assert!(output_within(child).status.success());
     assert_eq!(sha256(&got), sha256(&data));
@@ -177,14 +170,7 @@ fn peer_fin_ends_our_side_by_default_even_with_stdin_open() {
     s.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty(), "our FIN follows the peer's");
     assert!(server.wait().success());
-    let mut out = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut out)
-        .unwrap();
+    let out = server.stdout_to_end();
     assert_eq!(out, b"bye", "pending bytes are written before exit");
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -94,14 +94,7 @@ fn tool_sends_to_wirecat(tool: &str, client: &str) {
         .replace("{PORT}", &server.port().to_string())
         .replace("{IN}", data.to_str().unwrap());
     let mut peer = Command::new("sh").arg("-c").arg(&cmd).spawn().unwrap();
-    let mut got = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut got)
-        .unwrap();
+    let got = server.stdout_to_end();
     assert!(server.wait().success(), "wirecat listen with {tool}");
     wait_child(&mut peer);
     assert_eq!(sha256(&got), sum, "wirecat received every byte from {tool}");
@@ -208,14 +201,7 @@ fn node_client_full_exchange_with_allow_half_open() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut got = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut got)
-        .unwrap();
+    let got = server.stdout_to_end();
     assert!(server.wait().success());
     let node_out = output_within(node);
     assert_eq!(sha256(&got), their_sum, "wirecat got node's bytes");

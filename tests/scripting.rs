@@ -266,14 +266,7 @@ fn abstract_unix_socket_round_trip() {
         .write_stdin("abstract")
         .assert()
         .success();
-    let mut got = Vec::new();
-    server
-        .child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut got)
-        .unwrap();
+    let got = server.stdout_to_end();
     assert_eq!(got, b"abstract");
     assert!(server.wait().success());
 }

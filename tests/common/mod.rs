@@ -193,6 +193,18 @@ impl Server {
         status
     }
 
+    /// A piped stdout, read to its end (the server has closed it).
+    pub fn stdout_to_end(&mut self) -> Vec<u8> {
+        let mut got = Vec::new();
+        self.child
+            .stdout
+            .take()
+            .expect("a piped stdout, read once")
+            .read_to_end(&mut got)
+            .unwrap();
+        got
+    }
+
     /// Events from a piped stderr, read to its end (the server has exited).
     pub fn stderr_events(&mut self) -> Vec<serde_json::Value> {
         let mut err = Vec::new();
