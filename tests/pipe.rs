@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{exchange, named, within, Server};
+use common::{exchange, kernel_hold_through_a_relay, named, stalls_then_delivers, within, Server};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
@@ -260,79 +260,20 @@ fn a_target_that_is_the_listener_itself_is_refused_before_binding() {
     assert!(!std::path::Path::new(sock).exists(), "no socket file left");
 }
 
-/// The relay's resident memory in KiB, from /proc.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// A target that does not read stops the client (its writes block) once
+/// A target that does not read stops the client (its writes stall) once
 /// the buffers on the way are full; the relay keeps no queue of its own,
 /// and every byte arrives once the target reads.
-#[test]
-fn a_target_that_does_not_read_slows_the_client_and_the_relay_stays_small() {
-    use std::io::{ErrorKind, Read, Write};
-    const CAP: usize = 1 << 30;
-    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_does_not_read_slows_the_client_and_the_relay_stays_small() {
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let taddr = target.local_addr().unwrap().to_string();
     let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
-    let before = rss_kib(server.child.id());
-    let mut c = std::net::TcpStream::connect(&server.addr).unwrap();
-    let (held, _) = target.accept().unwrap();
-
-    // Write until a write makes no progress for half a second: a random
-    // block of an odd length, over and over, so that every offset differs.
-    let block = common::random_bytes((1 << 20) + 7, 7);
-    let at = |pos: usize| &block[pos % block.len()..];
-    c.set_write_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    let mut sent = 0;
-    while sent < CAP {
-        let chunk = at(sent);
-        match c.write(&chunk[..chunk.len().min(64 << 10)]) {
-            Ok(n) => sent += n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-            Err(e) => panic!("client write: {e}"),
-        }
-    }
-    // What the kernel may hold on the way: the client's send buffer, the
-    // relay's receive buffer, its pipe (1 MiB), its send buffer and the
-    // target's receive buffer, at their largest.
-    let max = |f: &str| -> usize {
-        let v = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{f}")).unwrap();
-        v.split_whitespace().nth(2).unwrap().parse().unwrap()
-    };
-    let kernel = 2 * max("tcp_wmem") + 2 * max("tcp_rmem") + (1 << 20);
-    assert!(kernel * 2 < CAP, "raise CAP above {kernel} bytes");
-    assert!(
-        sent <= kernel,
-        "{sent} bytes went in while the target read nothing (the kernel holds at most {kernel}): something queues them"
-    );
-    let grown = rss_kib(server.child.id()).saturating_sub(before);
-    assert!(grown < 8 << 10, "the relay grew by {grown} KiB");
-
-    // The target reads now: everything sent so far and 1 MiB more arrive.
-    let reader = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut held = held;
-        held.read_to_end(&mut got).unwrap();
-        got
-    });
-    let total = sent + (1 << 20);
-    c.set_write_timeout(None).unwrap();
-    while sent < total {
-        let chunk = at(sent);
-        sent += c.write(&chunk[..chunk.len().min(total - sent)]).unwrap();
-    }
-    c.shutdown(std::net::Shutdown::Write).unwrap();
-    let got = reader.join().unwrap();
-    assert_eq!(got.len(), total);
-    assert!(
-        got.iter()
-            .enumerate()
-            .all(|(i, b)| *b == block[i % block.len()]),
-        "the bytes differ"
-    );
-    drop(server);
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    let (held, _) = target.accept().await.unwrap();
+    let bound = kernel_hold_through_a_relay();
+    within(
+        "stall and delivery",
+        stalls_then_delivers(&mut c, held, server.child.id(), bound),
+    )
+    .await;
 }

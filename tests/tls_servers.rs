@@ -311,6 +311,40 @@ fn pipe_terminates_tls_16_mib_each_way() {
         .any(|e| e["side"] == "client" && e["hadError"] == false && e["bytesRead"] == size));
 }
 
+/// The TLS side of the bounded-memory test in tests/pipe.rs: with TLS
+/// terminated by the relay (rustls and a 64 KiB chunk between the
+/// sockets), a target that does not read still stalls the client within
+/// what the kernel holds, and every byte arrives once it reads.
+#[test]
+fn pipe_terminating_tls_to_a_target_that_does_not_read_stalls_the_client() {
+    let pki = Pki::new("pipe CA");
+    let rt = rt();
+    let target = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let mut pipe = server(&[
+        "pipe",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+        &taddr,
+    ]);
+    rt.block_on(within(async {
+        let mut tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
+        let (held, _) = target.accept().await.unwrap();
+        // Plaintext: what the kernel holds as records, and rustls's buffers.
+        let bound = kernel_hold_through_a_relay() + MIB;
+        stalls_then_delivers(&mut tls, held, pipe.child.id(), bound).await;
+    }));
+    let ev = stop(&mut pipe);
+    let clean = all(&ev, "close")
+        .into_iter()
+        .filter(|e| e["hadError"] == false);
+    assert_eq!(clean.count(), 2, "both sides close cleanly: {ev:#?}");
+}
+
 #[test]
 fn pipe_originates_tls_to_a_tls_target_16_mib_each_way() {
     let pki = Pki::new("target CA");

@@ -479,3 +479,113 @@ where
     }
     (writer.await.unwrap(), got.finalize().into())
 }
+
+/// The most bytes the kernel can hold between a client and a target that
+/// does not read, through one relay: the client's send buffer, the relay's
+/// receive buffer, its pipe (1 MiB), its send buffer and the target's
+/// receive buffer, each at its largest (`tcp_wmem`/`tcp_rmem`).
+pub fn kernel_hold_through_a_relay() -> usize {
+    let max = |f: &str| -> usize {
+        let v = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{f}")).unwrap();
+        v.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    2 * max("tcp_wmem") + 2 * max("tcp_rmem") + (1 << 20)
+}
+
+/// A stream of `block` repeated (an odd length, so every offset differs).
+pub struct Cyclic {
+    block: Vec<u8>,
+    pub sent: usize,
+}
+
+impl Cyclic {
+    pub fn new(seed: u64) -> Cyclic {
+        Cyclic {
+            block: random_bytes((1 << 20) + 7, seed),
+            sent: 0,
+        }
+    }
+
+    /// Write until a write makes no progress for half a second, or until
+    /// `cap` bytes; returns whether it stalled.
+    pub async fn write_until_stalled(
+        &mut self,
+        w: &mut (impl tokio::io::AsyncWrite + Unpin),
+        cap: usize,
+    ) -> bool {
+        use tokio::io::AsyncWriteExt;
+        while self.sent < cap {
+            let from = self.sent % self.block.len();
+            let chunk = &self.block[from..(from + (64 << 10)).min(self.block.len())];
+            match tokio::time::timeout(Duration::from_millis(500), w.write(chunk)).await {
+                Ok(n) => self.sent += n.expect("client write"),
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+
+    /// Write `more` bytes of the stream.
+    pub async fn write_more(&mut self, w: &mut (impl tokio::io::AsyncWrite + Unpin), more: usize) {
+        use tokio::io::AsyncWriteExt;
+        let end = self.sent + more;
+        while self.sent < end {
+            let from = self.sent % self.block.len();
+            let chunk = &self.block[from..self.block.len().min(from + end - self.sent)];
+            w.write_all(chunk).await.unwrap();
+            self.sent += chunk.len();
+        }
+    }
+
+    /// Whether `got` is exactly the stream's first `sent` bytes.
+    pub fn matches(&self, got: &[u8]) -> bool {
+        got.len() == self.sent
+            && got
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b == self.block[i % self.block.len()])
+    }
+}
+
+/// A process's resident memory in KiB, from /proc.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Through a relay (process `relay`) to a target that holds its end
+/// unread: the client's writes stall within `bound` bytes, the relay's
+/// memory does not grow (no queue of its own), and once the target reads,
+/// everything written and 1 MiB more arrive intact, then the client ends.
+pub async fn stalls_then_delivers(
+    client: &mut (impl tokio::io::AsyncWrite + Unpin),
+    mut held: tokio::net::TcpStream,
+    relay: u32,
+    bound: usize,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const CAP: usize = 1 << 30;
+    assert!(bound * 2 < CAP, "raise CAP above {bound} bytes");
+    let before = rss_kib(relay);
+    let mut stream = Cyclic::new(7);
+    assert!(
+        stream.write_until_stalled(client, CAP).await,
+        "never stalled"
+    );
+    assert!(
+        stream.sent <= bound,
+        "{} bytes went in while the target read nothing (at most {bound} can be held on the way): something queues them",
+        stream.sent
+    );
+    let grown = rss_kib(relay).saturating_sub(before);
+    assert!(grown < 8 << 10, "the relay grew by {grown} KiB");
+    let reader = tokio::spawn(async move {
+        let mut got = Vec::new();
+        held.read_to_end(&mut got).await.unwrap();
+        got
+    });
+    stream.write_more(client, 1 << 20).await;
+    client.shutdown().await.unwrap();
+    assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
+}
