@@ -303,6 +303,7 @@ struct Engine<'a> {
     level: u64,
     open: usize,
     batch: Vec<(u64, i32, u32)>,
+    overflow: VecDeque<squeue::Entry>,
 }
 
 impl<'a> Engine<'a> {
@@ -351,6 +352,7 @@ impl<'a> Engine<'a> {
             level: 0,
             open: 0,
             batch: Vec::with_capacity(CQ_ENTRIES as usize),
+            overflow: VecDeque::new(),
         };
         engine.arm_accept();
         engine.arm_signal();
@@ -360,6 +362,7 @@ impl<'a> Engine<'a> {
     /// Until shutdown, and until nothing is in flight.
     fn run(mut self) -> io::Result<()> {
         while !self.done() {
+            self.push_overflow();
             match self.ring.submit_and_wait(1) {
                 Ok(_) => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR | libc::EBUSY)) => {}
@@ -379,6 +382,7 @@ impl<'a> Engine<'a> {
             self.unpark();
         }
         // The last closes may still be queued.
+        self.push_overflow();
         self.ring.submit()?;
         Ok(())
     }
@@ -401,19 +405,32 @@ impl<'a> Engine<'a> {
         true
     }
 
-    /// Queue a request, submitting first if the queue is full.
+    /// Queue a request, submitting first if the queue is full; if the
+    /// kernel cannot take more now, it waits in `overflow` for the next round.
     fn push(&mut self, entry: squeue::Entry) {
-        loop {
-            // SAFETY: every request's buffers are owned by the engine and
-            // outlive it (see the module comment and each caller).
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
+        if self.overflow.is_empty() && self.try_push(&entry) {
+            return;
+        }
+        self.overflow.push_back(entry);
+    }
+
+    fn try_push(&mut self, entry: &squeue::Entry) -> bool {
+        // SAFETY: every request's buffers are owned by the engine and
+        // outlive it (see the module comment and each caller).
+        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+            return true;
+        }
+        let _ = self.ring.submit();
+        // SAFETY: as above.
+        unsafe { self.ring.submission().push(entry) }.is_ok()
+    }
+
+    /// Requests that did not fit last round, in order.
+    fn push_overflow(&mut self) {
+        while let Some(entry) = self.overflow.pop_front() {
+            if !self.try_push(&entry) {
+                self.overflow.push_front(entry);
                 return;
-            }
-            if let Err(e) = self.ring.submit() {
-                if e.raw_os_error() != Some(libc::EINTR) {
-                    // Completions must be reaped first (EBUSY): they will be.
-                    let _ = self.ring.submit_and_wait(0);
-                }
             }
         }
     }
@@ -566,8 +583,9 @@ impl<'a> Engine<'a> {
                 conn.eof = true;
                 conn.recv = Recv::Ended;
             }
+            // Parked only if it may read now (else it waits for its queue).
             e if e == -libc::ENOBUFS => {
-                if !conn.ending() {
+                if !conn.ending() && conn.queue.len() <= MAX_HELD / 2 {
                     conn.recv = Recv::Parked;
                     let id = conn.id;
                     self.parked.push((fd, id));
