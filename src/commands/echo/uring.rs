@@ -17,9 +17,15 @@
 //!   through the ring;
 //! - an idle connection holds no buffer (its state is a few dozen bytes);
 //!   one that holds [`MAX_HELD`] buffers because its client does not read
-//!   has its recv cancelled and re-armed once its queue drains, so a slow
-//!   reader slows only itself; a recv that finds the ring empty (ENOBUFS)
-//!   parks its connection until buffers come back, without spinning;
+//!   has its recv cancelled (again if the kernel answers EALREADY) and
+//!   re-armed once its queue drains, so a slow reader slows only itself.
+//!   Bytes that still arrive before the cancellation takes (a multishot
+//!   recv takes up to 32 buffers in one go) are copied to the connection's
+//!   own memory and their buffers go back at once: no number of clients
+//!   that do not read can hold the ring's last buffers (with 40 of them,
+//!   before the copies, the others starved). A recv that finds the ring
+//!   empty (ENOBUFS) parks its connection until buffers come back, without
+//!   spinning;
 //! - admission, `maxConnections`, ids, the `connection`/`drop`/`close`
 //!   events, accept errors with their backoff, the totals and the progress
 //!   line are the shared ones from [`crate::net::listen`];
@@ -65,8 +71,6 @@ const MAX_HELD: usize = 4;
 /// Submission and completion queue sizes.
 const SQ_ENTRIES: u32 = 1024;
 const CQ_ENTRIES: u32 = 16 * 1024;
-/// A queued banner, not a ring buffer.
-const BANNER: u16 = u16::MAX;
 
 /// What each connection needs to know.
 #[derive(Clone)]
@@ -147,6 +151,8 @@ enum Op {
     Quiet,
     Signal,
     Backoff,
+    /// The cancellation of a connection's recv, which may have to be retried.
+    CancelRecv,
 }
 
 fn user_data(op: Op, fd: RawFd) -> u64 {
@@ -160,6 +166,7 @@ fn op_of(data: u64) -> (Op, RawFd) {
         3 => Op::Send,
         5 => Op::Signal,
         6 => Op::Backoff,
+        7 => Op::CancelRecv,
         _ => Op::Quiet,
     };
     (op, data as u32 as RawFd)
@@ -180,13 +187,24 @@ enum Recv {
     Ended,
 }
 
-/// Bytes waiting to go back: a ring buffer (or the banner) and how much of
-/// it has gone.
-#[derive(Clone, Copy)]
+/// Bytes waiting to go back, and how much of them has gone.
 struct Out {
-    bid: u16,
+    from: Source,
     len: u32,
     off: u32,
+}
+
+/// Where queued bytes are.
+enum Source {
+    /// A buffer of the ring.
+    Ring(u16),
+    /// `--banner`.
+    Banner,
+    /// Bytes that came while the connection already held [`MAX_HELD`]
+    /// buffers (before its recv stopped), copied out so the ring's buffer
+    /// goes back at once: the ring is shared, this memory is the
+    /// connection's own, and no client can take the ring's last buffers.
+    Copied(Box<[u8]>),
 }
 
 /// One connection, indexed by its descriptor.
@@ -195,6 +213,8 @@ struct Conn {
     started: Instant,
     counters: Counters,
     queue: VecDeque<Out>,
+    /// Ring buffers in `queue`: at most [`MAX_HELD`].
+    ring_held: u8,
     recv: Recv,
     /// The queue's head is being sent.
     sending: bool,
@@ -247,6 +267,12 @@ impl Buffers {
 
     fn address(&self, bid: u16) -> *const u8 {
         self.memory[usize::from(bid) * BUF_SIZE..].as_ptr()
+    }
+
+    /// The first `len` bytes of buffer `bid`.
+    fn bytes(&self, bid: u16, len: usize) -> &[u8] {
+        let start = usize::from(bid) * BUF_SIZE;
+        &self.memory[start..start + len]
     }
 
     /// Hand buffer `bid` back to the kernel.
@@ -448,6 +474,7 @@ impl<'a> Engine<'a> {
                 }
                 self.maybe_stopped();
             }
+            (Op::CancelRecv, fd) => self.cancel_done(fd, res),
             (Op::Quiet, _) => {}
         }
     }
@@ -531,6 +558,7 @@ impl<'a> Engine<'a> {
             started: Instant::now(),
             counters: Counters::default(),
             queue: VecDeque::new(),
+            ring_held: 0,
             recv: Recv::Off,
             sending: false,
             eof: false,
@@ -539,7 +567,7 @@ impl<'a> Engine<'a> {
         };
         if let Some(banner) = &self.setup.banner {
             conn.queue.push_back(Out {
-                bid: BANNER,
+                from: Source::Banner,
                 len: banner.len() as u32,
                 off: 0,
             });
@@ -569,11 +597,20 @@ impl<'a> Engine<'a> {
                 let n = n as usize;
                 conn.counters.read.fetch_add(n as u64, Ordering::Relaxed);
                 progress::server_received(n);
-                if conn.ending() {
-                    self.bufs.give_back(bid);
+                let from = if conn.ending() {
+                    None
+                } else if usize::from(conn.ring_held) < MAX_HELD {
+                    conn.ring_held += 1;
+                    Some(Source::Ring(bid))
                 } else {
+                    Some(Source::Copied(self.bufs.bytes(bid, n).into()))
+                };
+                if !matches!(from, Some(Source::Ring(_))) {
+                    self.bufs.give_back(bid);
+                }
+                if let Some(from) = from {
                     conn.queue.push_back(Out {
-                        bid,
+                        from,
                         len: n as u32,
                         off: 0,
                     });
@@ -634,9 +671,12 @@ impl<'a> Engine<'a> {
             head.off == head.len
         };
         if finished {
-            let bid = head.bid;
-            conn.queue.pop_front();
-            if bid != BANNER {
+            if let Some(Out {
+                from: Source::Ring(bid),
+                ..
+            }) = conn.queue.pop_front()
+            {
+                conn.ring_held -= 1;
                 self.bufs.give_back(bid);
             }
         }
@@ -653,9 +693,11 @@ impl<'a> Engine<'a> {
             // What is queued will not be sent: back to the ring, all but
             // the buffer a send in flight still reads.
             let keep = usize::from(conn.sending);
-            let dropped: Vec<u16> = conn.queue.drain(keep..).map(|o| o.bid).collect();
-            for bid in dropped.into_iter().filter(|b| *b != BANNER) {
-                self.bufs.give_back(bid);
+            for out in conn.queue.drain(keep..) {
+                if let Source::Ring(bid) = out.from {
+                    conn.ring_held -= 1;
+                    self.bufs.give_back(bid);
+                }
             }
             let conn = self.conns[fd as usize].as_mut().expect("still here");
             match conn.recv {
@@ -671,12 +713,13 @@ impl<'a> Engine<'a> {
         }
         if !conn.sending {
             if let Some(head) = conn.queue.front() {
-                let ptr = match head.bid {
-                    BANNER => self.setup.banner.as_ref().expect("queued").as_ptr(),
-                    bid => self.bufs.address(bid),
+                let ptr = match &head.from {
+                    Source::Ring(bid) => self.bufs.address(*bid),
+                    Source::Banner => self.setup.banner.as_ref().expect("queued").as_ptr(),
+                    Source::Copied(bytes) => bytes.as_ptr(),
                 };
                 // SAFETY (for the push): the buffer stays out of the ring
-                // (or the banner alive) until this send completes.
+                // (the banner, the copy alive) until this send completes.
                 let entry = opcode::Send::new(
                     types::Fd(fd),
                     ptr.wrapping_add(head.off as usize),
@@ -716,10 +759,21 @@ impl<'a> Engine<'a> {
         self.push(
             opcode::AsyncCancel::new(user_data(Op::Recv, fd))
                 .build()
-                .user_data(user_data(Op::Quiet, fd)),
+                .user_data(user_data(Op::CancelRecv, fd)),
         );
         if let Some(conn) = self.conn(fd) {
             conn.recv = Recv::Cancelling;
+        }
+    }
+
+    /// A recv that was completing when its cancellation came (EALREADY:
+    /// bytes had just arrived) stays armed, multishot: cancel it again, or
+    /// a client that does not read would take every buffer.
+    fn cancel_done(&mut self, fd: RawFd, res: i32) {
+        let again =
+            res == -libc::EALREADY && self.conn(fd).is_some_and(|c| c.recv == Recv::Cancelling);
+        if again {
+            self.cancel_recv(fd);
         }
     }
 
