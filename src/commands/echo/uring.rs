@@ -112,8 +112,6 @@ pub async fn serve(
             Detached::Tcp(l) => l.into(),
             Detached::Unix(l) => l.into(),
         };
-        // The ring waits for it; O_NONBLOCK would only add EAGAIN rounds.
-        socket2::SockRef::from(&listener).set_nonblocking(false)?;
         Engine::new(&o, &t, &setup, listener, tcp, signal, stopped)?.run()
     };
     run_workers(listener, opts, &shutdown, &totals, run).await
