@@ -1,6 +1,11 @@
 //! `wirecat echo` (and the accept loop every server shares) against the real
 //! binary on real sockets: concurrency, half-close, banner, limits,
 //! shutdown, EMFILE, `--workers`; plus `listen --exec`.
+//!
+//! On Linux plain echo servers run on the io_uring engine by default and on
+//! tokio with `WIRECAT_NO_URING=1`: the tests of behaviour run on both
+//! paths ([`on_both_paths`]), and each checks from the `listening` event
+//! that the path it asked for is the one serving.
 
 mod common;
 
@@ -8,8 +13,78 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use common::{named, random_bytes, within, Server, LIMIT as DEADLINE};
+use common::{named, random_bytes, sha256, within, Server, LIMIT as DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The two ways `echo` serves plain connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// The default on Linux.
+    Uring,
+    /// `WIRECAT_NO_URING=1`.
+    Tokio,
+}
+
+impl Path {
+    fn env(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Path::Uring => &[],
+            Path::Tokio => &[("WIRECAT_NO_URING", "1")],
+        }
+    }
+
+    /// The `listening` event's `engine`.
+    fn engine(self) -> &'static str {
+        match self {
+            Path::Uring if cfg!(target_os = "linux") => "io_uring",
+            _ => "tokio",
+        }
+    }
+}
+
+/// `wirecat echo ARGS --json` on `path` (through `sh -c 'PREFIX; exec …'`
+/// with a prefix), checked to be served by that path.
+fn echo_on(path: Path, shell_prefix: Option<&str>, args: &[&str]) -> Server {
+    let mut all = vec!["echo"];
+    all.extend_from_slice(args);
+    let server = Server::json_env(shell_prefix, path.env(), &all);
+    let listening = server.wait_event("listening", |e| e["event"] == "listening");
+    assert_eq!(listening["engine"], path.engine(), "{listening}");
+    server
+}
+
+/// A test body `fn NAME(path: Path)` run once on each path, as
+/// `NAME::io_uring` and `NAME::tokio`.
+macro_rules! on_both_paths {
+    ($(#[$doc:meta])* fn $name:ident($path:ident: Path) $body:block) => {
+        $(#[$doc])*
+        mod $name {
+            use super::*;
+
+            fn run($path: Path) $body
+
+            #[test]
+            fn io_uring() {
+                run(Path::Uring)
+            }
+
+            #[test]
+            fn tokio() {
+                run(Path::Tokio)
+            }
+        }
+    };
+}
+
+/// Run `fut` on a two-thread runtime (for bodies on both paths).
+fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fut)
+}
 
 fn connect(server: &Server) -> TcpStream {
     let s = TcpStream::connect(&server.addr).unwrap();
@@ -40,62 +115,105 @@ async fn echo_client(addr: String, data: Vec<u8>) -> Vec<u8> {
     back
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn echo_returns_every_byte_to_200_concurrent_clients() {
-    let server = Server::json(&["echo", "127.0.0.1:0"]);
-    let mut clients = tokio::task::JoinSet::new();
-    for i in 0..200u64 {
-        let size = (random_bytes(4, i)[..4]
-            .iter()
-            .fold(0usize, |a, b| a * 256 + *b as usize))
-            % (1 << 20);
-        let data = random_bytes(size, 1000 + i);
-        let addr = server.addr.clone();
-        clients.spawn(async move { (echo_client(addr, data.clone()).await == data, size) });
+#[test]
+fn listening_event_names_the_engine() {
+    for path in [Path::Uring, Path::Tokio] {
+        echo_on(path, None, &["127.0.0.1:0"]);
     }
-    let mut total = 0;
-    within("200 echo clients", async {
-        while let Some(r) = clients.join_next().await {
-            let (same, size) = r.unwrap();
-            assert!(same, "a client of {size} bytes got different bytes back");
-            total += size;
-        }
-    })
-    .await;
-    let closes = named(&server.events(), "close")
-        .into_iter()
-        .filter(|e| e["conn"].is_u64())
-        .count();
-    assert!(total > 50 << 20, "payloads too small: {total}");
-    assert!(closes <= 200);
+    // What the engine does not do stays on tokio.
+    for flags in [&["--timeout", "1000"][..], &["--once"], &["--tls"]] {
+        let mut args = vec!["127.0.0.1:0"];
+        args.extend_from_slice(flags);
+        let server = Server::json(&[&["echo"][..], &args].concat());
+        let listening = server.wait_event("listening", |e| e["event"] == "listening");
+        assert_eq!(listening["engine"], "tokio", "{flags:?}");
+    }
 }
 
-#[test]
-fn client_half_close_gets_everything_back_then_eof() {
-    let server = Server::json(&["echo", "127.0.0.1:0"]);
-    let data = random_bytes(300_000, 7);
-    let mut s = connect(&server);
-    assert_eq!(round_trip(&mut s, &data), data);
-    let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
-    assert_eq!(close["bytesRead"], 300_000);
-    assert_eq!(close["bytesWritten"], 300_000);
-    assert_eq!(close["hadError"], false);
-    assert!(close["durationMs"].is_u64());
+on_both_paths! {
+    fn echo_returns_every_byte_to_200_concurrent_clients(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
+        block_on(async {
+            let mut clients = tokio::task::JoinSet::new();
+            for i in 0..200u64 {
+                let size = (random_bytes(4, i)[..4]
+                    .iter()
+                    .fold(0usize, |a, b| a * 256 + *b as usize))
+                    % (1 << 20);
+                let data = random_bytes(size, 1000 + i);
+                let addr = server.addr.clone();
+                clients.spawn(async move { (echo_client(addr, data.clone()).await == data, size) });
+            }
+            let mut total = 0;
+            within("200 echo clients", async {
+                while let Some(r) = clients.join_next().await {
+                    let (same, size) = r.unwrap();
+                    assert!(same, "a client of {size} bytes got different bytes back");
+                    total += size;
+                }
+            })
+            .await;
+            assert!(total > 50 << 20, "payloads too small: {total}");
+        });
+        let closes = named(&server.events(), "close")
+            .into_iter()
+            .filter(|e| e["conn"].is_u64())
+            .count();
+        assert!(closes <= 200);
+    }
 }
 
-/// `--reset`: everything is still echoed, then the connection closes with
-/// RST instead of FIN, so the client's next read is ECONNRESET, not EOF.
-#[test]
-fn reset_echoes_then_closes_with_rst() {
-    let server = Server::json(&["echo", "--reset", "127.0.0.1:0"]);
-    let mut s = connect(&server);
-    s.write_all(b"abc").unwrap();
-    let mut back = [0u8; 3];
-    s.read_exact(&mut back).unwrap();
-    assert_eq!(&back, b"abc");
-    s.shutdown(Shutdown::Write).unwrap();
-    let err = s.read(&mut [0u8; 16]).expect_err("a reset, not EOF");
-    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+on_both_paths! {
+    fn client_half_close_gets_everything_back_then_eof(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
+        let data = random_bytes(300_000, 7);
+        let mut s = connect(&server);
+        assert_eq!(round_trip(&mut s, &data), data);
+        let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+        assert_eq!(close["bytesRead"], 300_000);
+        assert_eq!(close["bytesWritten"], 300_000);
+        assert_eq!(close["hadError"], false);
+        assert!(close["durationMs"].is_u64());
+        let events = server.events();
+        let end = events.iter().position(|e| e["event"] == "end" && e["conn"] == 1);
+        let closed = events.iter().position(|e| e["event"] == "close" && e["conn"] == 1);
+        assert!(end.is_some() && end < closed, "end before close: {events:#?}");
+    }
+}
+
+on_both_paths! {
+    /// A client that resets: `error` ECONNRESET and `close` with hadError.
+    fn client_reset_closes_with_had_error(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
+        let mut s = connect(&server);
+        s.write_all(b"abc").unwrap();
+        let mut back = [0u8; 3];
+        s.read_exact(&mut back).unwrap();
+        socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO)).unwrap();
+        drop(s);
+        let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+        assert_eq!(close["hadError"], true);
+        assert_eq!(close["bytesRead"], 3);
+        assert_eq!(close["bytesWritten"], 3);
+        let error = server.wait_event("error", |e| e["event"] == "error" && e["conn"] == 1);
+        assert_eq!(error["code"], "ECONNRESET");
+    }
+}
+
+on_both_paths! {
+    /// `--reset`: everything is still echoed, then the connection closes with
+    /// RST instead of FIN, so the client's next read is ECONNRESET, not EOF.
+    fn reset_echoes_then_closes_with_rst(path: Path) {
+        let server = echo_on(path, None, &["--reset", "127.0.0.1:0"]);
+        let mut s = connect(&server);
+        s.write_all(b"abc").unwrap();
+        let mut back = [0u8; 3];
+        s.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"abc");
+        s.shutdown(Shutdown::Write).unwrap();
+        let err = s.read(&mut [0u8; 16]).expect_err("a reset, not EOF");
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+    }
 }
 
 /// Send `data` from a thread while reading it back here, `pause` after
@@ -116,83 +234,212 @@ fn echo_through(s: &TcpStream, data: &[u8], chunk: usize, pause: Duration) -> Ve
     })
 }
 
-/// On Linux large reads switch a connection to splice(2) and small ones
-/// back to read(2)/write(2): every size, crossing the switch both ways on
-/// one connection, comes back whole and in order.
-#[test]
-fn messages_crossing_the_splice_switch_both_ways_echo_intact() {
-    let server = Server::json(&["echo", "127.0.0.1:0"]);
-    let s = connect(&server);
-    let sizes = [
-        1,
-        65_536,
-        100,
-        20_000,
-        3,
-        8_192,
-        8_191,
-        1 << 20,
-        5,
-        70_000,
-        64,
-    ];
-    for (i, size) in sizes.into_iter().enumerate() {
-        let data = random_bytes(size, 50 + i as u64);
-        let back = echo_through(&s, &data, usize::MAX, Duration::ZERO);
-        assert!(
-            back == data,
-            "message {i} of {size} bytes came back different"
-        );
+on_both_paths! {
+    /// On tokio, large reads switch a connection to splice(2) and small
+    /// ones back to read(2)/write(2); on io_uring, sizes cross the ring's
+    /// buffer size: every size, both ways on one connection, comes back
+    /// whole and in order.
+    fn messages_crossing_the_splice_switch_both_ways_echo_intact(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
+        let s = connect(&server);
+        let sizes = [1, 65_536, 100, 20_000, 3, 8_192, 8_191, 16_384, 16_385, 1 << 20, 5, 70_000, 64];
+        for (i, size) in sizes.into_iter().enumerate() {
+            let data = random_bytes(size, 50 + i as u64);
+            let back = echo_through(&s, &data, usize::MAX, Duration::ZERO);
+            assert!(back == data, "message {i} of {size} bytes came back different");
+        }
     }
 }
 
-/// A client that reads slower than it writes: the server's socket fills,
-/// the bytes wait (in a pipe, on Linux) and nothing is lost or reordered.
-#[test]
-fn slow_reader_gets_every_byte_back_in_order() {
-    let server = Server::json(&["echo", "127.0.0.1:0"]);
-    let mut s = connect(&server);
-    let data = random_bytes(6 << 20, 77);
-    let back = echo_through(&s, &data, 64 << 10, Duration::from_millis(1));
-    assert!(back == data, "6 MiB came back different");
-    s.shutdown(Shutdown::Write).unwrap();
-    assert_eq!(s.read(&mut [0; 1]).unwrap(), 0);
-    let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
-    assert_eq!(close["bytesRead"], 6 << 20);
-    assert_eq!(close["bytesWritten"], 6 << 20);
-}
-
-#[test]
-fn banner_is_sent_first_with_escapes_understood() {
-    let server = Server::json(&["echo", "127.0.0.1:0", "--banner", r"hello\tthere\r\n"]);
-    let mut s = connect(&server);
-    assert_eq!(round_trip(&mut s, b"ping"), b"hello\tthere\r\nping");
-}
-
-#[test]
-fn max_connections_2_drops_a_third_client() {
-    let server = Server::json(&["echo", "127.0.0.1:0", "--max-connections", "2"]);
-    let mut held = Vec::new();
-    for _ in 0..2 {
+on_both_paths! {
+    /// A client that reads slower than it writes: the server's socket
+    /// fills, the bytes wait and nothing is lost or reordered.
+    fn slow_reader_gets_every_byte_back_in_order(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
         let mut s = connect(&server);
-        s.write_all(b"x").unwrap();
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).unwrap();
-        held.push(s);
+        let data = random_bytes(6 << 20, 77);
+        let back = echo_through(&s, &data, 64 << 10, Duration::from_millis(1));
+        assert!(back == data, "6 MiB came back different");
+        s.shutdown(Shutdown::Write).unwrap();
+        assert_eq!(s.read(&mut [0; 1]).unwrap(), 0);
+        let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+        assert_eq!(close["bytesRead"], 6 << 20);
+        assert_eq!(close["bytesWritten"], 6 << 20);
     }
-    let mut third = connect(&server);
-    let local_port = third.local_addr().unwrap().port();
-    let mut buf = [0u8; 8];
-    // Closed at once: EOF (or a reset), never an echo.
-    let n = third.read(&mut buf).unwrap_or(0);
-    assert_eq!(n, 0);
-    let drop = server.wait_event("drop", |e| e["event"] == "drop");
-    assert_eq!(drop["remotePort"], local_port);
-    assert_eq!(drop["remoteAddress"], "127.0.0.1");
-    assert_eq!(drop["localAddress"], "127.0.0.1");
-    // The two held connections still echo.
-    for s in &mut held {
-        assert_eq!(round_trip(s, b"still"), b"still");
+}
+
+/// `hogs` clients each send `size` bytes (64 KiB at a time, so bytes keep
+/// arriving while the server stops reading them) and read nothing while 50
+/// others have 20 echoes each; then every hog reads all its bytes back.
+fn non_readers_beside_50_others(path: Path, hogs: usize, size: usize) {
+    let server = echo_on(path, Some("ulimit -n 4096"), &["127.0.0.1:0"]);
+    let data = random_bytes(size, 99);
+    std::thread::scope(|t| {
+        let mut pairs = Vec::new();
+        for _ in 0..hogs {
+            // Small socket buffers on the client's side, so the bytes wait
+            // in the server rather than in the kernel.
+            let sock =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            sock.set_recv_buffer_size(32 << 10).unwrap();
+            sock.set_send_buffer_size(32 << 10).unwrap();
+            let addr: std::net::SocketAddr = server.addr.parse().unwrap();
+            sock.connect(&addr.into()).unwrap();
+            let hog: TcpStream = sock.into();
+            hog.set_read_timeout(Some(DEADLINE)).unwrap();
+            let mut wr = hog.try_clone().unwrap();
+            let sent = &data;
+            let writer = t.spawn(move || {
+                for part in sent.chunks(64 << 10) {
+                    wr.write_all(part).unwrap();
+                }
+                wr.shutdown(Shutdown::Write).unwrap();
+            });
+            pairs.push((hog, writer));
+        }
+        // Let the hogs take every buffer they can.
+        std::thread::sleep(Duration::from_millis(500));
+        block_on(async {
+            let mut clients = tokio::task::JoinSet::new();
+            for i in 0..50u64 {
+                let addr = server.addr.clone();
+                clients.spawn(async move {
+                    for round in 0..20u64 {
+                        let data = random_bytes(20_000, i * 100 + round);
+                        let s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                        let (mut rd, mut wr) = s.into_split();
+                        wr.write_all(&data).await.unwrap();
+                        let mut back = vec![0; data.len()];
+                        rd.read_exact(&mut back).await.unwrap();
+                        assert!(back == data, "client {i} round {round}");
+                    }
+                });
+            }
+            within("50 clients beside non-readers", async {
+                while let Some(r) = clients.join_next().await {
+                    r.unwrap();
+                }
+            })
+            .await;
+        });
+        for (i, (mut hog, writer)) in pairs.into_iter().enumerate() {
+            let mut back = Vec::with_capacity(size);
+            hog.read_to_end(&mut back).unwrap();
+            writer.join().unwrap();
+            let first = back.iter().zip(&data).position(|(a, b)| a != b);
+            assert!(
+                back == data,
+                "non-reader {i} got different bytes back: {} of {size}, first difference at {first:?}",
+                back.len()
+            );
+        }
+    });
+}
+
+on_both_paths! {
+    /// One client sends 64 MiB and reads nothing: it may hold only a few of
+    /// the server's buffers, so 50 others keep getting their echoes.
+    fn a_client_that_never_reads_does_not_starve_50_others(path: Path) {
+        non_readers_beside_50_others(path, 1, 64 << 20);
+    }
+}
+
+/// Forty clients that do not read, each with more bytes in flight than its
+/// share of the engine's 256 buffers: none may take the ring's last buffers
+/// from the 50 that do read. (The engine's own hazard: the tokio path has
+/// no shared buffers.)
+#[test]
+fn forty_clients_that_never_read_do_not_starve_50_others_on_the_ring() {
+    non_readers_beside_50_others(Path::Uring, 40, 4 << 20);
+}
+
+on_both_paths! {
+    /// More clients at once than the engine's buffer ring has buffers
+    /// (256), each first sending 64 KiB unread (four buffers' worth), then
+    /// the rest of a random payload while reading: every one gets back
+    /// bytes with the same SHA-256.
+    fn more_clients_than_ring_buffers_get_their_own_bytes_back(path: Path) {
+        let server = echo_on(path, Some("ulimit -n 4096"), &["127.0.0.1:0"]);
+        block_on(async {
+            let mut clients = tokio::task::JoinSet::new();
+            for i in 0..400u64 {
+                let addr = server.addr.clone();
+                clients.spawn(async move {
+                    let size = 65_536 + (i as usize * 7_919) % 200_000;
+                    let data = random_bytes(size, 7000 + i);
+                    let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+                    let (mut rd, mut wr) = s.into_split();
+                    wr.write_all(&data[..65_536]).await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let rest = data[65_536..].to_vec();
+                    let writer = tokio::spawn(async move {
+                        wr.write_all(&rest).await.unwrap();
+                        wr.shutdown().await.unwrap();
+                    });
+                    let mut back = Vec::new();
+                    rd.read_to_end(&mut back).await.unwrap();
+                    writer.await.unwrap();
+                    assert_eq!(sha256(&back), sha256(&data), "client {i} ({size} bytes)");
+                });
+            }
+            within("400 clients over 256 buffers", async {
+                while let Some(r) = clients.join_next().await {
+                    r.unwrap();
+                }
+            })
+            .await;
+        });
+    }
+}
+
+on_both_paths! {
+    fn banner_is_sent_first_with_escapes_understood(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0", "--banner", r"hello\tthere\r\n"]);
+        let mut s = connect(&server);
+        assert_eq!(round_trip(&mut s, b"ping"), b"hello\tthere\r\nping");
+        let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+        assert_eq!(close["bytesRead"], 4);
+        assert_eq!(close["bytesWritten"], 17);
+    }
+}
+
+on_both_paths! {
+    fn max_connections_2_drops_a_third_client(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0", "--max-connections", "2"]);
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let mut s = connect(&server);
+            s.write_all(b"x").unwrap();
+            let mut b = [0u8; 1];
+            s.read_exact(&mut b).unwrap();
+            held.push(s);
+        }
+        let mut third = connect(&server);
+        let local_port = third.local_addr().unwrap().port();
+        let mut buf = [0u8; 8];
+        // Closed at once: EOF (or a reset), never an echo.
+        let n = third.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0);
+        let drop = server.wait_event("drop", |e| e["event"] == "drop");
+        assert_eq!(drop["remotePort"], local_port);
+        assert_eq!(drop["remoteAddress"], "127.0.0.1");
+        assert_eq!(drop["localAddress"], "127.0.0.1");
+        // The two held connections still echo.
+        for s in &mut held {
+            assert_eq!(round_trip(s, b"still"), b"still");
+        }
+    }
+}
+
+on_both_paths! {
+    /// `--allow`/`--deny` refuse before a byte moves, with the rule named.
+    fn deny_drops_a_refused_client_with_the_rule(path: Path) {
+        let server = echo_on(path, None, &["127.0.0.1:0", "--deny", "127.0.0.0/8"]);
+        let mut s = connect(&server);
+        let n = s.read(&mut [0u8; 8]).unwrap_or(0);
+        assert_eq!(n, 0);
+        let drop = server.wait_event("drop", |e| e["event"] == "drop");
+        assert_eq!(drop["rule"], "deny 127.0.0.0/8");
     }
 }
 
@@ -215,156 +462,208 @@ fn idle_timeout_emits_timeout_and_ends_the_connection() {
     server.wait_event("timeout", |e| e["event"] == "timeout" && e["conn"] == 1);
 }
 
-#[test]
-fn sigint_lets_open_connections_finish_exits_130_and_removes_the_socket_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let sock = dir.path().join("echo.sock");
-    let mut server = Server::json(&["echo", sock.to_str().unwrap()]);
-    let mut client = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    client.set_read_timeout(Some(DEADLINE)).unwrap();
-    client.write_all(b"before").unwrap();
-    let mut b = [0u8; 6];
-    client.read_exact(&mut b).unwrap();
-    server.wait_event("connection", |e| e["event"] == "connection");
+on_both_paths! {
+    fn sigint_lets_open_connections_finish_exits_130_and_removes_the_socket_file(path: Path) {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("echo.sock");
+        let mut server = echo_on(path, None, &[sock.to_str().unwrap()]);
+        let mut client = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+        client.set_read_timeout(Some(DEADLINE)).unwrap();
+        client.write_all(b"before").unwrap();
+        let mut b = [0u8; 6];
+        client.read_exact(&mut b).unwrap();
+        server.wait_event("connection", |e| e["event"] == "connection");
 
-    server.signal(libc::SIGINT);
-    let start = std::time::Instant::now();
-    while sock.exists() {
-        assert!(start.elapsed() < DEADLINE, "socket file not removed");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(server.running(), "exited with a connection still open");
-    client.write_all(b" and after").unwrap();
-    client.shutdown(Shutdown::Write).unwrap();
-    let mut rest = Vec::new();
-    client.read_to_end(&mut rest).unwrap();
-    assert_eq!(rest, b" and after");
-    assert_eq!(server.wait_exit(DEADLINE).code(), Some(130));
-    let close = server.wait_event("server close", |e| {
-        e["event"] == "close" && e.get("conn").is_none()
-    });
-    assert_eq!(close["connections"], 1);
-    assert_eq!(close["bytesRead"], 16);
-}
-
-#[test]
-fn second_sigint_ends_open_connections_at_once() {
-    let mut server = Server::json(&["echo", "127.0.0.1:0"]);
-    let mut client = connect(&server);
-    client.write_all(b"hi").unwrap();
-    let mut b = [0u8; 2];
-    client.read_exact(&mut b).unwrap();
-    server.signal(libc::SIGINT);
-    // Wait until the accept loop has stopped (the port refuses), then again.
-    let start = std::time::Instant::now();
-    while TcpStream::connect(&server.addr).is_ok() {
-        assert!(start.elapsed() < DEADLINE);
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(server.running());
-    server.signal(libc::SIGINT);
-    assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(130));
-    let mut rest = Vec::new();
-    let _ = client.read_to_end(&mut rest);
-    assert!(rest.is_empty());
-}
-
-#[test]
-fn sigterm_exits_0() {
-    let mut server = Server::json(&["echo", "127.0.0.1:0"]);
-    server.signal(libc::SIGTERM);
-    assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emfile_keeps_serving_what_it_can_and_recovers() {
-    let server = Server::json_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
-    let mut clients = tokio::task::JoinSet::new();
-    let mut held = Vec::new();
-    // Hold 200 connections open at once: more than 64 descriptors.
-    for _ in 0..200 {
-        held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
-    }
-    server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
-    for (i, s) in held.into_iter().enumerate() {
-        clients.spawn(async move {
-            let (mut rd, mut wr) = s.into_split();
-            let msg = format!("client {i}");
-            wr.write_all(msg.as_bytes()).await.unwrap();
-            wr.shutdown().await.unwrap();
-            let mut back = Vec::new();
-            rd.read_to_end(&mut back).await.unwrap();
-            assert_eq!(back, msg.as_bytes());
-        });
-    }
-    within("200 clients through EMFILE", async {
-        while let Some(r) = clients.join_next().await {
-            r.unwrap();
+        server.signal(libc::SIGINT);
+        let start = std::time::Instant::now();
+        while sock.exists() {
+            assert!(start.elapsed() < DEADLINE, "socket file not removed");
+            std::thread::sleep(Duration::from_millis(10));
         }
-    })
-    .await;
-    let back = echo_client(server.addr.clone(), b"recovered".to_vec()).await;
-    assert_eq!(back, b"recovered");
+        assert!(server.running(), "exited with a connection still open");
+        client.write_all(b" and after").unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, b" and after");
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130));
+        let close = server.wait_event("server close", |e| {
+            e["event"] == "close" && e.get("conn").is_none()
+        });
+        assert_eq!(close["connections"], 1);
+        assert_eq!(close["bytesRead"], 16);
+    }
 }
 
-/// Large messages would go through a pipe (splice(2), on Linux); with no
-/// descriptor left for one, they are read and written instead, whole.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_messages_echo_whole_with_no_descriptor_left_for_a_pipe() {
-    let server = Server::json_in(Some("ulimit -n 64"), &["echo", "127.0.0.1:0"]);
-    let mut held = Vec::new();
-    for _ in 0..100 {
-        held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
+on_both_paths! {
+    /// An abstract socket (`unix:@NAME`): no file, same echo.
+    fn abstract_socket_echoes(path: Path) {
+        let name = format!("wirecat-echo-test-{}-{path:?}", std::process::id());
+        let server = echo_on(path, None, &[&format!("unix:@{name}")]);
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let mut c = std::os::unix::net::UnixStream::connect_addr(&addr).unwrap();
+        c.set_read_timeout(Some(DEADLINE)).unwrap();
+        c.write_all(b"abstract").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        c.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"abstract");
+        let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+        assert_eq!(close["bytesRead"], 8);
     }
-    server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
-    let mut clients = tokio::task::JoinSet::new();
-    for (i, s) in held.into_iter().enumerate() {
-        clients.spawn(async move {
-            let data = random_bytes(300_000, 500 + i as u64);
-            let (mut rd, mut wr) = s.into_split();
-            let sent = data.clone();
-            let writer = tokio::spawn(async move {
-                for part in sent.chunks(30_000) {
-                    wr.write_all(part).await.unwrap();
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+}
+
+on_both_paths! {
+    fn second_sigint_ends_open_connections_at_once(path: Path) {
+        let mut server = echo_on(path, None, &["127.0.0.1:0"]);
+        let mut client = connect(&server);
+        client.write_all(b"hi").unwrap();
+        let mut b = [0u8; 2];
+        client.read_exact(&mut b).unwrap();
+        server.signal(libc::SIGINT);
+        // Wait until the accept loop has stopped (the port refuses), then again.
+        let start = std::time::Instant::now();
+        while TcpStream::connect(&server.addr).is_ok() {
+            assert!(start.elapsed() < DEADLINE);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(server.running());
+        server.signal(libc::SIGINT);
+        assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(130));
+        let mut rest = Vec::new();
+        let _ = client.read_to_end(&mut rest);
+        assert!(rest.is_empty());
+    }
+}
+
+on_both_paths! {
+    /// A client that never reads holds a send in flight: the second signal
+    /// still ends it at once.
+    fn second_sigint_ends_a_connection_blocked_on_send(path: Path) {
+        let mut server = echo_on(path, None, &["127.0.0.1:0"]);
+        let client = connect(&server);
+        let mut wr = client.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let chunk = vec![7u8; 1 << 16];
+            while wr.write_all(&chunk).is_ok() {}
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        server.signal(libc::SIGINT);
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(server.running());
+        server.signal(libc::SIGINT);
+        assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(130));
+    }
+}
+
+on_both_paths! {
+    fn sigterm_exits_0(path: Path) {
+        let mut server = echo_on(path, None, &["127.0.0.1:0"]);
+        server.signal(libc::SIGTERM);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+    }
+}
+
+on_both_paths! {
+    fn emfile_keeps_serving_what_it_can_and_recovers(path: Path) {
+        let server = echo_on(path, Some("ulimit -n 64"), &["127.0.0.1:0"]);
+        block_on(async {
+            let mut clients = tokio::task::JoinSet::new();
+            let mut held = Vec::new();
+            // Hold 200 connections open at once: more than 64 descriptors.
+            for _ in 0..200 {
+                held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
+            }
+            server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
+            for (i, s) in held.into_iter().enumerate() {
+                clients.spawn(async move {
+                    let (mut rd, mut wr) = s.into_split();
+                    let msg = format!("client {i}");
+                    wr.write_all(msg.as_bytes()).await.unwrap();
+                    wr.shutdown().await.unwrap();
+                    let mut back = Vec::new();
+                    rd.read_to_end(&mut back).await.unwrap();
+                    assert_eq!(back, msg.as_bytes());
+                });
+            }
+            within("200 clients through EMFILE", async {
+                while let Some(r) = clients.join_next().await {
+                    r.unwrap();
                 }
-                wr.shutdown().await.unwrap();
-            });
-            let mut back = Vec::new();
-            rd.read_to_end(&mut back).await.unwrap();
-            writer.await.unwrap();
-            assert!(back == data, "client {i} got different bytes back");
+            })
+            .await;
+            let back = echo_client(server.addr.clone(), b"recovered".to_vec()).await;
+            assert_eq!(back, b"recovered");
         });
     }
-    within("100 clients of 300 KB through EMFILE", async {
-        while let Some(r) = clients.join_next().await {
-            r.unwrap();
-        }
-    })
-    .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn workers_4_accept_on_four_loops_and_echo() {
-    let mut server = Server::json(&["echo", "127.0.0.1:0", "--workers", "4"]);
-    let mut clients = tokio::task::JoinSet::new();
-    for i in 0..64u64 {
-        let data = random_bytes(10_000 + i as usize, i);
-        let addr = server.addr.clone();
-        clients.spawn(async move { echo_client(addr, data.clone()).await == data });
+on_both_paths! {
+    /// Large messages would go through a pipe (splice(2), on the tokio
+    /// path); with no descriptor left for one, they are read and written
+    /// instead, whole.
+    fn large_messages_echo_whole_with_no_descriptor_left_for_a_pipe(path: Path) {
+        let server = echo_on(path, Some("ulimit -n 64"), &["127.0.0.1:0"]);
+        block_on(async {
+            let mut held = Vec::new();
+            for _ in 0..100 {
+                held.push(tokio::net::TcpStream::connect(&server.addr).await.unwrap());
+            }
+            server.wait_event("EMFILE", |e| e["event"] == "error" && e["code"] == "EMFILE");
+            let mut clients = tokio::task::JoinSet::new();
+            for (i, s) in held.into_iter().enumerate() {
+                clients.spawn(async move {
+                    let data = random_bytes(300_000, 500 + i as u64);
+                    let (mut rd, mut wr) = s.into_split();
+                    let sent = data.clone();
+                    let writer = tokio::spawn(async move {
+                        for part in sent.chunks(30_000) {
+                            wr.write_all(part).await.unwrap();
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                        wr.shutdown().await.unwrap();
+                    });
+                    let mut back = Vec::new();
+                    rd.read_to_end(&mut back).await.unwrap();
+                    writer.await.unwrap();
+                    assert!(back == data, "client {i} got different bytes back");
+                });
+            }
+            within("100 clients of 300 KB through EMFILE", async {
+                while let Some(r) = clients.join_next().await {
+                    r.unwrap();
+                }
+            })
+            .await;
+        });
     }
-    within("workers", async {
-        while let Some(r) = clients.join_next().await {
-            assert!(r.unwrap());
-        }
-    })
-    .await;
-    server.signal(libc::SIGTERM);
-    assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
-    let close = server.wait_event("server close", |e| {
-        e["event"] == "close" && e.get("conn").is_none()
-    });
-    assert_eq!(close["connections"], 64);
+}
+
+on_both_paths! {
+    fn workers_4_accept_on_four_loops_and_echo(path: Path) {
+        let mut server = echo_on(path, None, &["127.0.0.1:0", "--workers", "4"]);
+        block_on(async {
+            let mut clients = tokio::task::JoinSet::new();
+            for i in 0..64u64 {
+                let data = random_bytes(10_000 + i as usize, i);
+                let addr = server.addr.clone();
+                clients.spawn(async move { echo_client(addr, data.clone()).await == data });
+            }
+            within("workers", async {
+                while let Some(r) = clients.join_next().await {
+                    assert!(r.unwrap());
+                }
+            })
+            .await;
+        });
+        server.signal(libc::SIGTERM);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+        let close = server.wait_event("server close", |e| {
+            e["event"] == "close" && e.get("conn").is_none()
+        });
+        assert_eq!(close["connections"], 64);
+    }
 }
 
 #[test]

@@ -21,6 +21,14 @@
 //! [`copy`] loop (a bounded buffer per connection while it is open: the
 //! idle-memory property is the plain path's). The client's close_notify is
 //! its FIN: everything before it is echoed, then close_notify and FIN.
+//!
+//! On Linux a plain server (no TLS, no `--timeout`, not `--once`) runs on
+//! the io_uring engine in [`uring`] instead, unless `WIRECAT_NO_URING` is
+//! set or the kernel refuses the ring; the `listening` event's `engine`
+//! field says which (`io_uring` or `tokio`).
+
+#[cfg(target_os = "linux")]
+mod uring;
 
 use std::future::Future;
 use std::io;
@@ -76,14 +84,24 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
         reset: args.socket.reset,
     });
     let progress_wanted = args.events.progress_wanted();
+    let engine = uring_applies(&args, tls.is_some());
     block_on_with(async move {
-        let extra = tls
+        let mut extra = tls
             .as_deref()
             .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        extra["engine"] = if engine { "io_uring" } else { "tokio" }.into();
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&ep, &opts, extra).await?;
         let _progress = progress_wanted.then(progress::server);
         let totals = Arc::new(Totals::default());
+        #[cfg(target_os = "linux")]
+        if engine {
+            let setup = uring::EchoSetup {
+                banner: echo.banner.clone(),
+                reset: echo.reset,
+            };
+            return Ok(uring::serve(listener, &opts, shutdown, totals, setup).await);
+        }
         let all = totals.clone();
         let handler = move |acc: Accepted| {
             let (echo, totals, tls) = (echo.clone(), all.clone(), tls.clone());
@@ -106,6 +124,24 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
         };
         Ok(serve(listener, &opts, shutdown, args.once, totals, handler).await)
     })
+}
+
+/// Whether this server runs on the io_uring engine: Linux, plain (no TLS),
+/// no idle timeout, not `--once`, `WIRECAT_NO_URING` unset (the tests use
+/// it to cover both paths), and a ring can be set up here.
+fn uring_applies(args: &EchoArgs, tls: bool) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        !tls && args.socket.timeout.is_none()
+            && !args.once
+            && std::env::var_os("WIRECAT_NO_URING").is_none()
+            && uring::available()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (args, tls);
+        false
+    }
 }
 
 /// One connection from accept to `close`.

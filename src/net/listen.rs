@@ -74,7 +74,7 @@ impl ServerOptions {
     /// Whether the accept loop must look up each connection's addresses:
     /// only events and `--allow`/`--deny` use them (two system calls and some
     /// formatting a connection otherwise).
-    fn needs_addresses(&self) -> bool {
+    pub(crate) fn needs_addresses(&self) -> bool {
         events::enabled() || self.admission.is_some()
     }
 
@@ -491,7 +491,7 @@ impl Shutdown {
         Shutdown { rx, interrupted }
     }
 
-    async fn reached(&mut self, level: u8) {
+    pub(crate) async fn reached(&mut self, level: u8) {
         let _ = self.rx.wait_for(|l| *l >= level).await;
     }
 
@@ -583,8 +583,7 @@ where
 /// without SO_REUSEPORT the loops share one socket. A connection lives on
 /// the runtime that accepted it: no work stealing or wakeups across threads
 /// (a multi-threaded runtime spent a fifth of its time in futex calls under
-/// connection churn). The Unix socket file is removed once every loop has
-/// stopped.
+/// connection churn).
 async fn serve_workers<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
@@ -596,46 +595,64 @@ where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let (o, mut sd, t) = (opts.clone(), shutdown.clone(), totals.clone());
+    let run = move |sock: Detached, stopped: Stopped| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async {
+            let listener = sock.attach()?;
+            let tasks = accept_loop(&listener, &o, &mut sd, false, &t, &handler).await;
+            drop(listener);
+            let _ = stopped.send(());
+            drain(tasks, &mut sd).await;
+            Ok::<(), io::Error>(())
+        })
+    };
+    run_workers(listener, opts, &shutdown, &totals, run).await
+}
+
+/// Told by an accept loop once it has closed its listening socket.
+pub(crate) type Stopped = tokio::sync::oneshot::Sender<()>;
+
+/// Run `opts.workers` accept loops, `run(socket, stopped)` each on a thread
+/// of its own (the tokio loop above, or echo's io_uring engine), then emit
+/// `close`. The Unix socket file is removed once every loop has closed its
+/// listening socket; open connections may still be finishing then.
+pub(crate) async fn run_workers<R>(
+    listener: Listener,
+    opts: &ServerOptions,
+    shutdown: &Shutdown,
+    totals: &Totals,
+    run: R,
+) -> Exit
+where
+    R: FnOnce(Detached, Stopped) -> io::Result<()> + Clone + Send + 'static,
+{
     let (first, socket_file) = match listener.detach() {
         Ok(d) => d,
-        Err(e) => return worker_failed(&e, &shutdown),
+        Err(e) => return worker_failed(&e, shutdown),
     };
     let mut detached = Vec::with_capacity(opts.workers);
     for _ in 1..opts.workers {
         match first.sibling(opts) {
             Ok(d) => detached.push(d),
-            Err(e) => return worker_failed(&e, &shutdown),
+            Err(e) => return worker_failed(&e, shutdown),
         }
     }
     detached.push(first);
     let mut threads = Vec::new();
     for (i, sock) in detached.into_iter().enumerate() {
-        let (opts, mut shutdown) = (opts.clone(), shutdown.clone());
-        let (totals, handler) = (totals.clone(), handler.clone());
+        let run = run.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let run = move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let listener = sock.attach()?;
-                let tasks =
-                    accept_loop(&listener, &opts, &mut shutdown, false, &totals, &handler).await;
-                drop(listener);
-                let _ = stopped_tx.send(());
-                drain(tasks, &mut shutdown).await;
-                Ok::<(), io::Error>(())
-            })?;
-            let _ = tx.send(());
-            Ok::<(), io::Error>(())
-        };
         let spawned = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || {
-                if let Err(e) = run() {
-                    accept_error_event(&e);
+            .spawn(move || match run(sock, stopped_tx) {
+                Ok(()) => {
+                    let _ = tx.send(());
                 }
+                Err(e) => accept_error_event(&e),
             });
         match spawned {
             Ok(_) => threads.push((stopped_rx, rx)),
@@ -651,7 +668,7 @@ where
     for (_, done) in threads {
         let _ = done.await;
     }
-    finish(&totals, &shutdown)
+    finish(totals, shutdown)
 }
 
 fn worker_failed(e: &io::Error, shutdown: &Shutdown) -> Exit {
@@ -699,17 +716,10 @@ where
         } else {
             Addresses::unknown()
         };
-        if !opts.admit(&addrs) || over_limit(opts, totals, &addrs) {
+        let Some(id) = register(opts, totals, &addrs) else {
             continue;
-        }
-        totals.open.fetch_add(1, Ordering::Relaxed);
-        let id = totals.connections.fetch_add(1, Ordering::Relaxed) + 1;
-        if events::enabled() {
-            events::emit("connection", Some(id), addrs.remote_fields());
-        }
+        };
         let meter = crate::progress::meter();
-        meter.total.fetch_add(1, Ordering::Relaxed);
-        meter.open.fetch_add(1, Ordering::Relaxed);
         let guard = OpenGuard(totals.clone());
         let conn = handler(Accepted { id, stream, addrs });
         tasks.spawn(async move {
@@ -722,6 +732,34 @@ where
         }
     }
     tasks
+}
+
+/// Admit a new connection, or not (`--allow`/`--deny`, `maxConnections`,
+/// each with its `drop` event); if so, count it as open, give it its id and
+/// emit `connection`. The caller closes a refused one at once, and calls
+/// [`unregister`] when an admitted one ends.
+pub(crate) fn register(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> Option<u64> {
+    if !opts.admit(addrs) || over_limit(opts, totals, addrs) {
+        return None;
+    }
+    totals.open.fetch_add(1, Ordering::Relaxed);
+    let id = totals.connections.fetch_add(1, Ordering::Relaxed) + 1;
+    if events::enabled() {
+        events::emit("connection", Some(id), addrs.remote_fields());
+    }
+    let meter = crate::progress::meter();
+    meter.total.fetch_add(1, Ordering::Relaxed);
+    meter.open.fetch_add(1, Ordering::Relaxed);
+    Some(id)
+}
+
+/// A registered connection has ended: no longer open, here and on the
+/// progress line.
+pub(crate) fn unregister(totals: &Totals) {
+    totals.open.fetch_sub(1, Ordering::Relaxed);
+    crate::progress::meter()
+        .open
+        .fetch_sub(1, Ordering::Relaxed);
 }
 
 /// `maxConnections`, counted across workers: over it, a `drop` event and
@@ -745,7 +783,7 @@ async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
 }
 
 /// The server's `close` event with its totals, and the exit code.
-fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
+pub(crate) fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
     events::emit(
         "close",
         None,
@@ -758,7 +796,7 @@ fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
     shutdown.exit()
 }
 
-fn accept_error_event(e: &io::Error) {
+pub(crate) fn accept_error_event(e: &io::Error) {
     events::emit(
         "error",
         None,
@@ -786,12 +824,22 @@ impl Listener {
 /// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
 /// so the loop does not spin while connections close; others retry at once.
 async fn accept_failed(e: &io::Error, backoff: &mut Duration) {
+    if let Some(wait) = accept_backoff(e, backoff) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// [`accept_failed`]'s policy without the waiting (for loops that wait
+/// their own way): the `error` event, and how long to wait, if at all.
+pub(crate) fn accept_backoff(e: &io::Error, backoff: &mut Duration) -> Option<Duration> {
     accept_error_event(e);
-    if matches!(
+    if !matches!(
         exit::error_code(e),
         "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM"
     ) {
-        tokio::time::sleep(*backoff).await;
-        *backoff = (*backoff * 2).min(Duration::from_secs(1));
+        return None;
     }
+    let wait = *backoff;
+    *backoff = (*backoff * 2).min(Duration::from_secs(1));
+    Some(wait)
 }

@@ -225,6 +225,26 @@ pub struct Addresses {
 }
 
 impl Addresses {
+    /// Of a socket no runtime owns (the io_uring engine's), by descriptor.
+    pub fn of_fd(fd: std::os::fd::BorrowedFd<'_>) -> Addresses {
+        let sock = socket2::SockRef::from(&fd);
+        let addr = |a: io::Result<socket2::SockAddr>| match a {
+            // Named as [`Addr::unix`] names them.
+            Ok(a) => match (a.as_socket(), a.as_pathname(), a.as_abstract_namespace()) {
+                (Some(inet), _, _) => Addr::Inet(inet),
+                (None, Some(p), _) => Addr::Unix(p.display().to_string()),
+                (None, None, Some(n)) => Addr::Unix(format!("@{}", String::from_utf8_lossy(n))),
+                (None, None, None) if a.is_unix() => Addr::Unix(String::new()),
+                (None, None, None) => Addr::Unknown,
+            },
+            Err(_) => Addr::Unknown,
+        };
+        Addresses {
+            local: addr(sock.local_addr()),
+            remote: addr(sock.peer_addr()),
+        }
+    }
+
     /// Addresses not looked up (nobody needed them).
     pub fn unknown() -> Addresses {
         Addresses {

@@ -91,6 +91,11 @@ impl Server {
     /// As [`Server::json`], run through `sh -c 'PREFIX; exec wirecat …'`
     /// (for `ulimit`).
     pub fn json_in(shell_prefix: Option<&str>, args: &[&str]) -> Server {
+        Server::json_env(shell_prefix, &[], args)
+    }
+
+    /// As [`Server::json_in`], with `env` added to the scrubbed environment.
+    pub fn json_env(shell_prefix: Option<&str>, env: &[(&str, &str)], args: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let events = std::fs::File::create(dir.path().join("events")).unwrap();
         let mut cmd = match shell_prefix {
@@ -103,7 +108,7 @@ impl Server {
             }
             None => wirecat(),
         };
-        cmd.args(args).arg("--json");
+        cmd.envs(env.iter().copied()).args(args).arg("--json");
         Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), events.into())
     }
 
