@@ -6,8 +6,13 @@
 //! (bench/floor-echo.c) in CPU per connection, spread over task spawning,
 //! wakers and the reactor, and a C io_uring server (bench/floor-uring.c)
 //! was lower still (churn 23.9 µs/conn tokio, 20.1 epoll, 18.0 io_uring,
-//! Node 68.6; 64 B ping-pong 5.38, 4.28, 3.80, Node 7.41). This engine is
-//! that C server's design, with every behaviour of the tokio path:
+//! Node 68.6; 64 B ping-pong 5.38, 4.28, 3.80, Node 7.41). This engine
+//! measured 17-18 µs a connection and 3.1-3.5 µs at 64 B (bench/README.md,
+//! "echo on io_uring"). What it gives up: 16 KiB messages cost 17-22 %
+//! more than on the tokio path, which splices large reads socket → pipe →
+//! socket where the ring copies them in and out (io_uring's splice runs
+//! on worker threads, so it is not used here). It is that C server's
+//! design, with every behaviour of the tokio path:
 //!
 //! - one thread, one ring (single issuer, deferred task work); a multishot
 //!   accept; each connection a multishot recv into a provided buffer ring
