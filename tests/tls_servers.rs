@@ -280,13 +280,9 @@ fn echo_tls_failed_handshake_is_an_error_event_and_the_server_keeps_serving() {
 // ---------------------------------------------------------------------------
 // pipe: TLS terminated, originated, both
 
-#[test]
-fn pipe_terminates_tls_16_mib_each_way() {
-    let pki = Pki::new("pipe CA");
-    let size = 16 * MIB;
-    let rt = rt();
-    let (port, target) = rt.block_on(one_target(None, size));
-    let mut pipe = server(&[
+/// `pipe --tls` with this PKI's certificate, to a plain `target`.
+fn pipe_terminating(pki: &Pki, target: &str) -> Server {
+    server(&[
         "pipe",
         "--tls",
         "--cert",
@@ -294,8 +290,17 @@ fn pipe_terminates_tls_16_mib_each_way() {
         "--key",
         s(&pki.key),
         "127.0.0.1:0",
-        &format!("127.0.0.1:{port}"),
-    ]);
+        target,
+    ])
+}
+
+#[test]
+fn pipe_terminates_tls_16_mib_each_way() {
+    let pki = Pki::new("pipe CA");
+    let size = 16 * MIB;
+    let rt = rt();
+    let (port, target) = rt.block_on(one_target(None, size));
+    let mut pipe = pipe_terminating(&pki, &format!("127.0.0.1:{port}"));
     let (client, target) = rt.block_on(within(async {
         let tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
         let client = exchange(tls, 1, size).await;
@@ -321,16 +326,7 @@ fn pipe_terminating_tls_to_a_target_that_does_not_read_stalls_the_client() {
     let rt = rt();
     let target = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     let taddr = target.local_addr().unwrap().to_string();
-    let mut pipe = server(&[
-        "pipe",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "127.0.0.1:0",
-        &taddr,
-    ]);
+    let mut pipe = pipe_terminating(&pki, &taddr);
     rt.block_on(within(async {
         let mut tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
         let (held, _) = target.accept().await.unwrap();
