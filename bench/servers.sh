@@ -8,7 +8,7 @@
 #   For every pipe path also iperf3's own CPU (client and server) per GB
 #   and how busy the two cores were, so the run shows what a relay may
 #   cost at most for a given throughput.
-# Usage: bench/servers.sh [SECS]   (needs node, iperf3, socat, ncat)
+# Usage: bench/servers.sh [SECS]   (needs node, iperf3, socat, ncat, GNU time)
 #   ONLY=echo or ONLY=pipe runs one half.
 set -euo pipefail
 # shellcheck source=bench/lib.sh
