@@ -164,15 +164,7 @@ fn same_bytes_both_ways(client: ([u8; 32], [u8; 32]), target: ([u8; 32], [u8; 32
 #[test]
 fn echo_tls_echoes_8_mib_and_closes_with_close_notify_after_the_clients() {
     let pki = Pki::new("echo CA");
-    let mut echo = server(&[
-        "echo",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "127.0.0.1:0",
-    ]);
+    let mut echo = tls_server(&pki, "echo", &["127.0.0.1:0"]);
     let size = 8 * MIB;
     let (sent, got) = rt().block_on(within(async {
         let tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
@@ -200,16 +192,7 @@ fn echo_tls_echoes_8_mib_and_closes_with_close_notify_after_the_clients() {
 #[test]
 fn echo_tls_reset_closes_with_rst_and_no_close_notify() {
     let pki = Pki::new("echo CA");
-    let echo = server(&[
-        "echo",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "--reset",
-        "127.0.0.1:0",
-    ]);
+    let echo = tls_server(&pki, "echo", &["--reset", "127.0.0.1:0"]);
     rt().block_on(within(async {
         let mut tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
         tls.write_all(b"abc").await.unwrap();
@@ -252,15 +235,7 @@ fn echo_tls_self_signed_reports_its_fingerprint_and_serves_a_wirecat_client() {
 fn echo_tls_failed_handshake_is_an_error_event_and_the_server_keeps_serving() {
     let pki = Pki::new("echo CA");
     let stranger = Pki::new("another CA");
-    let mut echo = server(&[
-        "echo",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "127.0.0.1:0",
-    ]);
+    let mut echo = tls_server(&pki, "echo", &["127.0.0.1:0"]);
     let (sent, got) = rt().block_on(within(async {
         // This client trusts another CA: it refuses the server's certificate.
         assert!(tls_connect(&stranger.connector(), &echo.addr)
@@ -280,18 +255,23 @@ fn echo_tls_failed_handshake_is_an_error_event_and_the_server_keeps_serving() {
 // ---------------------------------------------------------------------------
 // pipe: TLS terminated, originated, both
 
-/// `pipe --tls` with this PKI's certificate, to a plain `target`.
-fn pipe_terminating(pki: &Pki, target: &str) -> Server {
-    server(&[
-        "pipe",
+/// `COMMAND --tls` with this PKI's certificate and key, then `rest`.
+fn tls_server(pki: &Pki, command: &str, rest: &[&str]) -> Server {
+    let mut args = vec![
+        command,
         "--tls",
         "--cert",
         s(&pki.cert),
         "--key",
         s(&pki.key),
-        "127.0.0.1:0",
-        target,
-    ])
+    ];
+    args.extend_from_slice(rest);
+    server(&args)
+}
+
+/// `pipe --tls` with this PKI's certificate, to a plain `target`.
+fn pipe_terminating(pki: &Pki, target: &str) -> Server {
+    tls_server(pki, "pipe", &["127.0.0.1:0", target])
 }
 
 #[test]
@@ -532,20 +512,18 @@ fn pipe_with_tls_on_both_sides_relays_16_mib_each_way() {
     let size = 16 * MIB;
     let rt = rt();
     let (port, target) = rt.block_on(one_target(Some(back.acceptor()), size));
-    let mut pipe = server(&[
+    let mut pipe = tls_server(
+        &front,
         "pipe",
-        "--tls",
-        "--cert",
-        s(&front.cert),
-        "--key",
-        s(&front.key),
-        "--target-ca",
-        s(&back.ca_pem),
-        "--target-servername",
-        "localhost",
-        "127.0.0.1:0",
-        &format!("127.0.0.1:{port}"),
-    ]);
+        &[
+            "--target-ca",
+            s(&back.ca_pem),
+            "--target-servername",
+            "localhost",
+            "127.0.0.1:0",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
     let (client, target) = rt.block_on(within(async {
         let tls = tls_connect(&front.connector(), &pipe.addr).await.unwrap();
         let client = exchange(tls, 1, size).await;
@@ -602,16 +580,7 @@ fn pipe_client_failing_its_handshake_is_an_error_event_and_serving_goes_on() {
     let pki = Pki::new("pipe CA");
     let stranger = Pki::new("another CA");
     let mut target = server(&["echo", "127.0.0.1:0"]);
-    let mut pipe = server(&[
-        "pipe",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "127.0.0.1:0",
-        &target.addr,
-    ]);
+    let mut pipe = pipe_terminating(&pki, &target.addr);
     let (sent, got) = rt().block_on(within(async {
         assert!(tls_connect(&stranger.connector(), &pipe.addr)
             .await
@@ -636,16 +605,7 @@ fn pipe_client_failing_its_handshake_is_an_error_event_and_serving_goes_on() {
 fn pipe_relays_20_concurrent_tls_clients() {
     let pki = Pki::new("pipe CA");
     let mut target = server(&["echo", "127.0.0.1:0"]);
-    let mut pipe = server(&[
-        "pipe",
-        "--tls",
-        "--cert",
-        s(&pki.cert),
-        "--key",
-        s(&pki.key),
-        "127.0.0.1:0",
-        &target.addr,
-    ]);
+    let mut pipe = pipe_terminating(&pki, &target.addr);
     let connector = pki.connector();
     let results = rt().block_on(within(async {
         let mut tasks = Vec::new();
