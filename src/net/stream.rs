@@ -131,24 +131,7 @@ impl Stream {
 
     /// Local and remote addresses, as Node names them (of the socket, for TLS).
     pub fn addresses(&self) -> Addresses {
-        match self {
-            Stream::Tcp(s) => Addresses {
-                local: s.local_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
-                remote: s.peer_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
-            },
-            Stream::Unix(s) => Addresses {
-                local: s
-                    .local_addr()
-                    .map(|a| Addr::unix(&a))
-                    .unwrap_or(Addr::Unknown),
-                remote: s
-                    .peer_addr()
-                    .map(|a| Addr::unix(&a))
-                    .unwrap_or(Addr::Unknown),
-            },
-            Stream::TlsClient(s) => s.get_ref().0.addresses(),
-            Stream::TlsServer(s) => s.get_ref().0.addresses(),
-        }
+        Addresses::of(self.sock_ref())
     }
 }
 
@@ -167,18 +150,6 @@ pub enum Addr {
 }
 
 impl Addr {
-    fn unix(a: &tokio::net::unix::SocketAddr) -> Addr {
-        use std::os::linux::net::SocketAddrExt;
-        let std = std::os::unix::net::SocketAddr::from(a.clone());
-        if let Some(p) = std.as_pathname() {
-            Addr::Unix(p.display().to_string())
-        } else if let Some(name) = std.as_abstract_name() {
-            Addr::Unix(format!("@{}", String::from_utf8_lossy(name)))
-        } else {
-            Addr::Unix(String::new())
-        }
-    }
-
     /// `{prefix}Address`, `{prefix}Port`, `{prefix}Family` (Node's names), or
     /// `{prefix}Path` for a Unix socket.
     pub fn fields(&self, prefix: &str, out: &mut serde_json::Map<String, Value>) {
@@ -225,11 +196,11 @@ pub struct Addresses {
 }
 
 impl Addresses {
-    /// Of a socket no runtime owns (the io_uring engine's), by descriptor.
-    pub fn of_fd(fd: std::os::fd::BorrowedFd<'_>) -> Addresses {
-        let sock = socket2::SockRef::from(&fd);
+    /// Of a socket, whoever owns it (a runtime's stream, or the io_uring
+    /// engine's descriptor). A Unix socket is named by its path, `@NAME`
+    /// when abstract, or "" when unnamed (a client's end).
+    pub fn of(sock: socket2::SockRef<'_>) -> Addresses {
         let addr = |a: io::Result<socket2::SockAddr>| match a {
-            // Named as [`Addr::unix`] names them.
             Ok(a) => match (a.as_socket(), a.as_pathname(), a.as_abstract_namespace()) {
                 (Some(inet), _, _) => Addr::Inet(inet),
                 (None, Some(p), _) => Addr::Unix(p.display().to_string()),

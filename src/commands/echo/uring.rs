@@ -45,7 +45,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -541,7 +541,7 @@ impl<'a> Engine<'a> {
             }
         }
         let addrs = if self.opts.needs_addresses() {
-            Addresses::of_fd(sock.as_fd())
+            Addresses::of(socket2::SockRef::from(&sock))
         } else {
             Addresses::unknown()
         };
