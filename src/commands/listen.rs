@@ -143,8 +143,13 @@ async fn keep_open(
                         }
                     }
                 };
-                let closed =
-                    bridge(stream, Some(acc.id), Io::Channels { input, output }, bopts).await;
+                // Each connection's input is its share of the fan-out.
+                let io = Io::Channels {
+                    input,
+                    output,
+                    stdin: false,
+                };
+                let closed = bridge(stream, Some(acc.id), io, bopts).await;
                 totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },

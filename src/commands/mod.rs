@@ -12,7 +12,7 @@ use std::future::Future;
 
 use crate::cli::SocketArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{stdio_threads_apply, Ending, Io};
+use crate::net::bridge::{stdio_threads_apply, Ending, Io, WriteAfterFin};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
@@ -69,11 +69,20 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
             what,
             "ETIMEDOUT (idle for longer than --timeout)",
         ))),
-        Ending::Error(e) => Err(quiet_if_reported(Error::new(
-            crate::net::tls::stream_error_exit(&e),
-            what,
-            crate::net::tls::tls_error_line(&e),
-        ))),
+        Ending::Error(e) => {
+            let mut err = Error::new(
+                crate::net::tls::stream_error_exit(&e),
+                what,
+                crate::net::tls::tls_error_line(&e),
+            );
+            if WriteAfterFin::is(&e) {
+                err = err.hint(
+                    "the peer ended its side before all of stdin was sent; \
+                     give the sender --allow-half-open, or the receiver --recv-only",
+                );
+            }
+            Err(quiet_if_reported(err))
+        }
     }
 }
 
@@ -99,7 +108,12 @@ pub fn stdio_io(stream: &Stream, socket: &SocketArgs) -> (Io, Option<StdoutWrite
     let input = (!socket.recv_only).then(|| stdio::stdin_chunks(filter));
     let stdout = StdoutWriter::spawn(socket.hex);
     let output = (!socket.send_only).then(|| stdout.sender());
-    (Io::Channels { input, output }, Some(stdout))
+    let io = Io::Channels {
+        input,
+        output,
+        stdin: true,
+    };
+    (io, Some(stdout))
 }
 
 /// Wait until everything sent to stdout has been written.

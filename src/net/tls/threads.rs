@@ -31,9 +31,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::net::splice::{self, PumpError};
+use crate::sys::{self, poll_or_stop, Stop};
 
 /// Bytes read from stdin or the socket per call.
 const CHUNK: usize = 256 * 1024;
+
+/// How the up side ended, when it did not fail.
+#[derive(Debug)]
+pub enum UpEnd {
+    /// stdin's EOF: close_notify and FIN were sent.
+    Eof,
+    /// Our side was ended from elsewhere; `held`: a piece of stdin had been
+    /// read and never went out.
+    Stopped { held: bool },
+}
 
 /// What the down side saw at its end.
 #[derive(Debug)]
@@ -51,6 +62,9 @@ pub struct Shared {
     tx: Mutex<Tx>,
     /// The down side left records in rustls for the socket.
     pending: AtomicBool,
+    /// Our side has ended (close_notify and FIN on their way): a 0-byte
+    /// read after it is not taken for a reset.
+    fin_sent: AtomicBool,
     sock: OwnedFd,
 }
 
@@ -72,6 +86,7 @@ impl Shared {
             conn: Mutex::new(conn),
             tx: Mutex::new(Tx { ended: false }),
             pending: AtomicBool::new(false),
+            fin_sent: AtomicBool::new(false),
             sock,
         }
     }
@@ -137,6 +152,7 @@ impl Shared {
         if reset {
             return Ok(());
         }
+        self.fin_sent.store(true, Ordering::SeqCst);
         lock(&self.conn).send_close_notify();
         let r = self.flush(tx);
         unsafe { libc::shutdown(self.fd(), libc::SHUT_WR) };
@@ -148,28 +164,52 @@ impl Shared {
     }
 
     /// stdin → TLS → socket until stdin ends (then close_notify and FIN,
-    /// unless `reset`) or our side is ended from elsewhere. A read error on
-    /// stdin ends input like EOF. `moved(n)` after every `n` plaintext bytes.
+    /// unless `reset`) or our side is ended from elsewhere (`stop` wakes a
+    /// wait for stdin). A read error on stdin ends input like EOF.
+    /// `moved(n)` after every `n` plaintext bytes, counted before the right
+    /// to write is let go, so whoever ends our side next sees the count.
     ///
     /// Unlike the splice(2) path, a stdin pipe is not grown: read(2) copies
     /// under the pipe's lock, and with a megabyte of room the writer keeps
     /// spinning on that lock while we copy (`head | wirecat` runs of 2 GiB
     /// swung from 600 to 950 MiB/s grown, 820 to 1000 not).
-    pub fn up(&self, input: RawFd, reset: bool, mut moved: impl FnMut(usize)) -> io::Result<()> {
+    pub fn up(
+        &self,
+        input: RawFd,
+        reset: bool,
+        stop: &Stop,
+        moved: impl FnMut(usize),
+    ) -> io::Result<UpEnd> {
+        self.up_until_end(input, reset, stop, moved)
+            .map_err(|e| sys::write_error(self.fd(), e, self.fin_sent.load(Ordering::SeqCst)))
+    }
+
+    fn up_until_end(
+        &self,
+        input: RawFd,
+        reset: bool,
+        stop: &Stop,
+        mut moved: impl FnMut(usize),
+    ) -> io::Result<UpEnd> {
         let mut buf = vec![0u8; CHUNK];
         loop {
+            // An error here is left for the read to report.
+            if poll_or_stop(input, libc::POLLIN, Some(stop)).unwrap_or(false) {
+                return Ok(UpEnd::Stopped { held: false });
+            }
             let n = read_some(input, &mut buf).unwrap_or(0);
             let mut tx = lock(&self.tx);
             if tx.ended {
-                return Ok(());
+                return Ok(UpEnd::Stopped { held: n > 0 });
             }
             if n == 0 {
-                return self.end_locked(&mut tx, reset);
+                self.end_locked(&mut tx, reset)?;
+                return Ok(UpEnd::Eof);
             }
             lock(&self.conn).writer().write_all(&buf[..n])?;
             self.flush(&mut tx)?;
-            drop(tx);
             moved(n);
+            drop(tx);
             self.flush_pending()?;
         }
     }
@@ -210,7 +250,11 @@ impl Shared {
                 false if n == Some(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 false => {}
             }
-            n = Some(reader.read(&mut wire)?);
+            let got = reader.read(&mut wire)?;
+            if got == 0 && sys::eof_was_reset(self.fd(), self.fin_sent.load(Ordering::SeqCst)) {
+                return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+            }
+            n = Some(got);
         }
     }
 
