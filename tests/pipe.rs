@@ -277,3 +277,54 @@ async fn a_target_that_does_not_read_slows_the_client_and_the_relay_stays_small(
     )
     .await;
 }
+
+/// A target that resets while both directions move is a reset for the
+/// client every time, never a clean EOF: the relay's reading direction
+/// may see only a 0-byte read (its twin's write took the ECONNRESET), and
+/// it must not pass that on as a FIN. The client's own read may race the
+/// same way, so what it got is judged by its socket's state: a FIN leaves
+/// it in CLOSE_WAIT (it never ended its side), a reset CLOSED.
+#[test]
+fn target_reset_is_a_reset_for_the_client_every_time() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    const RUNS: u64 = 20;
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
+    std::thread::spawn(move || {
+        for _ in 0..RUNS {
+            let (mut s, _) = common::accept_within(&target);
+            // Both ways: send some back while the client streams in.
+            let _ = s.write_all(&[7u8; 64 << 10]);
+            let mut buf = vec![0u8; 256 << 10];
+            let _ = s.read_exact(&mut buf);
+            socket2::SockRef::from(&s)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        }
+    });
+    for run in 1..=RUNS {
+        let mut c = std::net::TcpStream::connect(&server.addr).unwrap();
+        c.set_read_timeout(Some(common::LIMIT)).unwrap();
+        let mut w = c.try_clone().unwrap();
+        let writer = std::thread::spawn(move || {
+            let block = vec![1u8; 64 << 10];
+            for _ in 0..256 {
+                if w.write_all(&block).is_err() {
+                    break;
+                }
+            }
+        });
+        let ended = c.read_to_end(&mut Vec::new());
+        let reset = match &ended {
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => wirecat::sys::eof_was_reset(c.as_raw_fd(), false),
+        };
+        writer.join().unwrap();
+        assert!(reset, "run {run}: the client saw a clean end ({ended:?})");
+        let err = server.wait_event("error", |e| e["event"] == "error" && e["conn"] == run);
+        assert_eq!(err["side"], "target", "run {run}");
+        assert_eq!(err["code"], "ECONNRESET", "run {run}: {err}");
+    }
+}

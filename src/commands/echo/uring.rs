@@ -620,6 +620,10 @@ impl<'a> Engine<'a> {
                 }
             }
             0 => {
+                // A reset that a send took first reads as 0 too.
+                if conn.error.is_none() && !conn.killed && crate::sys::eof_was_reset(fd, false) {
+                    conn.error = Some(io::Error::from_raw_os_error(libc::ECONNRESET));
+                }
                 conn.eof = true;
                 conn.recv = Recv::Ended;
             }
