@@ -45,6 +45,12 @@ pub fn eof_was_reset(fd: RawFd, fin_sent: bool) -> bool {
     !fin_sent && tcp_state(fd) == Some(TCP_CLOSE)
 }
 
+/// shutdown(SHUT_WR): our FIN, after what the kernel already holds.
+pub fn shutdown_write(fd: RawFd) {
+    // SAFETY: shutdown(2) takes no pointers; a bad descriptor is only an error.
+    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+}
+
 /// A failed write on socket `fd`, named as Node would: EPIPE on a TCP
 /// socket whose write side we never shut is a reset that another call
 /// took first (the kernel says EPIPE to every write after it).

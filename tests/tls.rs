@@ -1247,3 +1247,127 @@ fn truncation_on_the_server_side_is_exit_1() {
     assert_eq!(find(&ev, "error")["code"], "ECONNRESET");
     assert_eq!(stdout.wait_for(b"cut"), b"cut");
 }
+
+// The trust rows over TLS, on both paths: the peer's close_notify while
+// stdin streams is EPIPE with exact counts, a reset is never an end, and
+// --timeout delivers the reply to our close_notify.
+
+/// More than loopback's buffers hold, so stdin is never done first.
+const STREAM: usize = 48 << 20;
+
+fn streaming_client(via: Via, port: u16, pki: &Pki, file: &Path, args: &[&str]) -> Child {
+    via.apply(&mut wirecat())
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem), "--json"])
+        .args(args)
+        .stdin(std::fs::File::open(file).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn handshake(s: &mut StreamOwned<ServerConnection, TcpStream>) {
+    while s.conn.is_handshaking() {
+        s.conn.complete_io(&mut s.sock).unwrap();
+    }
+}
+
+#[test]
+fn peer_close_notify_while_stdin_streams_is_epipe_counted_to_the_piece() {
+    let pki = Pki::new();
+    let file = write_file(pki.dir.path(), "big", &random_bytes(STREAM, 5));
+    for via in PATHS {
+        for _ in 0..5 {
+            let (exited_tx, exited_rx) = mpsc::channel::<()>();
+            let (got_tx, got_rx) = mpsc::channel::<usize>();
+            let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), move |mut s| {
+                handshake(&mut s);
+                s.conn.send_close_notify();
+                s.conn.complete_io(&mut s.sock).unwrap();
+                s.sock.shutdown(Shutdown::Write).unwrap();
+                // Read nothing until the client is gone, then all it sent
+                // (it failed, so it ends with a FIN and no close_notify).
+                let _ = exited_rx.recv_timeout(LIMIT);
+                let mut got = Vec::new();
+                let _ = s.read_to_end(&mut got);
+                got_tx.send(got.len()).unwrap();
+            });
+            let out = output_within(streaming_client(via, port, &pki, &file, &[]));
+            exited_tx.send(()).unwrap();
+            peer.join().unwrap();
+            let got = got_rx.recv().unwrap();
+            let ev = events(&out.stderr);
+            let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(1), "{ctx}");
+            assert_eq!(find(&ev, "error")["code"], "EPIPE", "{ctx}");
+            let close = find(&ev, "close");
+            assert_eq!(close["hadError"], true, "{ctx}");
+            // Counted in whole pieces handed to rustls: a piece cut short
+            // by the stop (at most one, 256 KiB) is partly out and uncounted.
+            let written = close["bytesWritten"].as_u64().unwrap() as usize;
+            assert!(
+                written <= got && got - written <= 256 << 10,
+                "{written} vs {got}: {ctx}"
+            );
+            assert!(got < STREAM, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn peer_reset_while_stdin_streams_over_tls_is_econnreset_never_end() {
+    let pki = Pki::new();
+    let file = write_file(pki.dir.path(), "big", &random_bytes(STREAM, 6));
+    for via in PATHS {
+        for _ in 0..10 {
+            let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+                let mut buf = vec![0u8; 1 << 20];
+                s.read_exact(&mut buf).unwrap();
+                socket2::SockRef::from(&s.sock)
+                    .set_linger(Some(std::time::Duration::ZERO))
+                    .unwrap();
+            });
+            let out = output_within(streaming_client(via, port, &pki, &file, &[]));
+            peer.join().unwrap();
+            let ev = events(&out.stderr);
+            let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(1), "{ctx}");
+            assert!(all(&ev, "end").is_empty(), "a reset is not an end: {ctx}");
+            assert_eq!(find(&ev, "error")["code"], "ECONNRESET", "{ctx}");
+            assert_eq!(find(&ev, "close")["hadError"], true, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn timeout_over_tls_delivers_the_reply_to_our_close_notify() {
+    let pki = Pki::new();
+    for via in PATHS {
+        let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+            let mut rest = Vec::new();
+            s.read_to_end(&mut rest).expect("our close_notify");
+            s.write_all(b"late reply").unwrap();
+            s.conn.send_close_notify();
+            s.flush().unwrap();
+            s.sock.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut child = tls_client(
+            via,
+            port,
+            &pki,
+            &["--json", "--timeout", "300"],
+            Stdio::piped(),
+        );
+        let _stdin_held_open = child.stdin.take();
+        let out = output_within(child);
+        peer.join().unwrap();
+        let ev = events(&out.stderr);
+        let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(4), "{ctx}");
+        assert_eq!(out.stdout, b"late reply", "{ctx}");
+        find(&ev, "timeout");
+        find(&ev, "end");
+        assert_eq!(find(&ev, "close")["bytesRead"], 10, "{ctx}");
+    }
+}

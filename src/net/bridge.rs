@@ -482,13 +482,27 @@ async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
         return Ok(end);
     }
     counters.fin_sent.store(true, Ordering::SeqCst);
-    match wr.shutdown().await {
+    if matches!(end, InputEnd::Stopped { unsent: true }) {
+        // Failed: only the FIN (a TLS close_notify could wait forever on
+        // a peer that no longer reads).
+        crate::sys::shutdown_write(input.fd);
+        return Ok(end);
+    }
+    match tokio::time::timeout(END_WAIT, wr.shutdown()).await {
         // The peer may already be gone after its own FIN; that is not a failure.
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(end),
-        Err(e) => Err(e),
-        Ok(()) => Ok(end),
+        Ok(Err(e)) if e.kind() == io::ErrorKind::NotConnected => Ok(end),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) => Ok(end),
+        // No room for close_notify: the FIN goes anyway.
+        Err(_) => {
+            crate::sys::shutdown_write(input.fd);
+            Ok(end)
+        }
     }
 }
+
+/// How long ending our side may wait for room to send close_notify.
+const END_WAIT: Duration = Duration::from_secs(1);
 
 pub(crate) fn touch(c: &Counters, started: Instant) {
     c.last_active_ms

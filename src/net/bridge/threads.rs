@@ -82,12 +82,13 @@ fn splice_threads(
         None
     };
     let c = counters.clone();
-    let up = input_thread_done(up_rx, ctx.stop_input, async move {
+    let wake = move || {
         stop.set();
         if !opts.reset {
             shutdown_write(fd, &c);
         }
-    });
+    };
+    let up = input_thread_done(up_rx, ctx.stop_input, wake, |_| async {});
 
     let sock = splice::dup(fd)?;
     let sink = if ctx.write_stdout {
@@ -200,10 +201,12 @@ fn tls_threads(stream: Stream, ctx: Ctx) -> io::Result<(UpFuture<'static>, DownF
         None
     };
     let s = shared.clone();
-    let up = input_thread_done(up_rx, ctx.stop_input, async move {
-        stop.set();
-        let _ = tokio::task::spawn_blocking(move || s.end(reset)).await;
-    });
+    // A connection that failed (bytes unsent) only gets its FIN: its peer
+    // no longer reads, and close_notify could wait for room forever.
+    let finish = move |unsent: bool| async move {
+        let _ = tokio::task::spawn_blocking(move || s.end(reset, !unsent)).await;
+    };
+    let up = input_thread_done(up_rx, ctx.stop_input, move || stop.set(), finish);
 
     let (tx, rx) = oneshot::channel();
     let c = counters;
@@ -226,31 +229,41 @@ fn tls_threads(stream: Stream, ctx: Ctx) -> io::Result<(UpFuture<'static>, DownF
 
 /// The up side of a two-thread bridge: what the input thread reports (with
 /// no input thread, `--recv-only`, nothing until stopped). When input is
-/// stopped from here first (the peer's FIN, a timeout), `on_stop` wakes the
-/// thread and ends our side; then the thread's own report (bounded by
-/// [`STOP_GRACE`]) says whether it held bytes that never went out.
-fn input_thread_done(
+/// stopped from here first (the peer's FIN, a timeout), `wake` stops the
+/// thread, its own report (bounded by [`STOP_GRACE`]) says whether it held
+/// bytes that never went out, and `finish(unsent)` ends our side.
+fn input_thread_done<W, F, Fut>(
     input: Option<oneshot::Receiver<io::Result<InputEnd>>>,
     stop: Arc<Notify>,
-    on_stop: impl Future<Output = ()> + Send + 'static,
-) -> UpFuture<'static> {
+    wake: W,
+    finish: F,
+) -> UpFuture<'static>
+where
+    W: FnOnce() + Send + 'static,
+    F: FnOnce(bool) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     Box::pin(async move {
         let Some(mut rx) = input else {
             stop.notified().await;
-            on_stop.await;
+            wake();
+            finish(false).await;
             return Ok(InputEnd::Stopped { unsent: false });
         };
         tokio::select! {
             r = &mut rx => return r.unwrap_or(Ok(InputEnd::Finished)),
             _ = stop.notified() => {}
         }
-        on_stop.await;
-        match tokio::time::timeout(STOP_GRACE, rx).await {
+        wake();
+        let r = match tokio::time::timeout(STOP_GRACE, rx).await {
             Ok(Ok(Ok(InputEnd::Finished))) => Ok(InputEnd::Stopped { unsent: false }),
             Ok(Ok(r)) => r,
             Ok(Err(_)) => Ok(InputEnd::Stopped { unsent: false }),
             Err(_) => Ok(InputEnd::Stopped { unsent: true }),
-        }
+        };
+        let unsent = matches!(r, Ok(InputEnd::Stopped { unsent: true }) | Err(_));
+        finish(unsent).await;
+        r
     })
 }
 
