@@ -151,6 +151,11 @@ fn errno_name(n: i32) -> Option<&'static str> {
         libc::ENOBUFS => "ENOBUFS",
         libc::ENOMEM => "ENOMEM",
         libc::EPROTO => "EPROTO",
+        libc::EAGAIN => "EAGAIN",
+        libc::EEXIST => "EEXIST",
+        libc::ELOOP => "ELOOP",
+        libc::EROFS => "EROFS",
+        libc::ENOSPC => "ENOSPC",
         _ => return None,
     })
 }

@@ -106,13 +106,41 @@ pub enum Listener {
 }
 
 /// A Unix socket file this server created: removed when dropped, which is
-/// also what happens on SIGINT/SIGTERM once the accept loops have stopped.
+/// also what happens on SIGINT/SIGTERM/SIGHUP once the accept loops have
+/// stopped; but only if the path still names the socket bind(2) made
+/// (same device and inode), never a file that has taken its place since.
 #[derive(Debug)]
-pub struct SocketFile(PathBuf);
+pub struct SocketFile {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl SocketFile {
+    /// The socket file just bound at `path`; `None` if something else is
+    /// already there (then it is not ours to remove).
+    fn bound(path: &Path) -> Option<SocketFile> {
+        let id = socket_file_id(path)?;
+        Some(SocketFile {
+            path: path.to_path_buf(),
+            id,
+        })
+    }
+}
+
+/// Device and inode of the socket file at `path` (not following a symlink).
+fn socket_file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    meta.file_type()
+        .is_socket()
+        .then(|| (meta.dev(), meta.ino()))
+}
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if socket_file_id(&self.path) == Some(self.id) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -255,12 +283,52 @@ fn unix_addr_name(a: &std::os::unix::net::SocketAddr) -> Addr {
     }
 }
 
-/// Write via a temporary file and rename, so a reader never sees half a line.
+/// Write via a temporary file and rename, so a reader never sees half a
+/// line. The temporary file, next to PATH, is always a new one (`O_EXCL`,
+/// `O_NOFOLLOW`: a symlink or file planted at its name is never written
+/// through), its name unpredictable (`PATH.<pid>.<random>.tmp`, another
+/// one tried if taken), mode 0644 less the umask; the rename replaces
+/// whatever PATH is (a symlink there is replaced, not followed).
 fn write_ready_file(path: &Path, contents: &str) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut taken = io::Error::from(io::ErrorKind::AlreadyExists);
+    for attempt in 0..16u32 {
+        let tmp = temporary_name(path, attempt);
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp);
+        let mut file = match created {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                taken = e;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(format!("{contents}\n").as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
+    }
+    Err(taken)
+}
+
+/// `PATH.<pid>.<random>.tmp`: random from the standard library's
+/// OS-seeded hasher keys, so nobody can plant a file at it beforehand.
+fn temporary_name(path: &Path, attempt: u32) -> PathBuf {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new()
+        .hash_one((attempt, std::time::SystemTime::now()));
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    std::fs::write(&tmp, format!("{contents}\n"))?;
-    std::fs::rename(&tmp, path)
+    tmp.push(format!(".{}.{random:016x}.tmp", std::process::id()));
+    PathBuf::from(tmp)
 }
 
 async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
@@ -325,25 +393,14 @@ fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
 }
 
 fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
-    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    let listener = bind_unix_with_mode(path, opts)?;
     let guard = Listener::Unix {
         listener: {
             listener.set_nonblocking(true)?;
             UnixListener::from_std(listener)?
         },
-        cleanup: Some(SocketFile(path.to_path_buf())),
+        cleanup: SocketFile::bound(path),
     };
-    if opts.readable_all || opts.writable_all {
-        use std::os::unix::fs::PermissionsExt;
-        let mut mode = std::fs::metadata(path)?.permissions().mode();
-        if opts.readable_all {
-            mode |= 0o444;
-        }
-        if opts.writable_all {
-            mode |= 0o222;
-        }
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
     if opts.backlog != 128 {
         // std binds with a fixed backlog; ask again for the one requested.
         let fd = match &guard {
@@ -353,6 +410,34 @@ fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
         unsafe { libc::listen(fd, opts.backlog) };
     }
     Ok(guard)
+}
+
+/// Bind `path`, its file created with the mode `--readable-all` and
+/// `--writable-all` ask for (Node's `readableAll`/`writableAll`: the
+/// usual mode plus read or write for everyone). The mode is set by
+/// bind(2) itself, under a narrower umask, not by a chmod afterwards: a
+/// chmod of the path would follow a symlink swapped in after the bind and
+/// change the mode of whatever it points at.
+fn bind_unix_with_mode(
+    path: &Path,
+    opts: &ServerOptions,
+) -> io::Result<std::os::unix::net::UnixListener> {
+    let open =
+        if opts.readable_all { 0o444 } else { 0 } | if opts.writable_all { 0o222 } else { 0 };
+    if open == 0 {
+        return std::os::unix::net::UnixListener::bind(path);
+    }
+    // The umask is the process's: for the length of the bind, another
+    // thread creating a file would get these bits too. None does: servers
+    // bind before they start any thread that writes files.
+    // SAFETY: umask(2) takes no pointers and cannot fail.
+    let umask = unsafe { libc::umask(0o077) };
+    // SAFETY: as above.
+    unsafe { libc::umask(umask & !open) };
+    let bound = std::os::unix::net::UnixListener::bind(path);
+    // SAFETY: as above.
+    unsafe { libc::umask(umask) };
+    bound
 }
 
 fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
@@ -462,8 +547,9 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// First SIGINT/SIGTERM drains, a second one ends everything. Call it
-    /// before binding, so no signal can come between the ready file and it.
+    /// First SIGINT/SIGTERM drains, a second one ends everything; SIGHUP
+    /// counts as SIGTERM ([`Hangup`]). Call it before binding, so no signal
+    /// can come between the ready file and it.
     pub fn on_signals() -> Shutdown {
         use tokio::signal::unix::{signal, SignalKind};
         let (tx, rx) = watch::channel(0u8);
@@ -476,6 +562,7 @@ impl Shutdown {
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
         );
+        let mut hup = Hangup::register();
         tokio::spawn(async move {
             let (Ok(mut int), Ok(mut term)) = handlers else {
                 return;
@@ -484,6 +571,7 @@ impl Shutdown {
                 tokio::select! {
                     _ = int.recv() => flag.store(true, Ordering::Relaxed),
                     _ = term.recv() => {}
+                    _ = hup.recv() => {}
                 }
                 let _ = tx.send(level);
             }
@@ -503,6 +591,44 @@ impl Shutdown {
             Exit::Success
         }
     }
+}
+
+/// SIGHUP (the terminal closed), taken as SIGTERM: a server drains and
+/// removes its Unix socket file instead of dying by the default action.
+/// Unless SIGHUP was ignored when we started (`nohup wirecat …`): then it
+/// stays ignored, as the user asked.
+pub(crate) struct Hangup(Option<tokio::signal::unix::Signal>);
+
+impl Hangup {
+    /// Install the handler now (call it on a runtime).
+    pub(crate) fn register() -> Hangup {
+        use tokio::signal::unix::{signal, SignalKind};
+        Hangup(
+            (!hangup_ignored())
+                .then(|| signal(SignalKind::hangup()).ok())
+                .flatten(),
+        )
+    }
+
+    /// The next SIGHUP; never, if it is ignored.
+    pub(crate) async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Whether SIGHUP was ignored (`SIG_IGN`) when the process started.
+fn hangup_ignored() -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; with a null new
+    // action, sigaction(2) only reads the current one into it.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; `old` is a live local.
+    let r = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) };
+    r == 0 && old.sa_sigaction == libc::SIG_IGN
 }
 
 /// One accepted connection, as handed to a server's handler.
@@ -564,7 +690,7 @@ pub async fn serve<H, Fut>(
     once: bool,
     totals: Arc<Totals>,
     handler: H,
-) -> Exit
+) -> Result<Exit, Error>
 where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -575,7 +701,7 @@ where
     let tasks = accept_loop(&listener, opts, &mut shutdown, once, &totals, &handler).await;
     drop(listener);
     drain(tasks, &mut shutdown).await;
-    finish(&totals, &shutdown)
+    Ok(finish(&totals, &shutdown))
 }
 
 /// `--workers N`: N accept loops, each on a thread with its own runtime and
@@ -590,7 +716,7 @@ async fn serve_workers<H, Fut>(
     shutdown: Shutdown,
     totals: Arc<Totals>,
     handler: H,
-) -> Exit
+) -> Result<Exit, Error>
 where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -619,44 +745,42 @@ pub(crate) type Stopped = tokio::sync::oneshot::Sender<()>;
 /// of its own (the tokio loop above, or echo's io_uring engine), then emit
 /// `close`. The Unix socket file is removed once every loop has closed its
 /// listening socket; open connections may still be finishing then.
+///
+/// A loop that cannot start (no thread: EAGAIN under a memory or thread
+/// limit; no runtime or ring: ENOMEM, EMFILE) is an `error` event with its
+/// errno, and its socket is closed (the kernel stops giving it
+/// connections); if none starts, the server fails with exit 5 instead of
+/// sitting on a socket nobody accepts from.
 pub(crate) async fn run_workers<R>(
     listener: Listener,
     opts: &ServerOptions,
     shutdown: &Shutdown,
     totals: &Totals,
     run: R,
-) -> Exit
+) -> Result<Exit, Error>
 where
     R: FnOnce(Detached, Stopped) -> io::Result<()> + Clone + Send + 'static,
 {
-    let (first, socket_file) = match listener.detach() {
-        Ok(d) => d,
-        Err(e) => return worker_failed(&e, shutdown),
-    };
+    let (first, socket_file) = listener.detach().map_err(|e| worker_failed(&e))?;
     let mut detached = Vec::with_capacity(opts.workers);
     for _ in 1..opts.workers {
-        match first.sibling(opts) {
-            Ok(d) => detached.push(d),
-            Err(e) => return worker_failed(&e, shutdown),
-        }
+        detached.push(first.sibling(opts).map_err(|e| worker_failed(&e))?);
     }
     detached.push(first);
     let mut threads = Vec::new();
+    let mut failure = None;
     for (i, sock) in detached.into_iter().enumerate() {
         let run = run.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::oneshot::channel::<io::Result<()>>();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || match run(sock, stopped_tx) {
-                Ok(()) => {
-                    let _ = tx.send(());
-                }
-                Err(e) => accept_error_event(&e),
+            .spawn(move || {
+                let _ = tx.send(run(sock, stopped_tx));
             });
         match spawned {
             Ok(_) => threads.push((stopped_rx, rx)),
-            Err(e) => accept_error_event(&e),
+            Err(e) => failure = Some(worker_error(e)),
         }
     }
     // The socket file goes once nobody accepts on it; open connections may
@@ -665,18 +789,37 @@ where
         let _ = stopped.await;
     }
     drop(socket_file);
+    let mut served = false;
     for (_, done) in threads {
-        let _ = done.await;
+        match done.await {
+            Ok(Ok(())) => served = true,
+            Ok(Err(e)) => failure = Some(worker_error(e)),
+            Err(_) => {}
+        }
     }
-    finish(totals, shutdown)
+    let exit = finish(totals, shutdown);
+    match failure {
+        Some(e) if !served => Err(worker_failed(&e)),
+        _ => Ok(exit),
+    }
 }
 
-fn worker_failed(e: &io::Error, shutdown: &Shutdown) -> Exit {
-    accept_error_event(e);
-    match shutdown.exit() {
-        Exit::Success => Exit::Listen,
-        other => other,
-    }
+/// An accept loop that could not start: its `error` event.
+fn worker_error(e: io::Error) -> io::Error {
+    events::emit(
+        "error",
+        None,
+        json!({"code": exit::error_code(&e), "message": exit::describe(&e)}),
+    );
+    e
+}
+
+/// No accept loop could start: the server's one error (exit 5).
+fn worker_failed(e: &io::Error) -> Error {
+    let mut err = Error::io(Exit::Listen, "cannot start the accept loop", e)
+        .hint("out of memory, threads or descriptors? see ulimit -v, -u, -n");
+    err.reported = events::mode() == events::Mode::Json;
+    err
 }
 
 /// The loop itself: returns the connection tasks still running.
@@ -821,7 +964,8 @@ impl Listener {
 }
 
 /// Accept errors never end the server. Running out of descriptors or memory
-/// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
+/// (EMFILE, ENFILE, ENOBUFS, ENOMEM; EAGAIN, which the kernel also gives
+/// for memory it cannot get now) waits a little, doubling up to a second,
 /// so the loop does not spin while connections close; others retry at once.
 async fn accept_failed(e: &io::Error, backoff: &mut Duration) {
     if let Some(wait) = accept_backoff(e, backoff) {
@@ -835,7 +979,7 @@ pub(crate) fn accept_backoff(e: &io::Error, backoff: &mut Duration) -> Option<Du
     accept_error_event(e);
     if !matches!(
         exit::error_code(e),
-        "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM"
+        "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM" | "EAGAIN"
     ) {
         return None;
     }
