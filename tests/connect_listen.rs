@@ -876,3 +876,73 @@ fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
     eprintln!("{tries} tries, {} swaps", swaps.load(Ordering::Relaxed));
     assert!(swaps.load(Ordering::Relaxed) > 0, "the race was never run");
 }
+
+/// SIGHUP (the terminal closed) ends a server as SIGTERM does: `listen -k`
+/// drains and exits 0, one-connection `listen` exits 143; each removes its
+/// Unix socket file.
+#[test]
+fn sighup_is_sigterm_and_removes_the_unix_socket() {
+    sighup_default();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sock");
+    for (keep, code) in [(true, 0), (false, 143)] {
+        for sig in [libc::SIGTERM, libc::SIGHUP] {
+            let mut args = vec!["listen", path.to_str().unwrap()];
+            if keep {
+                args.push("-k");
+            }
+            let mut server = Server::start(&args, Stdio::piped(), Stdio::null(), Stdio::null());
+            assert!(path.exists());
+            server.signal(sig);
+            let status = server.wait_exit(LIMIT);
+            assert_eq!(
+                status.code(),
+                Some(code),
+                "-k {keep}, signal {sig}: {status}"
+            );
+            assert!(!path.exists(), "-k {keep}, signal {sig}: socket file left");
+        }
+    }
+}
+
+/// Started with SIGHUP ignored (`nohup wirecat …`), a server leaves it
+/// ignored: the terminal closing does not end it.
+#[test]
+fn sighup_ignored_at_start_stays_ignored() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.sock");
+    let mut cmd = wirecat();
+    cmd.args(["listen", "-k", path.to_str().unwrap()]);
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut server = Server::spawn(cmd, Stdio::piped(), Stdio::piped(), Stdio::null());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let ignored = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(|m| u64::from_str_radix(m.trim(), 16).unwrap())
+        .unwrap();
+    assert_eq!(ignored & 1, 1, "SIGHUP (bit 0) is still ignored: {status}");
+    server.signal(libc::SIGHUP);
+    let mut c = std::os::unix::net::UnixStream::connect(&path).expect("still serving");
+    c.write_all(b"still here").unwrap();
+    drop(c);
+    let mut got = [0u8; 10];
+    server
+        .child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut got)
+        .unwrap();
+    assert_eq!(&got, b"still here");
+    assert!(server.running());
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
+}

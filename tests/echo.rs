@@ -684,3 +684,25 @@ fn sh_exec_runs_a_shell_command_line() {
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"12345"), b"5\n");
 }
+
+on_both_paths! {
+    /// SIGHUP is SIGTERM: the socket file goes at once, the open
+    /// connection is served to its end, and the exit code is SIGTERM's.
+    fn sighup_drains_and_removes_the_unix_socket(path: Path) {
+        common::sighup_default();
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("e.sock");
+        let mut server = echo_on(path, None, &[sock.to_str().unwrap()]);
+        let mut c = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+        c.set_read_timeout(Some(DEADLINE)).unwrap();
+        server.wait_event("connection", |e| e["event"] == "connection");
+        server.signal(libc::SIGHUP);
+        common::wait_gone(&sock);
+        c.write_all(b"after the hangup").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        c.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"after the hangup");
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+    }
+}
