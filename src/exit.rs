@@ -190,6 +190,15 @@ mod tests {
     }
 
     #[test]
+    fn errors_of_exhaustion_have_their_names_not_eio() {
+        let e = io::Error::from_raw_os_error(libc::EAGAIN);
+        assert_eq!(describe(&e), "EAGAIN (resource temporarily unavailable)");
+        for (n, name) in [(libc::ENOMEM, "ENOMEM"), (libc::ENOBUFS, "ENOBUFS")] {
+            assert_eq!(error_code(&io::Error::from_raw_os_error(n)), name);
+        }
+    }
+
+    #[test]
     fn display_is_one_line_with_hint() {
         let e = Error::usage("bad endpoint \"::1:80\"", "too many colons")
             .hint("did you mean [::1]:80?");

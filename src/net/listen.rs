@@ -987,3 +987,37 @@ pub(crate) fn accept_backoff(e: &io::Error, backoff: &mut Duration) -> Option<Du
     *backoff = (*backoff * 2).min(Duration::from_secs(1));
     Some(wait)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errno(n: i32) -> io::Error {
+        io::Error::from_raw_os_error(n)
+    }
+
+    #[test]
+    fn accept_errors_of_exhaustion_back_off_doubling_to_a_second() {
+        for n in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::ENOMEM,
+            libc::EAGAIN,
+        ] {
+            let mut backoff = Duration::from_millis(10);
+            let waits: Vec<_> = (0..9)
+                .map(|_| accept_backoff(&errno(n), &mut backoff).unwrap().as_millis())
+                .collect();
+            assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000], "{n}");
+        }
+    }
+
+    #[test]
+    fn other_accept_errors_retry_at_once() {
+        for n in [libc::ECONNABORTED, libc::EPROTO, libc::EPERM] {
+            let mut backoff = Duration::from_millis(10);
+            assert_eq!(accept_backoff(&errno(n), &mut backoff), None, "{n}");
+        }
+    }
+}
