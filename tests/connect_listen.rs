@@ -807,32 +807,46 @@ fn readable_all_and_writable_all_set_the_socket_mode_at_bind() {
 }
 
 /// The race of a chmod after bind: a thread swaps a symlink to a victim
-/// file in for the socket the moment it appears, while wirecat starts
-/// again and again with `--readable-all --writable-all`. The victim's mode
-/// must never change (a chmod of the path won 130 of 300 such tries).
+/// file in for the socket the moment it appears (renameat2 with
+/// RENAME_EXCHANGE, which fails until the socket exists: one system call a
+/// try, no gap between seeing the socket and swapping it), while wirecat
+/// starts again and again with `--readable-all --writable-all`. The
+/// victim's mode must never change.
 #[test]
 fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
-    use std::os::unix::fs::FileTypeExt;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let victim = write_file(dir.path(), "victim", b"secret");
     std::fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let path = dir.path().join("r.sock");
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (path, link) = (dir.path().join("r.sock"), dir.path().join("link"));
+    let (armed, stop) = (
+        std::sync::Arc::new(AtomicBool::new(false)),
+        std::sync::Arc::new(AtomicBool::new(false)),
+    );
     let swaps = std::sync::Arc::new(AtomicUsize::new(0));
     let swapper = {
-        let (path, victim, stop, swaps) =
-            (path.clone(), victim.clone(), stop.clone(), swaps.clone());
-        let link = dir.path().join("link");
+        let c = |p: &std::path::Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes());
+        let (from, to) = (c(&link).unwrap(), c(&path).unwrap());
+        let (armed, stop, swaps) = (armed.clone(), stop.clone(), swaps.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let is_socket =
-                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_socket());
-                if is_socket {
-                    let _ = std::os::unix::fs::symlink(&victim, &link);
-                    if std::fs::rename(&link, &path).is_ok() {
-                        swaps.fetch_add(1, Ordering::Relaxed);
-                    }
+                if !armed.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                // SAFETY: two NUL-terminated paths that outlive the call.
+                let r = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        from.as_ptr(),
+                        libc::AT_FDCWD,
+                        to.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                if r == 0 {
+                    armed.store(false, Ordering::Release);
+                    swaps.fetch_add(1, Ordering::Relaxed);
                 }
             }
         })
@@ -842,6 +856,11 @@ fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
     while tries < 200 && start.elapsed() < Duration::from_secs(60) {
         tries += 1;
         let ready = dir.path().join("ready");
+        for p in [&path, &link, &ready] {
+            let _ = std::fs::remove_file(p);
+        }
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        armed.store(true, Ordering::Release);
         let mut child = wirecat()
             .args([
                 "listen",
@@ -856,11 +875,11 @@ fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Ready, or failed (the swap may come before its chmod would).
         let waited = std::time::Instant::now();
         while !ready.exists() && child.try_wait().unwrap().is_none() && waited.elapsed() < LIMIT {
             std::thread::sleep(Duration::from_millis(1));
         }
+        armed.store(false, Ordering::Release);
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(
@@ -868,8 +887,6 @@ fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
             0o600,
             "try {tries}: the victim was chmod-ed"
         );
-        let _ = std::fs::remove_file(&path);
-        let _ = std::fs::remove_file(&ready);
     }
     stop.store(true, Ordering::Relaxed);
     swapper.join().unwrap();
