@@ -312,22 +312,17 @@ fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
 
 fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
     let listener = bind_unix_with_mode(path, opts)?;
-    let guard = Listener::Unix {
-        listener: {
-            listener.set_nonblocking(true)?;
-            UnixListener::from_std(listener)?
-        },
-        cleanup: SocketFile::bound(path),
-    };
+    // Made first: a failure below removes the file again.
+    let cleanup = SocketFile::bound(path);
     if opts.backlog != 128 {
         // std binds with a fixed backlog; ask again for the one requested.
-        let fd = match &guard {
-            Listener::Unix { listener, .. } => std::os::fd::AsRawFd::as_raw_fd(listener),
-            Listener::Tcp(_) => unreachable!(),
-        };
-        unsafe { libc::listen(fd, opts.backlog) };
+        socket2::SockRef::from(&listener).listen(opts.backlog)?;
     }
-    Ok(guard)
+    listener.set_nonblocking(true)?;
+    Ok(Listener::Unix {
+        listener: UnixListener::from_std(listener)?,
+        cleanup,
+    })
 }
 
 fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
@@ -335,8 +330,7 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
     let listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
     listener.set_nonblocking(true)?;
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
-    unsafe { libc::listen(fd, opts.backlog) };
+    socket2::SockRef::from(&listener).listen(opts.backlog)?;
     Ok(Listener::Unix {
         listener: UnixListener::from_std(listener)?,
         cleanup: None,
@@ -346,6 +340,7 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
 /// `fd:N`: an inherited socket (Node's `listen({fd})`); listen on it if the
 /// parent only bound it.
 fn adopt_fd(fd: RawFd, opts: &ServerOptions) -> io::Result<Listener> {
+    // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
         return Err(io::Error::last_os_error());
     }
