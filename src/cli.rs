@@ -278,8 +278,8 @@ pub struct ServerArgs {
     /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
-    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
-    #[arg(long, value_name = "RULE")]
+    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)
+    #[arg(long, value_name = "RULE", value_parser = crate::net::blocklist::allow_rule)]
     pub allow: Vec<RuleArg>,
     /// BlockList: close peers inside RULE before reading or writing a byte (repeatable)
     #[arg(long, value_name = "RULE")]

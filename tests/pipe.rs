@@ -328,3 +328,41 @@ fn target_reset_is_a_reset_for_the_client_every_time() {
         assert_eq!(err["code"], "ECONNRESET", "run {run}: {err}");
     }
 }
+
+/// SIGHUP is SIGTERM: the relay stops accepting and removes its Unix
+/// socket file; a relayed connection still open is carried to its end;
+/// the exit code is SIGTERM's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_drains_and_removes_the_unix_socket() {
+    common::sighup_default();
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("p.sock");
+    let mut server = Server::json(&["pipe", sock.to_str().unwrap(), &taddr]);
+    let mut c = UnixStream::connect(&sock).await.unwrap();
+    let (mut t, _) = within("target accept", target.accept()).await.unwrap();
+    server.signal(libc::SIGHUP);
+    let gone = sock.clone();
+    tokio::task::spawn_blocking(move || common::wait_gone(&gone))
+        .await
+        .unwrap();
+    c.write_all(b"through").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    within("target reads", t.read_to_end(&mut got))
+        .await
+        .unwrap();
+    assert_eq!(got, b"through");
+    t.write_all(b"back").await.unwrap();
+    drop(t);
+    let mut back = Vec::new();
+    within("client reads", c.read_to_end(&mut back))
+        .await
+        .unwrap();
+    assert_eq!(back, b"back");
+    let status = tokio::task::spawn_blocking(move || server.wait_exit(common::LIMIT))
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

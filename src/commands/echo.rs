@@ -100,7 +100,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                 banner: echo.banner.clone(),
                 reset: echo.reset,
             };
-            return Ok(uring::serve(listener, &opts, shutdown, totals, setup).await);
+            return uring::serve(listener, &opts, shutdown, totals, setup).await;
         }
         let all = totals.clone();
         let handler = move |acc: Accepted| {
@@ -122,7 +122,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                 echo_connection(id, stream, &echo, &totals).await
             }
         };
-        Ok(serve(listener, &opts, shutdown, args.once, totals, handler).await)
+        serve(listener, &opts, shutdown, args.once, totals, handler).await
     })
 }
 

@@ -94,7 +94,7 @@ async fn exec_server(
         async move { exec_connection(acc, &cmd).await }
     };
     let totals = Arc::new(Totals::default());
-    Ok(serve(listener, &opts, shutdown, once, totals, handler).await)
+    serve(listener, &opts, shutdown, once, totals, handler).await
 }
 
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
@@ -158,7 +158,7 @@ async fn keep_open(
     tokio::task::spawn_blocking(move || stdout.finish())
         .await
         .ok();
-    Ok(exit)
+    exit
 }
 
 /// stdin copied to every open connection. The slowest connection sets the

@@ -17,7 +17,8 @@ use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
 /// Run a one-connection command on a current-thread runtime; SIGINT ends it
-/// with 130, SIGTERM with 143. The runtime is not waited on at the end: a
+/// with 130, SIGTERM (and SIGHUP, unless ignored: see
+/// [`crate::net::listen::Hangup`]) with 143. The runtime is not waited on at the end: a
 /// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where
@@ -33,12 +34,14 @@ where
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())
             .map_err(|e| Error::io(Exit::Failure, "cannot handle SIGTERM", &e))?;
+        let mut hup = crate::net::listen::Hangup::register();
         // Dropping `fut` drops its sockets and listeners: a Unix socket file
         // is removed on the way out.
         tokio::select! {
             r = fut => r,
             _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
             _ = term.recv() => Ok(Exit::Terminated),
+            _ = hup.recv() => Ok(Exit::Terminated),
         }
     });
     rt.shutdown_background();

@@ -80,7 +80,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
             let (target, server_tls, totals) = (target.clone(), server_tls.clone(), all.clone());
             async move { pipe_connection(acc, server_tls.as_deref(), &target, ropts, &totals).await }
         };
-        Ok(serve(listener, &sopts, shutdown, args.once, totals, handler).await)
+        serve(listener, &sopts, shutdown, args.once, totals, handler).await
     })
 }
 

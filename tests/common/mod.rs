@@ -594,3 +594,20 @@ pub async fn stalls_then_delivers(
     client.shutdown().await.unwrap();
     assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
 }
+
+/// Give this test process (and so the servers it starts) the default
+/// SIGHUP disposition, whatever it inherited: wirecat keeps an ignored
+/// SIGHUP ignored (`nohup`), and the tests of SIGHUP need it caught.
+pub fn sighup_default() {
+    // SAFETY: signal(2) with SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+}
+
+/// Wait (bounded) until `path` no longer exists.
+pub fn wait_gone(path: &Path) {
+    poll_until(
+        LIMIT,
+        || (!path.exists()).then_some(()),
+        || format!("{} still exists after {LIMIT:?}", path.display()),
+    )
+}
