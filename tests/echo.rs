@@ -684,3 +684,60 @@ fn sh_exec_runs_a_shell_command_line() {
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"12345"), b"5\n");
 }
+
+/// A program that cannot be started: one that does not exist (ENOENT) and
+/// a file without the execute bit (EACCES), with the line each gets.
+fn unstartable(dir: &std::path::Path) -> [(String, &'static str); 2] {
+    let plain = dir.join("not-executable.sh");
+    std::fs::write(&plain, "#!/bin/sh\necho never\n").unwrap();
+    let missing = dir.join("no-such-program").to_str().unwrap().to_owned();
+    [
+        (missing, "ENOENT (no such file or directory)"),
+        (
+            plain.to_str().unwrap().to_owned(),
+            "EACCES (permission denied)",
+        ),
+    ]
+}
+
+/// Connect and read until the server closes the connection.
+fn closed_by_server(server: &Server) {
+    let mut s = connect(server);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn exec_that_cannot_start_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "--exec", &program]);
+        closed_by_server(&server);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(1), "{program}");
+        assert_eq!(
+            server.stderr_text(),
+            format!("wirecat: exec {program}: {why}\n")
+        );
+    }
+}
+
+#[test]
+fn exec_that_cannot_start_under_k_is_a_line_per_connection_and_serving_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "-k", "--exec", &program]);
+        closed_by_server(&server);
+        closed_by_server(&server);
+        assert!(server.running(), "-k keeps serving after {program}");
+        server.signal(libc::SIGTERM);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+        assert_eq!(
+            server.stderr_text(),
+            format!(
+                "wirecat: listen: conn 1: exec {program}: {why}\n\
+                 wirecat: listen: conn 2: exec {program}: {why}\n"
+            )
+        );
+    }
+}

@@ -784,6 +784,7 @@ async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
 
 /// The server's `close` event with its totals, and the exit code.
 pub(crate) fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
+    events::flush_connection_errors();
     events::emit(
         "close",
         None,
