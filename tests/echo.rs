@@ -741,3 +741,47 @@ fn exec_that_cannot_start_under_k_is_a_line_per_connection_and_serving_goes_on()
         );
     }
 }
+
+/// Wait until `server`'s stderr has a line containing `text`.
+fn wait_stderr(server: &Server, text: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let all = server.stderr_text();
+        if let Some(line) = all.lines().find(|l| l.contains(text)) {
+            return line.to_owned();
+        }
+        assert!(start.elapsed() < DEADLINE, "no {text:?} on stderr: {all:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn first_sigint_with_open_connections_says_it_drains_them_and_how_to_force() {
+    // echo (io_uring engine) and listen -k (the tokio accept loop).
+    for args in [
+        &["echo", "127.0.0.1:0"][..],
+        &["listen", "-k", "127.0.0.1:0"],
+    ] {
+        let mut server = Server::quiet(args);
+        let mut clients: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
+        for c in &mut clients {
+            if args[0] == "echo" {
+                c.write_all(b"x").unwrap();
+            }
+            // An echo, or listen's FIN after its empty stdin: the
+            // connection has been accepted and counted.
+            let mut byte = [0u8; 1];
+            let _ = c.read(&mut byte).unwrap();
+        }
+        server.signal(libc::SIGINT);
+        let line = wait_stderr(&server, "draining");
+        assert_eq!(
+            line, "wirecat: draining 2 open connections; ^C again ends them now",
+            "{args:?}"
+        );
+        assert!(server.running(), "{args:?} waits for its connections");
+        drop(clients);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130), "{args:?}");
+        assert_eq!(server.stderr_text().lines().count(), 1, "{args:?}");
+    }
+}

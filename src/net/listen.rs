@@ -481,9 +481,15 @@ impl Shutdown {
                 return;
             };
             for level in 1..=2u8 {
-                tokio::select! {
-                    _ = int.recv() => flag.store(true, Ordering::Relaxed),
-                    _ = term.recv() => {}
+                let interrupt = tokio::select! {
+                    _ = int.recv() => true,
+                    _ = term.recv() => false,
+                };
+                if interrupt {
+                    flag.store(true, Ordering::Relaxed);
+                }
+                if level == 1 {
+                    announce_draining(interrupt);
                 }
                 let _ = tx.send(level);
             }
@@ -503,6 +509,28 @@ impl Shutdown {
             Exit::Success
         }
     }
+}
+
+/// The first signal with connections open: say that the server waits for
+/// them and how to stop waiting, so a server that does not exit at once
+/// is not mistaken for a hung one. Written whether or not stderr is a
+/// terminal (one line; a log is where a SIGTERM from a service manager
+/// is read about), but not in `--json` mode, where each connection's
+/// `close` tells the story.
+fn announce_draining(interrupt: bool) {
+    let open = crate::progress::meter().open.load(Ordering::Relaxed);
+    if open == 0 || events::mode() == events::Mode::Json {
+        return;
+    }
+    let plural = if open == 1 { "" } else { "s" };
+    let again = if interrupt {
+        "^C again"
+    } else {
+        "a second SIGTERM"
+    };
+    events::notice(&format!(
+        "draining {open} open connection{plural}; {again} ends them now"
+    ));
 }
 
 /// One accepted connection, as handed to a server's handler.
