@@ -51,6 +51,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l family -d 'f
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -97,6 +98,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l family -d 'family:
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -142,6 +144,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l family -d 'fa
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -190,6 +193,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l family -d 'family:
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -237,6 +241,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l family -d 'fami
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -288,6 +293,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l family -d 'fami
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -300,6 +306,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l sni -d 'Server:
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-ca -d 'Trust anchors (PEM) for the target\'s certificate (default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-servername -d 'SNI server name sent to the target and checked in its certificate (default: TARGET\'s host)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-pin-sha256 -d 'Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-cert -d 'Client certificate chain (PEM) presented to the target' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key -d 'Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-alpn -d 'ALPN protocol to offer the target (repeatable)' -r

@@ -86,13 +86,15 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     })
 }
 
-/// `--servername` and `--insecure` are a client's; in `pipe` the client
+/// `--servername`, `--insecure` and `--pin-sha256` are a client's; in `pipe` the client
 /// towards the target is configured with the `--target-*` flags.
 fn client_only_flags(args: &PipeArgs) -> Result<(), Error> {
     let (flag, instead) = if args.tls.servername.is_some() {
         ("--servername", "--target-servername")
     } else if args.tls.insecure {
         ("--insecure", "--target-insecure")
+    } else if args.tls.pin_sha256.is_some() {
+        ("--pin-sha256", "--target-pin-sha256")
     } else {
         return Ok(());
     };
