@@ -62,7 +62,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l tls-max -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -109,7 +109,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -155,7 +155,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l tls-max -d 'H
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -204,7 +204,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -252,7 +252,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls-max -d 'Hig
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -315,7 +315,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-min 
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-max -d 'Highest TLS version allowed towards the target' -r -f -a "1.2\t''
 1.3\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key-password-file -d 'Password of an encrypted PKCS#8 --target-key (first line of FILE)' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'

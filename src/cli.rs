@@ -56,8 +56,9 @@ pub struct EventArgs {
     /// Print events on stderr as one JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// Show progress on stderr (bytes, rate, ETA; servers: connections and bytes):
-    /// `auto` (the default when given) only on a terminal, `always` even when stderr is not one
+    /// Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a
+    /// summary line when done: `auto` (the default when given) only on a terminal, `always`
+    /// even when stderr is not one
     #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
           default_missing_value = "auto", value_parser = ["auto", "always"])]
     pub progress: Option<String>,
