@@ -292,11 +292,18 @@ async fn closed_at_once(server: &Server) {
     assert!(buf.is_empty());
 }
 
-/// SIGTERM, wait for the exit, and the lines the server wrote on stderr.
+/// SIGTERM, wait for the exit, and the lines the server wrote on stderr
+/// (but its notice that it drains a connection whose task was still
+/// finishing when the signal came).
 fn stopped_stderr(mut server: Server) -> Vec<String> {
     server.signal(libc::SIGTERM);
     assert_eq!(server.wait_exit(common::LIMIT).code(), Some(0));
-    server.stderr_text().lines().map(str::to_owned).collect()
+    server
+        .stderr_text()
+        .lines()
+        .filter(|l| !l.starts_with("wirecat: draining "))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,4 +362,28 @@ async fn a_flood_of_failing_connections_prints_a_bounded_number_of_lines() {
         })
         .sum();
     assert_eq!(shown.len() as u64 + held_back, FLOOD, "{lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_resetting_mid_stream_is_one_line_on_stderr_without_v() {
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &taddr]);
+    tokio::spawn(async move {
+        let (mut s, _) = target.accept().await.unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).await.unwrap();
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    c.write_all(b"hello").await.unwrap();
+    let _ = within("client sees the break", c.read_to_end(&mut Vec::new())).await;
+    let lines = stopped_stderr(server);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("wirecat: pipe: conn 1: target: ECONNRESET"),
+        "{lines:#?}"
+    );
 }
