@@ -171,7 +171,7 @@ pub struct TlsArgs {
     /// Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons
     /// optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256`
     /// shows it) instead of a CA; implies --tls
-    #[arg(long, value_name = "FP", conflicts_with = "insecure")]
+    #[arg(long, value_name = "FP", conflicts_with_all = ["insecure", "ca"])]
     pub pin_sha256: Option<Sha256Pin>,
     /// Certificate chain (PEM)
     #[arg(long, value_name = "FILE")]
@@ -411,7 +411,7 @@ pub struct TargetTlsArgs {
     #[arg(long)]
     pub target_insecure: bool,
     /// Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)
-    #[arg(long, value_name = "FP", conflicts_with = "target_insecure")]
+    #[arg(long, value_name = "FP", conflicts_with_all = ["target_insecure", "target_ca"])]
     pub target_pin_sha256: Option<Sha256Pin>,
     /// Client certificate chain (PEM) presented to the target
     #[arg(long, value_name = "FILE", requires = "target_key")]

@@ -1441,3 +1441,24 @@ fn truncation_on_the_server_side_is_exit_1() {
     assert_eq!(find(&ev, "error")["code"], "ECONNRESET");
     assert_eq!(stdout.wait_for(b"cut"), b"cut");
 }
+
+#[test]
+fn a_pin_with_a_ca_or_insecure_or_a_malformed_pin_is_a_usage_error() {
+    let pin = "ab".repeat(32);
+    for extra in [&["--ca", "ca.pem"][..], &["--insecure"]] {
+        let out = assert_cmd()
+            .args(["connect", "localhost", "1", "--pin-sha256", &pin])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("cannot be used with"), "{text}");
+    }
+    let out = assert_cmd()
+        .args(["connect", "localhost", "1", "--pin-sha256", "AB:CD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
+}
