@@ -100,22 +100,25 @@ pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Err
             events::emit("close", conn, fields);
             Ok(())
         }
-        Err(e) => {
-            events::emit(
-                "error",
-                conn,
-                json!({"code": exit::error_code(&e), "message": exit::describe(&e), "syscall": "spawn"}),
-            );
-            events::emit(
-                "close",
-                conn,
-                json!({"hadError": true, "durationMs": duration}),
-            );
-            let mut err = Error::io(Exit::Failure, format!("exec {}", cmd.program()), &e);
-            err.reported = events::mode() == events::Mode::Json;
-            Err(err)
-        }
+        Err(e) => Err(spawn_failed(&e, conn, duration, cmd)),
     }
+}
+
+/// The child could not be started: its `error` (`syscall: spawn`) and
+/// `close` events, and the one-line error, `exec CMD: ENOENT (…)`.
+fn spawn_failed(e: &std::io::Error, conn: Option<u64>, duration: u64, cmd: &ExecCommand) -> Error {
+    let fields =
+        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"});
+    events::emit("error", conn, fields);
+    events::emit(
+        "close",
+        conn,
+        json!({"hadError": true, "durationMs": duration}),
+    );
+    let mut err = Error::io(Exit::Failure, format!("exec {}", cmd.program()), e);
+    // In --json mode the error event has said it.
+    err.reported = events::mode() == events::Mode::Json;
+    err
 }
 
 /// The child is gone: FIN after whatever it wrote, and stop reading.
