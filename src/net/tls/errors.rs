@@ -19,6 +19,14 @@
 //!   handshake, is `ECONNRESET` and exit 1: it is a broken connection, not a
 //!   failed verification, and it is the code Node gives a TLS socket that
 //!   disconnects before the handshake ends.
+//! - A name mismatch carries the whole message of Node's
+//!   `tls.checkServerIdentity` (`Host: x. is not in the cert's altnames:
+//!   DNS:api.test, IP Address:127.0.0.1`): the client's verifier builds it
+//!   from the certificate's subjectAltName entries, written as OpenSSL
+//!   writes them ([`altname_invalid_message`]).
+//! - A `--pin-sha256` that does not match is `ERR_TLS_CERT_PIN_MISMATCH`
+//!   (wirecat's own: Node leaves pinning to a `checkServerIdentity`
+//!   callback), exit 3, its message naming both fingerprints.
 //! - A server with no certificate for the name a client asked for (`--sni`
 //!   without a `--cert` default) reports `ERR_TLS_NO_CERTIFICATE_FOR_SERVERNAME`
 //!   (wirecat's own; Node always has a default context); the client
@@ -314,24 +322,16 @@ fn verify_message(code: &str) -> Option<&'static str> {
 pub fn rustls_error_message(err: &rustls::Error) -> String {
     use rustls::Error as E;
     match err {
-        E::InvalidCertificate(CertificateError::NotValidForNameContext {
-            expected,
-            presented,
-        }) => {
-            format!(
-                "Hostname/IP does not match certificate's altnames: Host: {}. is not in the cert's altnames: {}",
-                expected.to_str(),
-                presented.join(", ")
-            )
-        }
         E::InvalidCertificate(CertificateError::Other(other))
             if other.0.downcast_ref::<NodeCertError>().is_some() =>
         {
             other.0.to_string()
         }
-        E::InvalidCertificate(CertificateError::NotValidForName) => {
-            "Hostname/IP does not match certificate's altnames".to_owned()
-        }
+        // The client's verifier puts Node's whole message in a
+        // NodeCertError (above); this is for one that did not.
+        E::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "Hostname/IP does not match certificate's altnames".to_owned(),
         E::InvalidCertificate(e) => match verify_message(certificate_error_code(e)) {
             Some(text) => text.to_owned(),
             None => err.to_string(),
