@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +147,10 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pin-sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -191,7 +195,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +246,10 @@ _wirecat() {
                     return 0
                     ;;
                 --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -433,7 +441,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +507,10 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pin-sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -543,7 +555,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --target-tls --target-ca --target-servername --target-insecure --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --target-tls --target-ca --target-servername --target-insecure --target-pin-sha256 --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,6 +625,10 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pin-sha256)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -650,6 +666,10 @@ _wirecat() {
                     return 0
                     ;;
                 --target-servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -51,6 +51,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l family -d 'f
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -61,7 +62,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l tls-max -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -97,6 +98,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l family -d 'family:
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -107,7 +109,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -142,6 +144,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l family -d 'fa
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -152,7 +155,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l tls-max -d 'H
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -190,6 +193,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l family -d 'family:
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -200,7 +204,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -237,6 +241,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l family -d 'fami
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -247,7 +252,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls-max -d 'Hig
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l sni -d 'Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -288,6 +293,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l family -d 'fami
 6\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l servername -d 'Client: SNI server name (default: the host, when it is a name)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ca -d 'Trust anchors (PEM); server: the CA for client certificates' -r -F
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l pin-sha256 -d 'Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l cert -d 'Certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l key -d 'Private key (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l alpn -d 'ALPN protocol to offer or accept (repeatable)' -r
@@ -300,6 +306,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l sni -d 'Server:
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-ca -d 'Trust anchors (PEM) for the target\'s certificate (default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-servername -d 'SNI server name sent to the target and checked in its certificate (default: TARGET\'s host)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-pin-sha256 -d 'Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-cert -d 'Client certificate chain (PEM) presented to the target' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key -d 'Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-alpn -d 'ALPN protocol to offer the target (repeatable)' -r
@@ -308,7 +315,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-min 
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-max -d 'Highest TLS version allowed towards the target' -r -f -a "1.2\t''
 1.3\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key-password-file -d 'Password of an encrypted PKCS#8 --target-key (first line of FILE)' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'

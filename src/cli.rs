@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
+use crate::net::tls::Sha256Pin;
 
 /// A command-line networking tool with the semantics of Node's `net` module.
 ///
@@ -55,8 +56,9 @@ pub struct EventArgs {
     /// Print events on stderr as one JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// Show progress on stderr (bytes, rate, ETA; servers: connections and bytes):
-    /// `auto` (the default when given) only on a terminal, `always` even when stderr is not one
+    /// Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a
+    /// summary line when done: `auto` (the default when given) only on a terminal, `always`
+    /// even when stderr is not one
     #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
           default_missing_value = "auto", value_parser = ["auto", "always"])]
     pub progress: Option<String>,
@@ -166,6 +168,11 @@ pub struct TlsArgs {
     /// Client: do not verify the server's certificate (warned every time)
     #[arg(long)]
     pub insecure: bool,
+    /// Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons
+    /// optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256`
+    /// shows it) instead of a CA; implies --tls
+    #[arg(long, value_name = "FP", conflicts_with_all = ["insecure", "ca"])]
+    pub pin_sha256: Option<Sha256Pin>,
     /// Certificate chain (PEM)
     #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
@@ -204,6 +211,7 @@ impl Default for TlsArgs {
             servername: None,
             ca: None,
             insecure: false,
+            pin_sha256: None,
             cert: None,
             key: None,
             alpn: Vec::new(),
@@ -402,6 +410,9 @@ pub struct TargetTlsArgs {
     /// Do not verify the target's certificate (warned every time)
     #[arg(long)]
     pub target_insecure: bool,
+    /// Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)
+    #[arg(long, value_name = "FP", conflicts_with_all = ["target_insecure", "target_ca"])]
+    pub target_pin_sha256: Option<Sha256Pin>,
     /// Client certificate chain (PEM) presented to the target
     #[arg(long, value_name = "FILE", requires = "target_key")]
     pub target_cert: Option<PathBuf>,
@@ -430,6 +441,7 @@ impl TargetTlsArgs {
             || self.target_ca.is_some()
             || self.target_servername.is_some()
             || self.target_insecure
+            || self.target_pin_sha256.is_some()
             || self.target_cert.is_some()
             || !self.target_alpn.is_empty()
             || self.target_tls_min.is_some()
@@ -439,6 +451,7 @@ impl TargetTlsArgs {
             servername: self.target_servername.clone(),
             ca: self.target_ca.clone(),
             insecure: self.target_insecure,
+            pin_sha256: self.target_pin_sha256.clone(),
             cert: self.target_cert.clone(),
             key: self.target_key.clone(),
             alpn: self.target_alpn.clone(),

@@ -861,3 +861,111 @@ on_both_paths! {
         sweep(path, mib.map(|m| format!("-v {}", m << 10)), &["EAGAIN", "ENOMEM"]);
     }
 }
+
+/// A program that cannot be started: one that does not exist (ENOENT) and
+/// a file without the execute bit (EACCES), with the line each gets.
+fn unstartable(dir: &std::path::Path) -> [(String, &'static str); 2] {
+    let plain = dir.join("not-executable.sh");
+    std::fs::write(&plain, "#!/bin/sh\necho never\n").unwrap();
+    let missing = dir.join("no-such-program").to_str().unwrap().to_owned();
+    [
+        (missing, "ENOENT (no such file or directory)"),
+        (
+            plain.to_str().unwrap().to_owned(),
+            "EACCES (permission denied)",
+        ),
+    ]
+}
+
+/// Connect and read until the server closes the connection.
+fn closed_by_server(server: &Server) {
+    let mut s = connect(server);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn exec_that_cannot_start_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "--exec", &program]);
+        closed_by_server(&server);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(1), "{program}");
+        assert_eq!(
+            server.stderr_text(),
+            format!("wirecat: exec {program}: {why}\n")
+        );
+    }
+}
+
+#[test]
+fn exec_that_cannot_start_under_k_is_a_line_per_connection_and_serving_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "-k", "--exec", &program]);
+        closed_by_server(&server);
+        closed_by_server(&server);
+        assert!(server.running(), "-k keeps serving after {program}");
+        server.signal(libc::SIGTERM);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+        // The second child's task may still be ending when SIGTERM comes.
+        let text = server.stderr_text();
+        let lines: String = text
+            .lines()
+            .filter(|l| !l.starts_with("wirecat: draining "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            lines,
+            format!(
+                "wirecat: listen: conn 1: exec {program}: {why}\n\
+                 wirecat: listen: conn 2: exec {program}: {why}\n"
+            )
+        );
+    }
+}
+
+/// Wait until `server`'s stderr has a line containing `text`.
+fn wait_stderr(server: &Server, text: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let all = server.stderr_text();
+        if let Some(line) = all.lines().find(|l| l.contains(text)) {
+            return line.to_owned();
+        }
+        assert!(start.elapsed() < DEADLINE, "no {text:?} on stderr: {all:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn first_sigint_with_open_connections_says_it_drains_them_and_how_to_force() {
+    // echo (io_uring engine) and listen -k (the tokio accept loop).
+    for args in [
+        &["echo", "127.0.0.1:0"][..],
+        &["listen", "-k", "127.0.0.1:0"],
+    ] {
+        let mut server = Server::quiet(args);
+        let mut clients: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
+        for c in &mut clients {
+            if args[0] == "echo" {
+                c.write_all(b"x").unwrap();
+            }
+            // An echo, or listen's FIN after its empty stdin: the
+            // connection has been accepted and counted.
+            let mut byte = [0u8; 1];
+            let _ = c.read(&mut byte).unwrap();
+        }
+        server.signal(libc::SIGINT);
+        let line = wait_stderr(&server, "draining");
+        assert_eq!(
+            line, "wirecat: draining 2 open connections; ^C again ends them now",
+            "{args:?}"
+        );
+        assert!(server.running(), "{args:?} waits for its connections");
+        drop(clients);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130), "{args:?}");
+        assert_eq!(server.stderr_text().lines().count(), 1, "{args:?}");
+    }
+}

@@ -366,3 +366,113 @@ async fn sighup_drains_and_removes_the_unix_socket() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// A port nobody listens on (bound, then closed).
+fn refused_port() -> String {
+    let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    spare.local_addr().unwrap().to_string()
+}
+
+/// Connect to `server`, and read until it closes the connection.
+async fn closed_at_once(server: &Server) {
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = within("client closed", c.read_to_end(&mut buf)).await;
+    assert!(buf.is_empty());
+}
+
+/// SIGTERM, wait for the exit, and the lines the server wrote on stderr
+/// (but its notice that it drains a connection whose task was still
+/// finishing when the signal came).
+fn stopped_stderr(mut server: Server) -> Vec<String> {
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(common::LIMIT).code(), Some(0));
+    server
+        .stderr_text()
+        .lines()
+        .filter(|l| !l.starts_with("wirecat: draining "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_target_is_one_line_on_stderr_without_v() {
+    let taddr = refused_port();
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &taddr]);
+    closed_at_once(&server).await;
+    closed_at_once(&server).await;
+    assert_eq!(
+        stopped_stderr(server),
+        [1, 2].map(|n| format!(
+            "wirecat: pipe: conn {n}: target {taddr}: ECONNREFUSED (connection refused)"
+        ))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_failing_tls_verification_is_one_line_on_stderr_without_v() {
+    // A self-signed TLS echo server, which the relay has no reason to trust.
+    let target = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &target.addr, "--target-tls"]);
+    closed_at_once(&server).await;
+    assert_eq!(
+        stopped_stderr(server),
+        [format!(
+            "wirecat: pipe: conn 1: target {}: TLS handshake failed: \
+             DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)",
+            target.addr
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_failing_connections_prints_a_bounded_number_of_lines() {
+    const FLOOD: u64 = 200;
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &refused_port()]);
+    let started = std::time::Instant::now();
+    for _ in 0..FLOOD {
+        closed_at_once(&server).await;
+    }
+    let windows = started.elapsed().as_secs() + 2;
+    let lines = stopped_stderr(server);
+    let (shown, summaries): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.contains(": target "));
+    assert!(
+        shown.len() as u64 <= 10 * windows,
+        "{} lines in under {windows} s",
+        shown.len()
+    );
+    // Every failure is accounted for: shown, or counted in a summary.
+    let held_back: u64 = summaries
+        .iter()
+        .map(|l| {
+            let rest = l.strip_prefix("wirecat: pipe: ").expect(l);
+            assert!(rest.contains(" more connection errors not shown"), "{l}");
+            rest.split(' ').next().unwrap().parse::<u64>().expect(l)
+        })
+        .sum();
+    assert_eq!(shown.len() as u64 + held_back, FLOOD, "{lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_resetting_mid_stream_is_one_line_on_stderr_without_v() {
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &taddr]);
+    tokio::spawn(async move {
+        let (mut s, _) = target.accept().await.unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).await.unwrap();
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    c.write_all(b"hello").await.unwrap();
+    let _ = within("client sees the break", c.read_to_end(&mut Vec::new())).await;
+    let lines = stopped_stderr(server);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("wirecat: pipe: conn 1: target: ECONNRESET"),
+        "{lines:#?}"
+    );
+}

@@ -601,6 +601,129 @@ fn self_signed_fingerprint_is_a_notice_with_v() {
     );
 }
 
+/// The fingerprint a self-signed server announces on stderr without `-v`.
+fn announced_fingerprint(server: &Server) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let text = server.stderr_text();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.contains("self-signed certificate for"))
+        {
+            let fp = line.split("SHA-256 fingerprint ").nth(1).expect(line);
+            return fp.split(' ').next().unwrap().to_owned();
+        }
+        assert!(
+            start.elapsed() < LIMIT,
+            "no fingerprint on stderr: {text:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The SHA-256 fingerprint of the certificate served at `addr`, as
+/// `openssl s_client -showcerts | openssl x509 -fingerprint -sha256` sees it.
+fn openssl_fingerprint(addr: &str) -> String {
+    let s_client = Command::new("openssl")
+        .args(["s_client", "-showcerts", "-connect", addr])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pem = output_within(s_client).stdout;
+    let mut x509 = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    x509.stdin.take().unwrap().write_all(&pem).unwrap();
+    let seen = String::from_utf8(output_within(x509).stdout).unwrap();
+    seen.trim().rsplit('=').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_self_signed_echo_is_announced_without_v_and_a_pinned_connect_is_served() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
+    if have("openssl") {
+        assert_eq!(openssl_fingerprint(&echo.addr), fp);
+    }
+    // As printed, and as a user may type it: no colons, lower case.
+    for pin in [fp.clone(), fp.replace(':', "").to_lowercase()] {
+        let out = assert_cmd()
+            .args(["connect", &echo.addr, "--pin-sha256", &pin])
+            .write_stdin("pinned hello")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(out.stdout, b"pinned hello");
+        assert!(out.stderr.is_empty(), "{out:?}");
+    }
+}
+
+#[test]
+fn a_pinned_connect_to_a_self_signed_listen_succeeds() {
+    let mut server = Server::quiet(&["listen", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&server);
+    let out = assert_cmd()
+        .args(["connect", &format!("tls://{}", server.addr)])
+        .args(["--pin-sha256", &fp])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
+}
+
+#[test]
+fn a_wrong_pin_exits_3_naming_both_fingerprints() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    let wrong = format!(
+        "{}{}",
+        if fp.starts_with("00") { "11" } else { "00" },
+        &fp[2..]
+    );
+    let out = assert_cmd()
+        .args(["connect", &echo.addr, "--pin-sha256", &wrong])
+        .write_stdin("never sent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("ERR_TLS_CERT_PIN_MISMATCH"), "{text}");
+    assert!(
+        text.contains(&format!("fingerprint {fp} is not the pinned {wrong}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn pipe_target_pin_trusts_a_self_signed_target() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    let pipe = Server::quiet(&[
+        "pipe",
+        "127.0.0.1:0",
+        &echo.addr,
+        "--target-pin-sha256",
+        &fp,
+    ]);
+    let mut c = TcpStream::connect(&pipe.addr).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.write_all(b"through a pinned target").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    c.read_to_end(&mut back).unwrap();
+    assert_eq!(back, b"through a pinned target");
+    assert_eq!(pipe.stderr_text(), "");
+}
+
 // ---------------------------------------------------------------------------
 // SNI, mutual TLS, ALPN
 
@@ -820,6 +943,77 @@ fn wrong_host_name_is_altname_invalid_exit_3() {
         "localhost",
         "ERR_TLS_CERT_ALTNAME_INVALID",
     );
+}
+
+/// What Node's `tls.connect` says when `servername` is not in the
+/// certificate served at `port` (trusting `ca`).
+fn node_altname_message(port: u16, ca: &Path, servername: &str) -> String {
+    let script = format!(
+        "const tls = require('tls'), fs = require('fs');\n\
+         const c = tls.connect({{port: {port}, host: '127.0.0.1', servername: {servername:?},\n\
+           ca: fs.readFileSync({ca:?})}});\n\
+         c.on('error', e => {{ console.log(e.code + ' ' + e.message); c.destroy(); }});",
+        ca = s(ca)
+    );
+    let node = Command::new("node")
+        .args(["-e", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    String::from_utf8(output_within(node).stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_name_mismatch_is_reported_in_nodes_words() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf(&["api.test", "127.0.0.1"], "api");
+    let mut all = vec![
+        "listen",
+        "-k",
+        "--tls",
+        "--cert",
+        s(&cert),
+        "--key",
+        s(&key),
+    ];
+    all.push("127.0.0.1:0");
+    let server = Server::quiet(&all);
+    let cases = [
+        (
+            "x",
+            "Host: x. is not in the cert's altnames: DNS:api.test, IP Address:127.0.0.1",
+        ),
+        (
+            "127.0.0.2",
+            "IP: 127.0.0.2 is not in the cert's list: 127.0.0.1",
+        ),
+    ];
+    for (name, reason) in cases {
+        let out = assert_cmd()
+            .args(["connect", &format!("tls://{}", server.addr)])
+            .args(["--ca", s(&pki.ca_pem), "--servername", name])
+            .write_stdin("")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        let message = format!("Hostname/IP does not match certificate's altnames: {reason}");
+        assert!(
+            text.contains(&format!("ERR_TLS_CERT_ALTNAME_INVALID ({message})")),
+            "{text}"
+        );
+        if have("node") && name == "x" {
+            let port = server.port();
+            assert_eq!(
+                node_altname_message(port, &pki.ca_pem, name),
+                format!("ERR_TLS_CERT_ALTNAME_INVALID {message}")
+            );
+        }
+    }
 }
 
 #[test]
@@ -1370,4 +1564,25 @@ fn timeout_over_tls_delivers_the_reply_to_our_close_notify() {
         find(&ev, "end");
         assert_eq!(find(&ev, "close")["bytesRead"], 10, "{ctx}");
     }
+}
+
+#[test]
+fn a_pin_with_a_ca_or_insecure_or_a_malformed_pin_is_a_usage_error() {
+    let pin = "ab".repeat(32);
+    for extra in [&["--ca", "ca.pem"][..], &["--insecure"]] {
+        let out = assert_cmd()
+            .args(["connect", "localhost", "1", "--pin-sha256", &pin])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("cannot be used with"), "{text}");
+    }
+    let out = assert_cmd()
+        .args(["connect", "localhost", "1", "--pin-sha256", "AB:CD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
 }

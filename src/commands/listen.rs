@@ -80,6 +80,9 @@ async fn once(
 }
 
 /// `--exec`/`--sh-exec`: each connection goes to its own child process.
+/// A child that cannot start is the exit status of a one-shot `listen`
+/// (1, with its line); with `-k` it is a line for that connection, and the
+/// server keeps serving.
 async fn exec_server(
     ep: Endpoint,
     opts: ServerOptions,
@@ -89,12 +92,26 @@ async fn exec_server(
     let shutdown = Shutdown::on_signals();
     let listener = Listener::bind(&ep, &opts).await?;
     let cmd = Arc::new(cmd);
+    let failed = Arc::new(Mutex::new(None));
+    let failure = failed.clone();
     let handler = move |acc: Accepted| {
-        let cmd = cmd.clone();
-        async move { exec_connection(acc, &cmd).await }
+        let (cmd, failure) = (cmd.clone(), failure.clone());
+        async move {
+            let id = acc.id;
+            let Err(e) = exec_connection(acc, &cmd).await else {
+                return;
+            };
+            if once {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            } else {
+                events::connection_error("listen", id, &format!("{}: {}", e.what, e.why));
+            }
+        }
     };
     let totals = Arc::new(Totals::default());
-    serve(listener, &opts, shutdown, once, totals, handler).await
+    let exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    let failed = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    failed.map_or(Ok(exit), Err)
 }
 
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.

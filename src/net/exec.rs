@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use crate::events;
-use crate::exit::{self, Error};
+use crate::exit::{self, Error, Exit};
 use crate::net::listen::Accepted;
 
 /// The program to run for each connection.
@@ -41,6 +41,14 @@ impl ExecCommand {
         }
     }
 
+    /// The program run, as the error lines name it.
+    fn program(&self) -> &str {
+        match self {
+            ExecCommand::Argv(argv) => &argv[0],
+            ExecCommand::Shell(_) => "/bin/sh",
+        }
+    }
+
     fn command(&self) -> tokio::process::Command {
         match self {
             ExecCommand::Argv(argv) => {
@@ -58,8 +66,10 @@ impl ExecCommand {
 }
 
 /// Run the child on the connection and wait for it; emits `error` if it
-/// cannot start and `close` with its exit code.
-pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
+/// cannot start and `close` with its exit code. A child that cannot be
+/// started (ENOENT, EACCES) is returned as the error `main` prints, or a
+/// `-k` server reports with [`events::connection_error`].
+pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Error> {
     let started = Instant::now();
     let conn = Some(acc.id);
     let remote = acc.addresses().remote.to_string();
@@ -79,22 +89,36 @@ pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
         status
     }
     .await;
-    let fields = match &result {
-        Ok(status) => json!({
-            "hadError": !status.success(),
-            "exitCode": status.code(),
-            "durationMs": started.elapsed().as_millis() as u64,
-        }),
-        Err(e) => {
-            events::emit(
-                "error",
-                conn,
-                json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"}),
-            );
-            json!({"hadError": true, "durationMs": started.elapsed().as_millis() as u64})
+    let duration = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(status) => {
+            let fields = json!({
+                "hadError": !status.success(),
+                "exitCode": status.code(),
+                "durationMs": duration,
+            });
+            events::emit("close", conn, fields);
+            Ok(())
         }
-    };
-    events::emit("close", conn, fields);
+        Err(e) => Err(spawn_failed(&e, conn, duration, cmd)),
+    }
+}
+
+/// The child could not be started: its `error` (`syscall: spawn`) and
+/// `close` events, and the one-line error, `exec CMD: ENOENT (…)`.
+fn spawn_failed(e: &std::io::Error, conn: Option<u64>, duration: u64, cmd: &ExecCommand) -> Error {
+    let fields =
+        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"});
+    events::emit("error", conn, fields);
+    events::emit(
+        "close",
+        conn,
+        json!({"hadError": true, "durationMs": duration}),
+    );
+    let mut err = Error::io(Exit::Failure, format!("exec {}", cmd.program()), e);
+    // In --json mode the error event has said it.
+    err.reported = events::mode() == events::Mode::Json;
+    err
 }
 
 /// The child is gone: FIN after whatever it wrote, and stop reading.

@@ -453,10 +453,16 @@ impl Shutdown {
                 return;
             };
             for level in 1..=2u8 {
-                tokio::select! {
-                    _ = int.recv() => flag.store(true, Ordering::Relaxed),
-                    _ = term.recv() => {}
-                    _ = hup.recv() => {}
+                let interrupt = tokio::select! {
+                    _ = int.recv() => true,
+                    _ = term.recv() => false,
+                    _ = hup.recv() => false,
+                };
+                if interrupt {
+                    flag.store(true, Ordering::Relaxed);
+                }
+                if level == 1 {
+                    announce_draining(interrupt);
                 }
                 let _ = tx.send(level);
             }
@@ -514,6 +520,28 @@ fn hangup_ignored() -> bool {
     // SAFETY: as above; `old` is a live local.
     let r = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) };
     r == 0 && old.sa_sigaction == libc::SIG_IGN
+}
+
+/// The first signal with connections open: say that the server waits for
+/// them and how to stop waiting, so a server that does not exit at once
+/// is not mistaken for a hung one. Written whether or not stderr is a
+/// terminal (one line; a log is where a SIGTERM from a service manager
+/// is read about), but not in `--json` mode, where each connection's
+/// `close` tells the story.
+fn announce_draining(interrupt: bool) {
+    let open = crate::progress::meter().open.load(Ordering::Relaxed);
+    if open == 0 || events::mode() == events::Mode::Json {
+        return;
+    }
+    let plural = if open == 1 { "" } else { "s" };
+    let again = if interrupt {
+        "^C again"
+    } else {
+        "a second SIGTERM"
+    };
+    events::notice(&format!(
+        "draining {open} open connection{plural}; {again} ends them now"
+    ));
 }
 
 /// One accepted connection, as handed to a server's handler.
@@ -812,6 +840,7 @@ async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
 
 /// The server's `close` event with its totals, and the exit code.
 pub(crate) fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
+    events::flush_connection_errors();
     events::emit(
         "close",
         None,

@@ -223,8 +223,10 @@ async fn end_both(client: &mut Stream, target: &mut Stream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ends).await;
 }
 
-/// Report the failure and arm a reset on the other socket, so that dropping
-/// the pair tells the other peer the stream broke (rather than ended).
+/// Report the failure (a target's also as a line without `-v`, see
+/// [`events::connection_error`]) and arm a reset on the other socket, so
+/// that dropping the pair tells the other peer the stream broke (rather
+/// than ended).
 fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Ending {
     events::emit(
         "error",
@@ -235,6 +237,11 @@ fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Endin
             "message": tls::tls_error_message(&f.error),
         }),
     );
+    if let (Side::Target, Some(id)) = (f.side, conn) {
+        // The target broke the pair: the server's failure to tell about.
+        let what = format!("target: {}", tls::tls_error_line(&f.error));
+        events::connection_error("pipe", id, &what);
+    }
     let other = if f.side == Side::Client {
         target
     } else {

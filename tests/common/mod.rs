@@ -112,6 +112,21 @@ impl Server {
         Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), events.into())
     }
 
+    /// `wirecat ARGS` without events, its stderr written to a file that
+    /// [`Server::stderr_text`] reads; stdin and stdout are null.
+    pub fn quiet(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
+        let mut cmd = wirecat();
+        cmd.args(args);
+        Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), stderr.into())
+    }
+
+    /// What a [`Server::quiet`] server has written to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(self.path("stderr")).unwrap_or_default()
+    }
+
     fn spawn_in(
         dir: tempfile::TempDir,
         mut cmd: Command,
