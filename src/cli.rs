@@ -8,10 +8,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
 use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
+
+mod habits;
+mod values;
+
+pub use habits::habit_hint;
+pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
 
 /// A command-line networking tool with the semantics of Node's `net` module.
 ///
@@ -74,19 +81,17 @@ impl EventArgs {
     }
 }
 
-/// Socket options shared by every command that opens sockets.
+/// Socket options of every command that opens sockets.
 #[derive(Debug, Clone, Args)]
 pub struct SocketArgs {
-    /// allowHalfOpen: after the peer's FIN, keep sending stdin until its EOF
-    #[arg(long)]
-    pub allow_half_open: bool,
-    /// keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1
-    #[arg(long, value_name = "MS", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
-    pub keepalive: Option<u64>,
+    /// keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1
+    #[arg(long, value_name = "MS", num_args = 0..=1, require_equals = true,
+          default_missing_value = "0", value_parser = parse_ms)]
+    pub keepalive: Option<Duration>,
     /// noDelay: disable Nagle's algorithm (TCP_NODELAY)
     #[arg(long)]
     pub nodelay: bool,
-    /// setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4
+    /// setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4
     #[arg(long, value_name = "MS", value_parser = parse_ms)]
     pub timeout: Option<Duration>,
     /// family: only IPv4
@@ -98,21 +103,38 @@ pub struct SocketArgs {
     /// family: 0 (any), 4 or 6
     #[arg(long, value_name = "0|4|6", value_parser = ["0", "4", "6"])]
     pub family: Option<String>,
+}
+
+/// How one connection meets stdin and stdout (`connect`, `listen`): the
+/// half-close rule, which directions flow, and what is done to the bytes.
+#[derive(Debug, Clone, Args)]
+pub struct StdioArgs {
+    /// allowHalfOpen: after the peer's FIN, keep sending stdin until its EOF
+    #[arg(long)]
+    pub allow_half_open: bool,
     /// readable=false: read nothing from stdin and never half-close
     #[arg(long, conflicts_with = "send_only")]
     pub recv_only: bool,
     /// writable=false: send stdin, discard what arrives
     #[arg(long)]
     pub send_only: bool,
-    /// resetAndDestroy(): close with RST instead of FIN
-    #[arg(long)]
-    pub reset: bool,
     /// Turn LF into CRLF on the way out (telnet habit)
     #[arg(long)]
     pub crlf: bool,
     /// Show received bytes as a hex dump on stdout
     #[arg(long)]
     pub hex: bool,
+    #[command(flatten)]
+    pub end: ResetArgs,
+}
+
+/// `resetAndDestroy()`, for the commands that end their own connections
+/// (`connect`, `listen`, `echo`; `pipe` passes each side's ending on).
+#[derive(Debug, Clone, Args)]
+pub struct ResetArgs {
+    /// resetAndDestroy(): close with RST instead of FIN
+    #[arg(long)]
+    pub reset: bool,
 }
 
 impl SocketArgs {
@@ -137,61 +159,41 @@ pub struct ClientArgs {
     /// localPort: the port to connect from
     #[arg(long, value_name = "PORT")]
     pub local_port: Option<u16>,
-    /// lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl's --resolve)
-    #[arg(long, value_name = "HOST:ADDR")]
+    /// lookup: answer HOST with ADDR instead of asking DNS; HOST:PORT:ADDR (curl's form) only for that port (repeatable; ADDR may be a list: A,B)
+    #[arg(long, value_name = "HOST[:PORT]:ADDR")]
     pub resolve: Vec<Resolve>,
     /// autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs
     #[arg(long)]
     pub no_auto_select_family: bool,
-    /// autoSelectFamilyAttemptTimeout: ms before the next address is tried
+    /// autoSelectFamilyAttemptTimeout: milliseconds (or 1s, …) before the next address is tried
     #[arg(long, value_name = "MS", default_value = "250", value_parser = parse_ms)]
     pub attempt_timeout: Duration,
-    /// Give up connecting after MS milliseconds (exit 4)
+    /// Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)
     #[arg(long, value_name = "MS", value_parser = parse_ms)]
     pub connect_timeout: Option<Duration>,
 }
 
-/// TLS options (client and server).
-#[derive(Debug, Clone, Args)]
+/// TLS as the core sees it, for either side: what [`ClientTlsFlags`],
+/// [`ServerTlsFlags`] or `pipe`'s [`TargetTlsArgs`] stand for. Each command
+/// takes only its side's flags; the other side's fields keep their defaults.
+#[derive(Debug, Clone)]
 pub struct TlsArgs {
-    /// Speak TLS (also implied by tls://)
-    #[arg(long)]
     pub tls: bool,
-    /// Client: SNI server name (default: the host, when it is a name)
-    #[arg(long, value_name = "NAME")]
+    /// Client: SNI server name (default: the host, when it is a name).
     pub servername: Option<String>,
-    /// Trust anchors (PEM); server: the CA for client certificates
-    #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Client: do not verify the server's certificate (warned every time)
-    #[arg(long)]
+    /// Client: do not verify the server's certificate.
     pub insecure: bool,
-    /// Certificate chain (PEM)
-    #[arg(long, value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1)
-    #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// ALPN protocol to offer or accept (repeatable)
-    #[arg(long, value_name = "PROTO")]
     pub alpn: Vec<String>,
-    /// Lowest TLS version allowed
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
     pub tls_min: Option<String>,
-    /// Highest TLS version allowed (1.2 to test or reach old peers)
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
     pub tls_max: Option<String>,
-    /// Password of an encrypted PKCS#8 --key (first line of FILE)
-    #[arg(long, value_name = "FILE")]
     pub key_password_file: Option<PathBuf>,
-    /// Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)
-    #[arg(long, value_name = "NAME=CERT,KEY")]
+    /// Server: one certificate per server name.
     pub sni: Vec<SniCert>,
-    /// Server: refuse clients without a certificate issued by --ca (mutual TLS)
-    #[arg(long, requires = "ca")]
+    /// Server: mutual TLS.
     pub require_client_cert: bool,
-    /// Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)
-    #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
     pub handshake_timeout: Duration,
 }
 
@@ -217,37 +219,121 @@ impl Default for TlsArgs {
     }
 }
 
-/// One `--sni NAME=CERT,KEY`: the certificate chain and key served to
-/// clients whose SNI is NAME (EdgerOS `server.addcert`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SniCert {
-    pub name: String,
-    pub cert: PathBuf,
-    pub key: PathBuf,
+impl TlsArgs {
+    /// The one rule for every side: a flag that only means something
+    /// under TLS turns TLS on, as `--tls` does (`connect --ca F`, `pipe
+    /// --target-servername N`, `listen --cert C --key K`).
+    pub fn with_implied_tls(mut self) -> TlsArgs {
+        self.tls = self.tls
+            || self.servername.is_some()
+            || self.ca.is_some()
+            || self.insecure
+            || self.cert.is_some()
+            || self.key.is_some()
+            || !self.alpn.is_empty()
+            || self.tls_min.is_some()
+            || self.tls_max.is_some()
+            || !self.sni.is_empty()
+            || self.require_client_cert;
+        self
+    }
 }
 
-impl std::str::FromStr for SniCert {
-    type Err = String;
+/// TLS flags of both sides.
+#[derive(Debug, Clone, Args)]
+pub struct TlsFlags {
+    /// Speak TLS (also implied by tls:// and by any other TLS flag but --handshake-timeout)
+    #[arg(long)]
+    pub tls: bool,
+    /// Trust anchors (PEM) for the peer's certificate (client default: the system's roots)
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Our certificate chain (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// ALPN protocol to offer (client) or accept (server) (repeatable)
+    #[arg(long, value_name = "PROTO")]
+    pub alpn: Vec<String>,
+    /// Lowest TLS version allowed
+    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
+    pub tls_min: Option<String>,
+    /// Highest TLS version allowed (1.2 to test or reach old peers)
+    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
+    pub tls_max: Option<String>,
+    /// Password of an encrypted PKCS#8 --key (first line of FILE)
+    #[arg(long, value_name = "FILE")]
+    pub key_password_file: Option<PathBuf>,
+    /// Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)
+    #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
+    pub handshake_timeout: Duration,
+}
 
-    fn from_str(s: &str) -> Result<SniCert, String> {
-        let expected = "expected NAME=CERT,KEY (e.g. example.com=example.pem,example.key)";
-        let (name, files) = s
-            .split_once('=')
-            .ok_or_else(|| format!("{expected}, got {s:?}"))?;
-        // A path may not contain ',' here: with two commas we cannot tell
-        // which one separates the files, so say so rather than guess.
-        let (cert, key) = match files.split(',').collect::<Vec<_>>()[..] {
-            [cert, key] if !cert.is_empty() && !key.is_empty() => (cert, key),
-            _ => return Err(format!("{expected}, got {s:?}")),
-        };
-        if name.is_empty() {
-            return Err(format!("{expected}: the server name is empty"));
+impl TlsFlags {
+    /// The core's [`TlsArgs`] for these flags (the side's own fields default).
+    fn tls_args(&self) -> TlsArgs {
+        TlsArgs {
+            tls: self.tls,
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            alpn: self.alpn.clone(),
+            tls_min: self.tls_min.clone(),
+            tls_max: self.tls_max.clone(),
+            key_password_file: self.key_password_file.clone(),
+            handshake_timeout: self.handshake_timeout,
+            ..TlsArgs::default()
         }
-        Ok(SniCert {
-            name: name.to_ascii_lowercase(),
-            cert: PathBuf::from(cert),
-            key: PathBuf::from(key),
-        })
+    }
+}
+
+/// A TLS client's flags (`connect`).
+#[derive(Debug, Clone, Args)]
+pub struct ClientTlsFlags {
+    #[command(flatten)]
+    pub common: TlsFlags,
+    /// SNI server name, also checked in the certificate (default: the host, when it is a name)
+    #[arg(long, value_name = "NAME")]
+    pub servername: Option<String>,
+    /// Do not verify the server's certificate (warned every time)
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl ClientTlsFlags {
+    pub fn tls_args(&self) -> TlsArgs {
+        TlsArgs {
+            servername: self.servername.clone(),
+            insecure: self.insecure,
+            ..self.common.tls_args()
+        }
+        .with_implied_tls()
+    }
+}
+
+/// A TLS server's flags (`listen`, `echo`, `pipe`'s LISTEN side).
+#[derive(Debug, Clone, Args)]
+pub struct ServerTlsFlags {
+    #[command(flatten)]
+    pub common: TlsFlags,
+    /// Serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)
+    #[arg(long, value_name = "NAME=CERT,KEY")]
+    pub sni: Vec<SniCert>,
+    /// Refuse clients without a certificate issued by --ca (mutual TLS)
+    #[arg(long, requires = "ca")]
+    pub require_client_cert: bool,
+}
+
+impl ServerTlsFlags {
+    pub fn tls_args(&self) -> TlsArgs {
+        TlsArgs {
+            sni: self.sni.clone(),
+            require_client_cert: self.require_client_cert,
+            ..self.common.tls_args()
+        }
+        .with_implied_tls()
     }
 }
 
@@ -286,21 +372,59 @@ pub struct ServerArgs {
     pub deny: Vec<RuleArg>,
 }
 
+/// What a child given the connection (`--exec`) makes meaningless: the
+/// child, not wirecat, reads and writes the bytes and ends the connection.
+const NOT_WITH_EXEC: [&str; 8] = [
+    "allow_half_open",
+    "recv_only",
+    "send_only",
+    "crlf",
+    "hex",
+    "reset",
+    "timeout",
+    "progress",
+];
+
+/// What `-z` (connect, then close at once) makes meaningless.
+const NOT_WITH_ZERO_IO: [&str; 21] = [
+    "wait",
+    "send",
+    "expect",
+    "allow_half_open",
+    "recv_only",
+    "send_only",
+    "crlf",
+    "hex",
+    "reset",
+    "timeout",
+    "progress",
+    "tls",
+    "servername",
+    "insecure",
+    "ca",
+    "cert",
+    "key",
+    "alpn",
+    "key_password_file",
+    "tls_min",
+    "tls_max",
+];
+
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, or a port alone
     pub target: String,
     /// The port, when TARGET is a host name alone (the `nc HOST PORT` habit); a list or range with -z
     pub port: Option<String>,
-    /// Retry for up to SECS seconds until the target accepts (wait-for-port)
-    #[arg(long, value_name = "SECS")]
-    pub wait: Option<f64>,
+    /// Retry for up to SECS seconds (or 500ms, 2m) until the name resolves and the target accepts (wait-for-port)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait: Option<Duration>,
     /// Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)
-    #[arg(short = 'z', long = "zero-io")]
+    #[arg(short = 'z', long = "zero-io", conflicts_with_all = NOT_WITH_ZERO_IO)]
     pub zero_io: bool,
-    /// Send TEXT instead of stdin
-    #[arg(long, value_name = "TEXT")]
-    pub send: Option<String>,
+    /// Send TEXT instead of stdin (escapes \r \n \t \0 \e \\ \xHH are understood, as for echo --banner)
+    #[arg(long, value_name = "TEXT", value_parser = parse_escapes)]
+    pub send: Option<Bytes>,
     /// Succeed once received data matches REGEX (exit 1 if the connection ends first)
     #[arg(long, value_name = "REGEX")]
     pub expect: Option<String>,
@@ -312,7 +436,9 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub stdio: StdioArgs,
+    #[command(flatten)]
+    pub tls: ClientTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
@@ -325,18 +451,21 @@ pub struct ListenArgs {
     /// Keep serving after the first connection (stdin goes to every open connection)
     #[arg(short = 'k', long)]
     pub keep_open: bool,
-    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)
-    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec")]
+    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell); with --tls, CMD gets the plaintext
+    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec",
+          conflicts_with_all = NOT_WITH_EXEC)]
     pub exec: Option<String>,
     /// As --exec, but CMD is run by /bin/sh -c
-    #[arg(short = 'c', long, value_name = "CMD")]
+    #[arg(short = 'c', long, value_name = "CMD", conflicts_with_all = NOT_WITH_EXEC)]
     pub sh_exec: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub stdio: StdioArgs,
+    #[command(flatten)]
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
@@ -349,15 +478,17 @@ pub struct EchoArgs {
     /// Serve one connection, then exit
     #[arg(long)]
     pub once: bool,
-    /// Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)
-    #[arg(long, value_name = "TEXT")]
-    pub banner: Option<String>,
+    /// Send TEXT to each connection first (escapes \r \n \t \0 \e \\ \xHH are understood)
+    #[arg(long, value_name = "TEXT", value_parser = parse_escapes)]
+    pub banner: Option<Bytes>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub end: ResetArgs,
+    #[command(flatten)]
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
@@ -379,7 +510,7 @@ pub struct PipeArgs {
     pub socket: SocketArgs,
     // The LISTEN side: --tls (or tls:// LISTEN) terminates TLS from clients.
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub target_tls: TargetTlsArgs,
     #[command(flatten)]
@@ -426,16 +557,8 @@ impl TargetTlsArgs {
     /// The client-side [`TlsArgs`] these flags stand for, bounded by the
     /// shared `--handshake-timeout`.
     pub fn client_args(&self, handshake_timeout: Duration) -> TlsArgs {
-        let asked = self.target_tls
-            || self.target_ca.is_some()
-            || self.target_servername.is_some()
-            || self.target_insecure
-            || self.target_cert.is_some()
-            || !self.target_alpn.is_empty()
-            || self.target_tls_min.is_some()
-            || self.target_tls_max.is_some();
         TlsArgs {
-            tls: asked,
+            tls: self.target_tls,
             servername: self.target_servername.clone(),
             ca: self.target_ca.clone(),
             insecure: self.target_insecure,
@@ -448,6 +571,7 @@ impl TargetTlsArgs {
             handshake_timeout,
             ..TlsArgs::default()
         }
+        .with_implied_tls()
     }
 }
 
@@ -482,34 +606,10 @@ pub struct GenerateArgs {
     pub dir: PathBuf,
 }
 
-/// Milliseconds as a `Duration`, with a message aimed at people.
-pub fn parse_ms(s: &str) -> Result<Duration, String> {
-    s.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| format!("expected a whole number of milliseconds, got {s:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
-
-    #[test]
-    fn sni_flag_splits_name_cert_and_key() {
-        let sni: SniCert = "A.Example=a.pem,a.key".parse().unwrap();
-        assert_eq!(sni.name, "a.example");
-        assert_eq!(sni.cert, PathBuf::from("a.pem"));
-        assert_eq!(sni.key, PathBuf::from("a.key"));
-        for bad in [
-            "a.example",
-            "a.example=a.pem",
-            "=a.pem,a.key",
-            "a=x,y,z",
-            "a=,k",
-        ] {
-            assert!(bad.parse::<SniCert>().is_err(), "{bad} should be refused");
-        }
-    }
 
     #[test]
     fn clap_definitions_are_consistent() {

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use wirecat::cli::Cli;
+use wirecat::cli::{habit_hint, Cli};
 use wirecat::events;
 
 fn main() {
@@ -11,7 +11,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
-    let cli = Cli::parse();
+    let cli = parse();
     let code = match wirecat::run(cli) {
         Ok(exit) => exit.code(),
         Err(err) => {
@@ -30,4 +30,21 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// The command line, or exit: clap's own message and code (2 for a usage
+/// error, 0 for --help), except that an nc/ncat habit gets one line naming
+/// the wirecat way (exit 2).
+fn parse() -> Cli {
+    let argv: Vec<String> = std::env::args().collect();
+    match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(err) => match habit_hint(&err, &argv) {
+            Some(line) => {
+                eprintln!("{line}");
+                std::process::exit(wirecat::exit::Exit::Usage.code());
+            }
+            None => err.exit(),
+        },
+    }
 }

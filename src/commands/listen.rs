@@ -27,7 +27,7 @@ use crate::progress;
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let tls = tls::server_tls(&args.tls, &ep)?;
+    let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
         return block_on_with(exec_server(ep, opts, cmd, !args.keep_open));
@@ -73,8 +73,14 @@ async fn once(
         .events
         .progress_wanted()
         .then(|| progress::transfer(progress::stdin_size()));
-    let (io, stdout) = stdio_io(&stream, &args.socket);
-    let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
+    let (io, stdout) = stdio_io(&stream, &args.stdio);
+    let closed = bridge(
+        stream,
+        Some(1),
+        io,
+        BridgeOptions::from_args(&args.socket, &args.stdio),
+    )
+    .await;
     finish_stdout(stdout).await;
     ending_to_exit(closed.ending, &what)
 }
@@ -107,17 +113,17 @@ async fn keep_open(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = args.events.progress_wanted().then(progress::server);
-    let stdout = StdoutWriter::spawn(args.socket.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex);
     let fanout = Arc::new(FanOut::default());
-    if !args.socket.recv_only {
+    if !args.stdio.recv_only {
         let input = stdio::stdin_chunks(OutboundFilter {
-            crlf: args.socket.crlf,
+            crlf: args.stdio.crlf,
         });
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = BridgeOptions::from_args(&args.socket);
-    let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
+    let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
+    let (recv_only, send_only) = (args.stdio.recv_only, args.stdio.send_only);
     let out = stdout.sender();
     let exit = serve(
         listener,

@@ -54,12 +54,12 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
 }
 
 /// A fixed text as the whole of the input, then EOF (`--send`).
-pub fn text_chunks(text: &str, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+pub fn text_chunks(text: &Bytes, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(1);
     let bytes = if filter.crlf {
-        to_crlf(text.as_bytes())
+        to_crlf(text)
     } else {
-        Bytes::copy_from_slice(text.as_bytes())
+        text.clone()
     };
     let _ = tx.try_send(bytes);
     rx
