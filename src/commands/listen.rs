@@ -18,7 +18,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
-use crate::net::exec::{exec_connection, ExecCommand};
+use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 use crate::net::tls::{self, ServerSetup};
@@ -30,7 +30,7 @@ pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
-        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open));
+        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
     }
     if args.keep_open {
         block_on_with(keep_open(args, ep, opts, tls))
@@ -85,19 +85,26 @@ async fn once(
     ending_to_exit(closed.ending, &what)
 }
 
-/// `--exec`/`--sh-exec`: each connection goes to its own child process.
+/// `--exec`/`--sh-exec`: each connection goes to its own child process
+/// (with `--tls`, after the handshake, the child getting the plaintext).
 async fn exec_server(
     ep: Endpoint,
     opts: ServerOptions,
     cmd: ExecCommand,
     once: bool,
+    tls: Option<Arc<ServerSetup>>,
 ) -> Result<Exit, Error> {
     let shutdown = Shutdown::on_signals();
-    let listener = Listener::bind(&ep, &opts).await?;
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let cmd = Arc::new(cmd);
     let handler = move |acc: Accepted| {
-        let cmd = cmd.clone();
-        async move { exec_connection(acc, &cmd).await }
+        let (cmd, tls) = (cmd.clone(), tls.clone());
+        async move {
+            match &tls {
+                Some(setup) => exec_tls_connection(acc, &cmd, setup).await,
+                None => exec_connection(acc, &cmd).await,
+            }
+        }
     };
     let totals = Arc::new(Totals::default());
     Ok(serve(listener, &opts, shutdown, once, totals, handler).await)
