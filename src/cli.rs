@@ -119,10 +119,10 @@ pub struct StdioArgs {
     #[arg(long)]
     pub send_only: bool,
     /// Turn LF into CRLF on the way out (telnet habit)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "recv_only")]
     pub crlf: bool,
     /// Show received bytes as a hex dump on stdout
-    #[arg(long)]
+    #[arg(long, conflicts_with = "send_only")]
     pub hex: bool,
     #[command(flatten)]
     pub end: ResetArgs,
@@ -423,7 +423,7 @@ pub struct ConnectArgs {
     #[arg(short = 'z', long = "zero-io", conflicts_with_all = NOT_WITH_ZERO_IO)]
     pub zero_io: bool,
     /// Send TEXT instead of stdin (escapes \r \n \t \0 \e \\ \xHH are understood, as for echo --banner)
-    #[arg(long, value_name = "TEXT", value_parser = parse_escapes)]
+    #[arg(long, value_name = "TEXT", value_parser = parse_escapes, conflicts_with = "recv_only")]
     pub send: Option<Bytes>,
     /// Succeed once received data matches REGEX (exit 1 if the connection ends first)
     #[arg(long, value_name = "REGEX")]
@@ -444,6 +444,8 @@ pub struct ConnectArgs {
 }
 
 #[derive(Debug, Args)]
+// One connection is served by one accept loop.
+#[command(mut_arg("workers", |a| a.requires("keep_open")))]
 pub struct ListenArgs {
     /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd
     #[arg(default_value = "0")]
@@ -476,7 +478,7 @@ pub struct EchoArgs {
     #[arg(default_value = "0")]
     pub address: String,
     /// Serve one connection, then exit
-    #[arg(long)]
+    #[arg(long, conflicts_with = "workers")]
     pub once: bool,
     /// Send TEXT to each connection first (escapes \r \n \t \0 \e \\ \xHH are understood)
     #[arg(long, value_name = "TEXT", value_parser = parse_escapes)]
@@ -500,7 +502,7 @@ pub struct PipeArgs {
     /// Where to connect each accepted connection
     pub target: String,
     /// Serve one connection, then exit
-    #[arg(long)]
+    #[arg(long, conflicts_with = "workers")]
     pub once: bool,
     #[command(flatten)]
     pub server: ServerArgs,

@@ -541,6 +541,28 @@ fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
                 .code(2);
         }
     }
+    // Flags that cancel each other, and one-loop servers given N loops.
+    for args in [
+        &["connect", "127.0.0.1:1", "--recv-only", "--send", "x"][..],
+        &["connect", "127.0.0.1:1", "--recv-only", "--crlf"],
+        &["connect", "127.0.0.1:1", "--send-only", "--hex"],
+        &["listen", "127.0.0.1:0", "--workers", "2"],
+        &["echo", "127.0.0.1:0", "--once", "--workers", "2"],
+        &[
+            "pipe",
+            "127.0.0.1:0",
+            "127.0.0.1:1",
+            "--once",
+            "--workers",
+            "2",
+        ],
+    ] {
+        assert_cmd()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(5))
+            .assert()
+            .code(2);
+    }
     for extra in [
         &["--send", "x"][..],
         &["--expect", "x"],
