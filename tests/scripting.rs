@@ -592,7 +592,11 @@ fn nc_habits_get_one_line_naming_the_wirecat_way() {
             &["example.test", "80"],
             "use `wirecat connect example.test 80`",
         ),
-        (&["-v", "example.test", "80"], "wirecat connect"),
+        (
+            &["-v", "example.test", "80"],
+            "use `wirecat connect [FLAGS] example.test 80`",
+        ),
+        (&["--json", "connect", "h", "80"], "flags go after it"),
         (&["connect", "-w", "3", "h", "80"], "--connect-timeout 3s"),
         (&["connect", "-w3", "h", "80"], "--connect-timeout 3s"),
         (&["connect", "-q", "1", "h", "80"], "--timeout 1s"),

@@ -99,6 +99,11 @@ fn top_level(flag: &str, args: &[String]) -> String {
         };
         return format!("-l is nc's listen flag; use `wirecat listen {keep}{port}`");
     }
+    if flag.starts_with("--") {
+        return format!(
+            "{flag} before a command; flags go after it: `wirecat connect|listen|echo|pipe|isip {flag} …`"
+        );
+    }
     format!(
         "{flag} before a command is nc's form; use `wirecat connect [FLAGS] {}` (flags after the command)",
         words.join(" ")
