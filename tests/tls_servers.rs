@@ -8,6 +8,7 @@
 mod common;
 
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -748,4 +749,51 @@ fn tls_only_flags_turn_tls_on_without_dash_dash_tls() {
     }
     let ev = stop(&mut echo);
     assert_eq!(all(&ev, "secureConnect").len(), 4, "{ev:#?}");
+}
+
+/// Backpressure through `listen --tls --exec`: while the child reads
+/// nothing, the client's writes stall within what the kernel holds on the
+/// way (no queue in wirecat, whose memory does not grow); once the child
+/// reads (a FIFO lets it go), every byte comes back intact.
+#[test]
+fn listen_tls_exec_holds_nothing_of_its_own_while_the_child_does_not_read() {
+    let pki = Pki::new("exec CA");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("go");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let child = format!("read go < '{}'; exec cat", fifo.display());
+    let listen = tls_server(&pki, "listen", &["127.0.0.1:0", "--sh-exec", &child]);
+    let bound = kernel_hold_through_a_relay() + MIB;
+    rt().block_on(within(async {
+        let tls = tls_connect(&pki.connector(), &listen.addr).await.unwrap();
+        let (mut rd, mut wr) = tokio::io::split(tls);
+        let before = rss_kib(listen.child.id());
+        let mut stream = Cyclic::new(3);
+        assert!(
+            stream.write_until_stalled(&mut wr, 1 << 30).await,
+            "never stalled"
+        );
+        assert!(stream.sent <= bound, "{} bytes went in unread", stream.sent);
+        let grown = rss_kib(listen.child.id()).saturating_sub(before);
+        assert!(grown < 8 << 10, "wirecat grew by {grown} KiB");
+        // Non-blocking: no reader (no child) is an error, never a hang.
+        let mut go = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("the child waits on the FIFO");
+        std::io::Write::write_all(&mut go, b"go\n").unwrap();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            rd.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        stream.write_more(&mut wr, MIB).await;
+        wr.shutdown().await.unwrap();
+        assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
+    }));
 }
