@@ -18,7 +18,7 @@ mod habits;
 mod tls;
 mod values;
 
-pub use habits::habit_hint;
+pub use habits::{habit_hint, usage_line};
 pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs, TlsArgs, TlsFlags};
 pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
 

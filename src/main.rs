@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use wirecat::cli::{habit_hint, Cli};
+use wirecat::cli::{habit_hint, usage_line, Cli};
 use wirecat::events;
 
 fn main() {
@@ -32,14 +32,14 @@ fn main() {
     std::process::exit(code);
 }
 
-/// The command line, or exit: clap's own message and code (2 for a usage
-/// error, 0 for --help), except that an nc/ncat habit gets one line naming
-/// the wirecat way (exit 2).
+/// The command line, or exit: a usage error is one line on stderr, exit 2
+/// (an nc/ncat habit names the wirecat way; otherwise clap's message, tip
+/// and usage); --help and --version print as clap does, exit 0.
 fn parse() -> Cli {
     let argv: Vec<String> = std::env::args().collect();
     match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
-        Err(err) => match habit_hint(&err, &argv) {
+        Err(err) => match habit_hint(&err, &argv).or_else(|| usage_line(&err)) {
             Some(line) => {
                 eprintln!("{line}");
                 std::process::exit(wirecat::exit::Exit::Usage.code());

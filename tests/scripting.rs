@@ -522,6 +522,10 @@ fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
             .clone();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(
+            err.starts_with("wirecat: ") && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
     }
     let exec_excludes = [
         "--hex",
@@ -571,11 +575,19 @@ fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
         &["--hex"],
         &["--timeout", "5"],
     ] {
-        assert_cmd()
+        let out = assert_cmd()
             .args(["connect", "-z", "127.0.0.1", "1"])
             .args(extra)
             .assert()
             .code(2);
+        // clap's own usage errors are one line too, with its usage as the hint.
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("wirecat: the argument '--zero-io' cannot be used with"),
+            "{err}"
+        );
+        assert!(err.contains("(hint: usage: wirecat connect"), "{err}");
     }
 }
 

@@ -4,6 +4,9 @@
 //!
 //! Only what clap refused is looked at, so a flag that means something
 //! here (`listen -k`, `isip -q`) never reaches this table.
+//!
+//! Every other usage error clap finds is put on one line too, in the shape
+//! of wirecat's own errors: `wirecat: <what> (hint: <clap's tip>; usage: …)`.
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
@@ -38,6 +41,43 @@ pub fn habit_hint(err: &clap::Error, argv: &[String]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Clap's usage error on one line: its message (the first paragraph, items
+/// joined), then its tips and the usage line as the hint. None for what is
+/// not an error (`--help`, `--version`) or is answered with the help text
+/// (`wirecat` alone).
+pub fn usage_line(err: &clap::Error) -> Option<String> {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return None;
+    }
+    let text = err.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let mut hints: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .map(String::from)
+        .collect();
+    hints.extend(
+        text.lines()
+            .find_map(|l| l.strip_prefix("Usage: "))
+            .map(|u| format!("usage: {u}")),
+    );
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    Some(match hints.is_empty() {
+        true => format!("wirecat: {message}"),
+        false => format!("wirecat: {message} (hint: {})", hints.join("; ")),
+    })
 }
 
 /// The command a first word names (aliases included).
