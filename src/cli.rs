@@ -29,7 +29,7 @@ pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
 #[command(name = "wirecat", version, about, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 connection failed/broke, 2 usage, 3 TLS, \
-4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT."
+4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM (a transfer)."
 )]
 pub struct Cli {
     #[command(subcommand)]
