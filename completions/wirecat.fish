@@ -60,7 +60,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l tls-max -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l servername -d 'SNI server name, also checked in the certificate (default: the host, when it is a name)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l pin-sha256 -d 'Trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -104,7 +105,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l servername -d 'SNI server name, also checked in the certificate (default: the host, when it is a name)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l pin-sha256 -d 'Trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256` shows it) instead of a CA; implies --tls' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -s z -l zero-io -d 'Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l no-auto-select-family -d 'autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs'
@@ -128,7 +130,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s c -l sh-exec 
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
@@ -146,7 +148,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l tls-max -d 'H
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l sni -d 'Serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
@@ -174,7 +176,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s c -l sh-exec -d 'A
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l backlog -d 'backlog: length of the pending-connection queue' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
@@ -192,7 +194,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l tls-max -d 'Highes
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l sni -d 'Serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
@@ -220,7 +222,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l backlog -d 'bac
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
@@ -238,7 +240,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l tls-max -d 'Hig
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l key-password-file -d 'Password of an encrypted PKCS#8 --key (first line of FILE)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l handshake-timeout -d 'Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l sni -d 'Serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand echo" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
@@ -259,7 +261,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l backlog -d 'bac
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l max-connections -d 'maxConnections: close connections over N at once (a `drop` event)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ready-file -d 'Write the bound address to PATH (atomically) once accepting' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l allow -d 'BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l deny -d 'BlockList: close peers inside RULE before reading or writing a byte (repeatable)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-address -d 'localAddress: the address to connect from' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-port -d 'localPort: the port to connect from' -r
@@ -284,6 +286,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l handshake-timeo
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l sni -d 'Serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-ca -d 'Trust anchors (PEM) for the target\'s certificate (default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-servername -d 'SNI server name sent to the target and checked in its certificate (default: TARGET\'s host)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-pin-sha256 -d 'Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-cert -d 'Client certificate chain (PEM) presented to the target' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key -d 'Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-alpn -d 'ALPN protocol to offer the target (repeatable)' -r
@@ -292,7 +295,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-min 
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-tls-max -d 'Highest TLS version allowed towards the target' -r -f -a "1.2\t''
 1.3\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l target-key-password-file -d 'Password of an encrypted PKCS#8 --target-key (first line of FILE)' -r -F
-complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rate, ETA; servers: connections and bytes): `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l progress -d 'Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a summary line when done: `auto` (the default when given) only on a terminal, `always` even when stderr is not one' -r -f -a "auto\t''
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l once -d 'Serve one connection, then exit'
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'

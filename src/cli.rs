@@ -64,8 +64,9 @@ pub struct EventArgs {
     /// Print events on stderr as one JSON object per line
     #[arg(long)]
     pub json: bool,
-    /// Show progress on stderr (bytes, rate, ETA; servers: connections and bytes):
-    /// `auto` (the default when given) only on a terminal, `always` even when stderr is not one
+    /// Show progress on stderr (bytes, rates, ETA; servers: connections and bytes), and a
+    /// summary line when done: `auto` (the default when given) only on a terminal, `always`
+    /// even when stderr is not one
     #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
           default_missing_value = "auto", value_parser = ["auto", "always"])]
     pub progress: Option<String>,
@@ -202,8 +203,8 @@ pub struct ServerArgs {
     /// Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
-    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE; repeatable)
-    #[arg(long, value_name = "RULE")]
+    /// BlockList: admit only peers inside RULE (address, START-END, NET/PREFIX, @FILE of one or more; repeatable)
+    #[arg(long, value_name = "RULE", value_parser = crate::net::blocklist::allow_rule)]
     pub allow: Vec<RuleArg>,
     /// BlockList: close peers inside RULE before reading or writing a byte (repeatable)
     #[arg(long, value_name = "RULE")]

@@ -7,8 +7,8 @@
 //! process-wide because every layer (resolver, accept loop, bridge) emits.
 
 use std::io::Write;
-use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
@@ -100,6 +100,82 @@ pub fn notice(text: &str) {
         emit("warning", None, serde_json::json!({ "message": text }));
     } else {
         let _ = writeln!(std::io::stderr().lock(), "wirecat: {text}");
+    }
+}
+
+/// At most this many [`connection_error`] lines a second; the rest are
+/// counted and summed up in one line.
+pub const CONNECTION_ERRORS_PER_SECOND: u32 = 10;
+
+/// The rate limiter of [`connection_error`]: lines shown in the current
+/// one-second window, and those held back since the last summary.
+struct ErrorWindow {
+    started: Option<Instant>,
+    shown: u32,
+    suppressed: u64,
+    server: &'static str,
+}
+
+static ERROR_WINDOW: Mutex<ErrorWindow> = Mutex::new(ErrorWindow {
+    started: None,
+    shown: 0,
+    suppressed: 0,
+    server: "",
+});
+
+/// A server's connection ended by a failure the server itself meets (a
+/// `pipe` target refused or failing TLS verification, an `--exec` command
+/// that cannot start): one line on stderr, `wirecat: SERVER: conn N:
+/// WHAT`, without `-v`, since otherwise the only trace is a client seeing
+/// its connection close. With `-v` or `--json` the connection's `error`
+/// event says it instead. Rate-limited, so a flood of failing connections
+/// cannot fill a disk: at most [`CONNECTION_ERRORS_PER_SECOND`] lines a
+/// second, then one line saying how many more were not shown (written
+/// when the next line is due, or when the server closes, see
+/// [`flush_connection_errors`]).
+pub fn connection_error(server: &'static str, conn: u64, what: &str) {
+    if enabled() {
+        return;
+    }
+    let mut w = ERROR_WINDOW.lock().unwrap_or_else(|p| p.into_inner());
+    let now = Instant::now();
+    let window_over = match w.started {
+        Some(t) => now.duration_since(t) >= Duration::from_secs(1),
+        None => true,
+    };
+    if window_over {
+        write_suppressed(&mut w);
+        w.started = Some(now);
+        w.shown = 0;
+    }
+    w.server = server;
+    if w.shown < CONNECTION_ERRORS_PER_SECOND {
+        w.shown += 1;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "wirecat: {server}: conn {conn}: {what}"
+        );
+    } else {
+        w.suppressed += 1;
+    }
+}
+
+/// Say how many [`connection_error`] lines were held back, if any (a
+/// server calls it as it closes).
+pub fn flush_connection_errors() {
+    write_suppressed(&mut ERROR_WINDOW.lock().unwrap_or_else(|p| p.into_inner()));
+}
+
+fn write_suppressed(w: &mut ErrorWindow) {
+    if w.suppressed > 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "wirecat: {}: {} more connection errors not shown (at most {} a second; -v shows each)",
+            w.server,
+            w.suppressed,
+            CONNECTION_ERRORS_PER_SECOND
+        );
+        w.suppressed = 0;
     }
 }
 

@@ -151,6 +151,11 @@ fn errno_name(n: i32) -> Option<&'static str> {
         libc::ENOBUFS => "ENOBUFS",
         libc::ENOMEM => "ENOMEM",
         libc::EPROTO => "EPROTO",
+        libc::EAGAIN => "EAGAIN",
+        libc::EEXIST => "EEXIST",
+        libc::ELOOP => "ELOOP",
+        libc::EROFS => "EROFS",
+        libc::ENOSPC => "ENOSPC",
         _ => return None,
     })
 }
@@ -182,6 +187,15 @@ mod tests {
     fn describe_names_the_errno_first() {
         let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(describe(&e), "ECONNREFUSED (connection refused)");
+    }
+
+    #[test]
+    fn errors_of_exhaustion_have_their_names_not_eio() {
+        let e = io::Error::from_raw_os_error(libc::EAGAIN);
+        assert_eq!(describe(&e), "EAGAIN (resource temporarily unavailable)");
+        for (n, name) in [(libc::ENOMEM, "ENOMEM"), (libc::ENOBUFS, "ENOBUFS")] {
+            assert_eq!(error_code(&io::Error::from_raw_os_error(n)), name);
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod events;
 pub mod exit;
 pub mod net;
 pub mod progress;
+pub mod sys;
 
 use cli::{Cli, Command};
 use exit::{Error, Exit};

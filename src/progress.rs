@@ -1,9 +1,12 @@
 //! `--progress`: a live line on stderr, drawn with indicatif from the byte
 //! counters the copying code already keeps (so drawing costs the copy
-//! nothing: a timer reads two atomics a few times a second).
+//! nothing: a timer reads two atomics a few times a second). Both
+//! directions show a recent rate, so a receiving side (`listen > file`)
+//! sees how fast bytes arrive; when the line goes it leaves a one-line
+//! summary: bytes each way, the duration and the average rates.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -44,21 +47,102 @@ pub fn meter() -> &'static Meter {
     METER.get_or_init(Meter::default)
 }
 
-/// The drawing task; dropping it clears the line.
+/// The drawing task; dropping it clears the line and leaves a one-line
+/// summary in its place (bytes each way, duration, rates).
 pub struct Progress {
     bar: ProgressBar,
     task: tokio::task::JoinHandle<()>,
+    started: Instant,
+    server: bool,
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
         self.task.abort();
         self.bar.finish_and_clear();
+        let m = meter();
+        let totals = Totals {
+            sent: m.sent.load(Ordering::Relaxed),
+            received: m.received.load(Ordering::Relaxed),
+            connections: self.server.then(|| m.total.load(Ordering::Relaxed)),
+            elapsed: self.started.elapsed(),
+        };
+        let _ = Stderr.put(&format!("{}\n", totals.summary()));
+    }
+}
+
+/// What the summary line says.
+struct Totals {
+    sent: u64,
+    received: u64,
+    /// Connections served, for a server's line.
+    connections: Option<u64>,
+    elapsed: Duration,
+}
+
+impl Totals {
+    /// `wirecat: sent 1048576 bytes (1.00 MiB), received 12 bytes (12 B) in
+    /// 2.01s (521.74 KiB/s sent, 6 B/s received)`; a server's line starts
+    /// with its connection count and names what clients sent first.
+    fn summary(&self) -> String {
+        let secs = self.elapsed.as_secs_f64();
+        let rate = |n: u64| {
+            let per_sec = if secs > 0.0 { n as f64 / secs } else { 0.0 };
+            format!("{}/s", HumanBytes(per_sec as u64))
+        };
+        let amount = |n: u64| format!("{n} bytes ({})", HumanBytes(n));
+        match self.connections {
+            None => format!(
+                "wirecat: sent {}, received {} in {secs:.2}s ({} sent, {} received)",
+                amount(self.sent),
+                amount(self.received),
+                rate(self.sent),
+                rate(self.received)
+            ),
+            Some(conns) => format!(
+                "wirecat: {conns} connection{}, received {}, sent {} in {secs:.2}s ({} received, {} sent)",
+                if conns == 1 { "" } else { "s" },
+                amount(self.received),
+                amount(self.sent),
+                rate(self.received),
+                rate(self.sent)
+            ),
+        }
+    }
+}
+
+/// A recent rate: bytes per second over the last couple of seconds of
+/// samples, so a receiver's line shows what arrives now, not an average
+/// since start.
+#[derive(Debug, Default)]
+struct Rate {
+    samples: std::collections::VecDeque<(Instant, u64)>,
+}
+
+impl Rate {
+    /// Record the counter's value now and return the rate, as text.
+    fn update(&mut self, total: u64) -> String {
+        let now = Instant::now();
+        self.samples.push_back((now, total));
+        while self.samples.len() > 2
+            && now.duration_since(self.samples[0].0) > Duration::from_secs(2)
+        {
+            self.samples.pop_front();
+        }
+        let (t0, n0) = self.samples[0];
+        let dt = now.duration_since(t0).as_secs_f64();
+        let per_sec = if dt > 0.0 {
+            total.saturating_sub(n0) as f64 / dt
+        } else {
+            0.0
+        };
+        format!("{}/s", HumanBytes(per_sec as u64))
     }
 }
 
 /// A client's bar: with `expected` (stdin's size when it is a regular file)
-/// a bar with an ETA, else bytes and rates.
+/// a bar with an ETA, else bytes and rates; what is received is shown with
+/// its own rate (a receiving side sends nothing).
 pub fn transfer(expected: Option<u64>) -> Progress {
     let bar = match expected {
         Some(len) => ProgressBar::with_draw_target(Some(len), target()).with_style(
@@ -72,26 +156,36 @@ pub fn transfer(expected: Option<u64>) -> Progress {
                 .expect("static template"),
         ),
     };
-    spawn(bar, |bar, m| {
+    let mut received = Rate::default();
+    spawn(bar, false, move |bar, m| {
         bar.set_position(m.sent.load(Ordering::Relaxed));
+        let got = m.received.load(Ordering::Relaxed);
         bar.set_message(format!(
-            "received {}",
-            HumanBytes(m.received.load(Ordering::Relaxed))
+            "received {} ({})",
+            HumanBytes(got),
+            received.update(got)
         ));
     })
 }
 
-/// A server's line: open and total connections, bytes each way.
+/// A server's line: open and total connections, bytes and rates each way.
 pub fn server() -> Progress {
     let bar = ProgressBar::with_draw_target(None, target())
         .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
-    spawn(bar, |bar, m| {
+    let (mut received, mut sent) = (Rate::default(), Rate::default());
+    spawn(bar, true, move |bar, m| {
+        let (got, put) = (
+            m.received.load(Ordering::Relaxed),
+            m.sent.load(Ordering::Relaxed),
+        );
         bar.set_message(format!(
-            "{} open, {} total, received {}, sent {}",
+            "{} open, {} total, received {}, sent {} ({} in, {} out)",
             m.open.load(Ordering::Relaxed),
             m.total.load(Ordering::Relaxed),
-            HumanBytes(m.received.load(Ordering::Relaxed)),
-            HumanBytes(m.sent.load(Ordering::Relaxed)),
+            HumanBytes(got),
+            HumanBytes(put),
+            received.update(got),
+            sent.update(put),
         ));
     })
 }
@@ -160,7 +254,11 @@ impl indicatif::TermLike for Stderr {
     }
 }
 
-fn spawn(bar: ProgressBar, update: fn(&ProgressBar, &Meter)) -> Progress {
+fn spawn(
+    bar: ProgressBar,
+    server: bool,
+    mut update: impl FnMut(&ProgressBar, &Meter) + Send + 'static,
+) -> Progress {
     DRAWING.store(true, Ordering::Relaxed);
     let b = bar.clone();
     let task = tokio::spawn(async move {
@@ -171,7 +269,12 @@ fn spawn(bar: ProgressBar, update: fn(&ProgressBar, &Meter)) -> Progress {
             b.tick();
         }
     });
-    Progress { bar, task }
+    Progress {
+        bar,
+        task,
+        started: Instant::now(),
+        server,
+    }
 }
 
 /// The size of stdin when it is a regular file (for the ETA).
@@ -181,4 +284,31 @@ pub fn stdin_size() -> Option<u64> {
         return None;
     }
     Some(st.st_size as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_has_exact_bytes_duration_and_rates() {
+        let t = Totals {
+            sent: 2 << 20,
+            received: 12,
+            connections: None,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(
+            t.summary(),
+            "wirecat: sent 2097152 bytes (2.00 MiB), received 12 bytes (12 B) in 2.00s \
+             (1.00 MiB/s sent, 6 B/s received)"
+        );
+        let t = Totals {
+            connections: Some(3),
+            ..t
+        };
+        assert!(t
+            .summary()
+            .starts_with("wirecat: 3 connections, received 12 bytes (12 B), sent 2097152 bytes"));
+    }
 }

@@ -134,3 +134,48 @@ fn a_bad_rule_is_a_usage_error_naming_it() {
         "{err}"
     );
 }
+
+/// An `--allow @FILE` whose file has no rule (empty, or only comments) is
+/// refused at start on every server, on both echo engines: an allow-list
+/// without rules used to admit every peer.
+#[test]
+fn an_allow_file_without_rules_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write_file(dir.path(), "empty.rules", b"");
+    let comments = write_file(
+        dir.path(),
+        "comments.rules",
+        b"# nobody yet\n\n   # still nobody\n",
+    );
+    // Alone, and beside a rule (still a mistake worth stopping for).
+    let beside: [&[&str]; 2] = [&[], &["--allow", "127.0.0.1"]];
+    for (file, others) in [&empty, &comments].into_iter().zip(beside) {
+        let allow = format!("@{}", file.display());
+        for (env, args) in [
+            (None, &["listen", "-k", "127.0.0.1:0"][..]),
+            (None, &["listen", "127.0.0.1:0"][..]),
+            (None, &["echo", "127.0.0.1:0"][..]),
+            (Some("1"), &["echo", "127.0.0.1:0"][..]),
+            (None, &["pipe", "127.0.0.1:0", "127.0.0.1:9"][..]),
+        ] {
+            let mut cmd = assert_cmd();
+            if let Some(v) = env {
+                cmd.env("WIRECAT_NO_URING", v);
+            }
+            let out = cmd
+                .args(args)
+                .args(["--allow", &allow])
+                .args(others)
+                .timeout(std::time::Duration::from_secs(10))
+                .assert()
+                .code(2)
+                .get_output()
+                .clone();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("--allow {allow} has no rules")),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}

@@ -670,3 +670,296 @@ fn ipv6_only_refuses_ipv4_and_dual_stack_accepts_it() {
     s.shutdown(Shutdown::Write).unwrap();
     assert!(server.wait().success());
 }
+
+/// Wait (bounded) until `path` holds a whole line: a ready file's address.
+fn ready_line(path: &std::path::Path, child: &mut std::process::Child) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if text.ends_with('\n') {
+                return text;
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("exited before it was ready: {status}");
+        }
+        assert!(start.elapsed() < LIMIT, "not ready within {LIMIT:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn ready_file_never_writes_through_a_symlink_at_its_temporary_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = write_file(dir.path(), "victim", b"precious\n");
+    let ready = dir.path().join("ready");
+    // The shell plants symlinks at the names the temporary file had
+    // (`PATH.<pid>.tmp`, its pid being wirecat's after exec), then execs.
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ln -s "$1" "$2.$$.tmp"; ln -s "$1" "$2.tmp"; exec "$0" listen 127.0.0.1:0 --ready-file "$2""#)
+        .arg(bin())
+        .arg(&victim)
+        .arg(&ready)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = ready_line(&ready, &mut child);
+    assert!(line.starts_with("127.0.0.1:"), "{line:?}");
+    assert!(
+        !std::fs::symlink_metadata(&ready).unwrap().is_symlink(),
+        "the ready file is a file of its own"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious\n");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `listen -k PATH` with the `--ready-file` in `dir`.
+fn unix_server(dir: &std::path::Path, path: &std::path::Path) -> std::process::Child {
+    let ready = dir.join("ready");
+    let _ = std::fs::remove_file(&ready);
+    let mut child = wirecat()
+        .args(["listen", "-k", path.to_str().unwrap(), "--ready-file"])
+        .arg(&ready)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    ready_line(&ready, &mut child);
+    child
+}
+
+#[test]
+fn at_exit_only_our_own_socket_file_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sock");
+    // A planted file in our socket's place.
+    let mut child = unix_server(dir.path(), &path);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, b"not yours").unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_child(&mut child).code(), Some(0));
+    assert_eq!(std::fs::read(&path).unwrap(), b"not yours");
+    std::fs::remove_file(&path).unwrap();
+    // Another server's socket in its place.
+    let mut child = unix_server(dir.path(), &path);
+    std::fs::remove_file(&path).unwrap();
+    let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_child(&mut child).code(), Some(0));
+    assert!(
+        path.exists(),
+        "the other server's socket file is still there"
+    );
+    std::os::unix::net::UnixStream::connect(&path).expect("and it still answers");
+    drop(other);
+    // Our own socket, untouched, is removed.
+    std::fs::remove_file(&path).unwrap();
+    let mut child = unix_server(dir.path(), &path);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert_eq!(wait_child(&mut child).code(), Some(0));
+    assert!(!path.exists());
+}
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn readable_all_and_writable_all_set_the_socket_mode_at_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, want) in [
+        (&[][..], 0o700),
+        (&["--readable-all"][..], 0o744),
+        (&["--writable-all"][..], 0o722),
+        (&["--readable-all", "--writable-all"][..], 0o766),
+    ] {
+        let path = dir.path().join("m.sock");
+        let ready = dir.path().join("ready");
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(r#"umask 077; exec "$0" "$@""#)
+            .arg(bin())
+            .args(["listen", path.to_str().unwrap(), "--ready-file"])
+            .arg(&ready)
+            .args(flags)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        ready_line(&ready, &mut child);
+        assert_eq!(mode_of(&path), want, "{flags:?}: {:o}", mode_of(&path));
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        assert_eq!(wait_child(&mut child).code(), Some(143));
+        assert!(!path.exists());
+        std::fs::remove_file(&ready).unwrap();
+    }
+}
+
+/// The race of a chmod after bind: a thread swaps a symlink to a victim
+/// file in for the socket the moment it appears (renameat2 with
+/// RENAME_EXCHANGE, which fails until the socket exists: one system call a
+/// try, no gap between seeing the socket and swapping it), while wirecat
+/// starts again and again with `--readable-all --writable-all`. The
+/// victim's mode must never change.
+#[test]
+fn readable_all_never_changes_the_mode_of_a_symlink_swapped_in() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let victim = write_file(dir.path(), "victim", b"secret");
+    std::fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let (path, link) = (dir.path().join("r.sock"), dir.path().join("link"));
+    let (armed, stop) = (
+        std::sync::Arc::new(AtomicBool::new(false)),
+        std::sync::Arc::new(AtomicBool::new(false)),
+    );
+    let swaps = std::sync::Arc::new(AtomicUsize::new(0));
+    let swapper = {
+        let c = |p: &std::path::Path| std::ffi::CString::new(p.as_os_str().as_encoded_bytes());
+        let (from, to) = (c(&link).unwrap(), c(&path).unwrap());
+        let (armed, stop, swaps) = (armed.clone(), stop.clone(), swaps.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if !armed.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                // SAFETY: two NUL-terminated paths that outlive the call.
+                let r = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        from.as_ptr(),
+                        libc::AT_FDCWD,
+                        to.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                if r == 0 {
+                    armed.store(false, Ordering::Release);
+                    swaps.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let start = std::time::Instant::now();
+    let mut tries = 0;
+    while tries < 200 && start.elapsed() < Duration::from_secs(60) {
+        tries += 1;
+        let ready = dir.path().join("ready");
+        for p in [&path, &link, &ready] {
+            let _ = std::fs::remove_file(p);
+        }
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        armed.store(true, Ordering::Release);
+        let mut child = wirecat()
+            .args([
+                "listen",
+                path.to_str().unwrap(),
+                "--readable-all",
+                "--writable-all",
+            ])
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let waited = std::time::Instant::now();
+        while !ready.exists() && child.try_wait().unwrap().is_none() && waited.elapsed() < LIMIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        armed.store(false, Ordering::Release);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(
+            mode_of(&victim),
+            0o600,
+            "try {tries}: the victim was chmod-ed"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    eprintln!("{tries} tries, {} swaps", swaps.load(Ordering::Relaxed));
+    assert!(swaps.load(Ordering::Relaxed) > 0, "the race was never run");
+}
+
+/// SIGHUP (the terminal closed) ends a server as SIGTERM does: `listen -k`
+/// drains and exits 0, one-connection `listen` exits 143; each removes its
+/// Unix socket file.
+#[test]
+fn sighup_is_sigterm_and_removes_the_unix_socket() {
+    sighup_default();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sock");
+    for (keep, code) in [(true, 0), (false, 143)] {
+        for sig in [libc::SIGTERM, libc::SIGHUP] {
+            let mut args = vec!["listen", path.to_str().unwrap()];
+            if keep {
+                args.push("-k");
+            }
+            let mut server = Server::start(&args, Stdio::piped(), Stdio::null(), Stdio::null());
+            assert!(path.exists());
+            server.signal(sig);
+            let status = server.wait_exit(LIMIT);
+            assert_eq!(
+                status.code(),
+                Some(code),
+                "-k {keep}, signal {sig}: {status}"
+            );
+            assert!(!path.exists(), "-k {keep}, signal {sig}: socket file left");
+        }
+    }
+}
+
+/// Started with SIGHUP ignored (`nohup wirecat …`), a server leaves it
+/// ignored: the terminal closing does not end it.
+#[test]
+fn sighup_ignored_at_start_stays_ignored() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.sock");
+    let mut cmd = wirecat();
+    cmd.args(["listen", "-k", path.to_str().unwrap()]);
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut server = Server::spawn(cmd, Stdio::piped(), Stdio::piped(), Stdio::null());
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let ignored = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(|m| u64::from_str_radix(m.trim(), 16).unwrap())
+        .unwrap();
+    assert_eq!(ignored & 1, 1, "SIGHUP (bit 0) is still ignored: {status}");
+    server.signal(libc::SIGHUP);
+    let mut c = std::os::unix::net::UnixStream::connect(&path).expect("still serving");
+    c.write_all(b"still here").unwrap();
+    drop(c);
+    let mut got = [0u8; 10];
+    server
+        .child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut got)
+        .unwrap();
+    assert_eq!(&got, b"still here");
+    assert!(server.running());
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
+}

@@ -684,3 +684,288 @@ fn sh_exec_runs_a_shell_command_line() {
     let mut s = connect(&server);
     assert_eq!(round_trip(&mut s, b"12345"), b"5\n");
 }
+
+on_both_paths! {
+    /// SIGHUP is SIGTERM: the socket file goes at once, the open
+    /// connection is served to its end, and the exit code is SIGTERM's.
+    fn sighup_drains_and_removes_the_unix_socket(path: Path) {
+        common::sighup_default();
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("e.sock");
+        let mut server = echo_on(path, None, &[sock.to_str().unwrap()]);
+        let mut c = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+        c.set_read_timeout(Some(DEADLINE)).unwrap();
+        server.wait_event("connection", |e| e["event"] == "connection");
+        server.signal(libc::SIGHUP);
+        common::wait_gone(&sock);
+        c.write_all(b"after the hangup").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        c.read_to_end(&mut back).unwrap();
+        assert_eq!(back, b"after the hangup");
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+    }
+}
+
+/// The `error` events of a server that are not accept errors: those of
+/// accept loops that could not start.
+fn loop_errors(events: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    named(events, "error")
+        .into_iter()
+        .filter(|e| e["syscall"] != "accept" && e.get("code").is_some())
+        .collect()
+}
+
+/// What a server under a `ulimit` did.
+#[derive(Debug)]
+enum Outcome {
+    /// Exited or hung before it was ready (the ready file itself, or the
+    /// runtime's own threads).
+    NotReady(String),
+    /// Echoed a client, and exited 0 on SIGTERM.
+    Served,
+    /// Ran without echoing the client (every accept failing, say), and
+    /// exited 0 on SIGTERM.
+    Starved,
+    /// No accept loop started: exit 5, with this errno.
+    LoopFailed(String),
+}
+
+/// `wirecat echo` under `ulimit ARG`, probed with one client, then SIGTERM.
+fn under_limit(path: Path, ulimit: &str) -> (Outcome, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ready, events) = (dir.path().join("ready"), dir.path().join("events"));
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit {ulimit}; exec \"$0\" \"$@\""))
+        .arg(common::bin())
+        .args(["echo", "127.0.0.1:0", "--json", "--ready-file"])
+        .arg(&ready)
+        .env_clear()
+        .envs(path.env().iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&events).unwrap())
+        .spawn()
+        .unwrap();
+    // Lines that are not events (a panic's) are left out.
+    let read_events = || {
+        let text = std::fs::read_to_string(&events).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect::<Vec<serde_json::Value>>()
+    };
+    let start = std::time::Instant::now();
+    let addr = loop {
+        if let Some(text) = std::fs::read_to_string(&ready)
+            .ok()
+            .filter(|t| t.ends_with('\n'))
+        {
+            break text.trim().to_string();
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (Outcome::NotReady(status.to_string()), read_events());
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (Outcome::NotReady("hung".into()), read_events());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let echoed = probe(&addr);
+    // SAFETY: kill(2) on our own child, not yet reaped (harmless if it
+    // has exited: the zombie is still ours).
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = common::wait_child(&mut child);
+    let events = read_events();
+    let outcome = match (echoed, status.code()) {
+        (true, Some(0)) => Outcome::Served,
+        (false, Some(0)) => Outcome::Starved,
+        (false, Some(5)) => match loop_errors(&events).first() {
+            Some(e) => Outcome::LoopFailed(e["code"].as_str().unwrap_or("").to_string()),
+            None => panic!("{ulimit}: exit 5 without its error event: {events:#?}"),
+        },
+        _ => panic!("{ulimit}: echoed {echoed}, {status}: {events:#?}"),
+    };
+    if !matches!(outcome, Outcome::LoopFailed(_)) {
+        assert!(
+            loop_errors(&events).is_empty(),
+            "{ulimit}: {outcome:?}: {events:#?}"
+        );
+    }
+    (outcome, events)
+}
+
+/// Whether the server at `addr` echoes a client within 2 s: one whose
+/// accept loops failed has closed its listening socket (refused or reset).
+fn probe(addr: &str) -> bool {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let mut back = Vec::new();
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let sent = s
+        .write_all(b"probe")
+        .and_then(|()| s.shutdown(Shutdown::Write));
+    sent.is_ok() && s.read_to_end(&mut back).is_ok() && back == b"probe"
+}
+
+/// Run `wirecat echo` under each `ulimit` of `limits`: whatever the
+/// limit, a ready server serves, or fails with exit 5 and one of
+/// `errnos` (never `EIO`, never exit 0 having served nobody because its
+/// loop did not start); at least one limit makes the loop fail.
+fn sweep(path: Path, limits: impl Iterator<Item = String>, errnos: &[&str]) {
+    let mut outcomes = Vec::new();
+    for limit in limits {
+        let (outcome, events) = under_limit(path, &limit);
+        let eio = named(&events, "error")
+            .into_iter()
+            .any(|e| e["code"] == "EIO");
+        assert!(!eio, "{limit}: {events:#?}");
+        match &outcome {
+            Outcome::LoopFailed(code) => {
+                assert!(errnos.contains(&code.as_str()), "{limit}: {events:#?}");
+            }
+            Outcome::NotReady(how) => assert_ne!(how, "exit status: 0", "{limit}: {events:#?}"),
+            Outcome::Served | Outcome::Starved => {}
+        }
+        outcomes.push((limit, outcome));
+    }
+    eprintln!("{outcomes:?}");
+    let failed = outcomes
+        .iter()
+        .any(|(_, o)| matches!(o, Outcome::LoopFailed(_)));
+    assert!(failed, "no limit made the accept loop fail: {outcomes:?}");
+    assert!(
+        matches!(outcomes.last(), Some((_, Outcome::Served))),
+        "{outcomes:?}"
+    );
+}
+
+on_both_paths! {
+    /// Descriptors: with a few more than binding takes, the accept loop's
+    /// runtime or ring finds none (EMFILE).
+    fn an_accept_loop_without_descriptors_fails_with_exit_5_and_emfile(path: Path) {
+        sweep(path, (10..=18).map(|n| format!("-n {n}")), &["EMFILE"]);
+    }
+}
+
+on_both_paths! {
+    /// Memory (`ulimit -v`): the accept loop's thread (EAGAIN) or ring
+    /// (ENOMEM) cannot be had. Below the sweep's floor the runtime's own
+    /// threads fail before the server is ready (a panic inside tokio):
+    /// reported as `NotReady`, not asserted.
+    fn an_accept_loop_without_memory_fails_with_exit_5_and_its_errno(path: Path) {
+        let mib = (16..32).chain((32..=48).step_by(4));
+        sweep(path, mib.map(|m| format!("-v {}", m << 10)), &["EAGAIN", "ENOMEM"]);
+    }
+}
+
+/// A program that cannot be started: one that does not exist (ENOENT) and
+/// a file without the execute bit (EACCES), with the line each gets.
+fn unstartable(dir: &std::path::Path) -> [(String, &'static str); 2] {
+    let plain = dir.join("not-executable.sh");
+    std::fs::write(&plain, "#!/bin/sh\necho never\n").unwrap();
+    let missing = dir.join("no-such-program").to_str().unwrap().to_owned();
+    [
+        (missing, "ENOENT (no such file or directory)"),
+        (
+            plain.to_str().unwrap().to_owned(),
+            "EACCES (permission denied)",
+        ),
+    ]
+}
+
+/// Connect and read until the server closes the connection.
+fn closed_by_server(server: &Server) {
+    let mut s = connect(server);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn exec_that_cannot_start_is_one_line_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "--exec", &program]);
+        closed_by_server(&server);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(1), "{program}");
+        assert_eq!(
+            server.stderr_text(),
+            format!("wirecat: exec {program}: {why}\n")
+        );
+    }
+}
+
+#[test]
+fn exec_that_cannot_start_under_k_is_a_line_per_connection_and_serving_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for (program, why) in unstartable(dir.path()) {
+        let mut server = Server::quiet(&["listen", "127.0.0.1:0", "-k", "--exec", &program]);
+        closed_by_server(&server);
+        closed_by_server(&server);
+        assert!(server.running(), "-k keeps serving after {program}");
+        server.signal(libc::SIGTERM);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(0));
+        // The second child's task may still be ending when SIGTERM comes.
+        let text = server.stderr_text();
+        let lines: String = text
+            .lines()
+            .filter(|l| !l.starts_with("wirecat: draining "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            lines,
+            format!(
+                "wirecat: listen: conn 1: exec {program}: {why}\n\
+                 wirecat: listen: conn 2: exec {program}: {why}\n"
+            )
+        );
+    }
+}
+
+/// Wait until `server`'s stderr has a line containing `text`.
+fn wait_stderr(server: &Server, text: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let all = server.stderr_text();
+        if let Some(line) = all.lines().find(|l| l.contains(text)) {
+            return line.to_owned();
+        }
+        assert!(start.elapsed() < DEADLINE, "no {text:?} on stderr: {all:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn first_sigint_with_open_connections_says_it_drains_them_and_how_to_force() {
+    // echo (io_uring engine) and listen -k (the tokio accept loop).
+    for args in [
+        &["echo", "127.0.0.1:0"][..],
+        &["listen", "-k", "127.0.0.1:0"],
+    ] {
+        let mut server = Server::quiet(args);
+        let mut clients: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
+        for c in &mut clients {
+            if args[0] == "echo" {
+                c.write_all(b"x").unwrap();
+            }
+            // An echo, or listen's FIN after its empty stdin: the
+            // connection has been accepted and counted.
+            let mut byte = [0u8; 1];
+            let _ = c.read(&mut byte).unwrap();
+        }
+        server.signal(libc::SIGINT);
+        let line = wait_stderr(&server, "draining");
+        assert_eq!(
+            line, "wirecat: draining 2 open connections; ^C again ends them now",
+            "{args:?}"
+        );
+        assert!(server.running(), "{args:?} waits for its connections");
+        drop(clients);
+        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130), "{args:?}");
+        assert_eq!(server.stderr_text().lines().count(), 1, "{args:?}");
+    }
+}

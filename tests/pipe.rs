@@ -277,3 +277,202 @@ async fn a_target_that_does_not_read_slows_the_client_and_the_relay_stays_small(
     )
     .await;
 }
+
+/// A target that resets while both directions move is a reset for the
+/// client every time, never a clean EOF: the relay's reading direction
+/// may see only a 0-byte read (its twin's write took the ECONNRESET), and
+/// it must not pass that on as a FIN. The client's own read may race the
+/// same way, so what it got is judged by its socket's state: a FIN leaves
+/// it in CLOSE_WAIT (it never ended its side), a reset CLOSED.
+#[test]
+fn target_reset_is_a_reset_for_the_client_every_time() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    const RUNS: u64 = 20;
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let server = Server::json(&["pipe", "127.0.0.1:0", &taddr]);
+    std::thread::spawn(move || {
+        for _ in 0..RUNS {
+            let (mut s, _) = common::accept_within(&target);
+            // Both ways: send some back while the client streams in.
+            let _ = s.write_all(&[7u8; 64 << 10]);
+            let mut buf = vec![0u8; 256 << 10];
+            let _ = s.read_exact(&mut buf);
+            socket2::SockRef::from(&s)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+        }
+    });
+    for run in 1..=RUNS {
+        let mut c = std::net::TcpStream::connect(&server.addr).unwrap();
+        c.set_read_timeout(Some(common::LIMIT)).unwrap();
+        let mut w = c.try_clone().unwrap();
+        let writer = std::thread::spawn(move || {
+            let block = vec![1u8; 64 << 10];
+            for _ in 0..256 {
+                if w.write_all(&block).is_err() {
+                    break;
+                }
+            }
+        });
+        let ended = c.read_to_end(&mut Vec::new());
+        let reset = match &ended {
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => wirecat::sys::eof_was_reset(c.as_raw_fd(), false),
+        };
+        writer.join().unwrap();
+        assert!(reset, "run {run}: the client saw a clean end ({ended:?})");
+        let err = server.wait_event("error", |e| e["event"] == "error" && e["conn"] == run);
+        assert_eq!(err["side"], "target", "run {run}");
+        assert_eq!(err["code"], "ECONNRESET", "run {run}: {err}");
+    }
+}
+
+/// SIGHUP is SIGTERM: the relay stops accepting and removes its Unix
+/// socket file; a relayed connection still open is carried to its end;
+/// the exit code is SIGTERM's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_drains_and_removes_the_unix_socket() {
+    common::sighup_default();
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("p.sock");
+    let mut server = Server::json(&["pipe", sock.to_str().unwrap(), &taddr]);
+    let mut c = UnixStream::connect(&sock).await.unwrap();
+    let (mut t, _) = within("target accept", target.accept()).await.unwrap();
+    server.signal(libc::SIGHUP);
+    let gone = sock.clone();
+    tokio::task::spawn_blocking(move || common::wait_gone(&gone))
+        .await
+        .unwrap();
+    c.write_all(b"through").await.unwrap();
+    c.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    within("target reads", t.read_to_end(&mut got))
+        .await
+        .unwrap();
+    assert_eq!(got, b"through");
+    t.write_all(b"back").await.unwrap();
+    drop(t);
+    let mut back = Vec::new();
+    within("client reads", c.read_to_end(&mut back))
+        .await
+        .unwrap();
+    assert_eq!(back, b"back");
+    let status = tokio::task::spawn_blocking(move || server.wait_exit(common::LIMIT))
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+/// A port nobody listens on (bound, then closed).
+fn refused_port() -> String {
+    let spare = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    spare.local_addr().unwrap().to_string()
+}
+
+/// Connect to `server`, and read until it closes the connection.
+async fn closed_at_once(server: &Server) {
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    let mut buf = Vec::new();
+    let _ = within("client closed", c.read_to_end(&mut buf)).await;
+    assert!(buf.is_empty());
+}
+
+/// SIGTERM, wait for the exit, and the lines the server wrote on stderr
+/// (but its notice that it drains a connection whose task was still
+/// finishing when the signal came).
+fn stopped_stderr(mut server: Server) -> Vec<String> {
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait_exit(common::LIMIT).code(), Some(0));
+    server
+        .stderr_text()
+        .lines()
+        .filter(|l| !l.starts_with("wirecat: draining "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_target_is_one_line_on_stderr_without_v() {
+    let taddr = refused_port();
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &taddr]);
+    closed_at_once(&server).await;
+    closed_at_once(&server).await;
+    assert_eq!(
+        stopped_stderr(server),
+        [1, 2].map(|n| format!(
+            "wirecat: pipe: conn {n}: target {taddr}: ECONNREFUSED (connection refused)"
+        ))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_failing_tls_verification_is_one_line_on_stderr_without_v() {
+    // A self-signed TLS echo server, which the relay has no reason to trust.
+    let target = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &target.addr, "--target-tls"]);
+    closed_at_once(&server).await;
+    assert_eq!(
+        stopped_stderr(server),
+        [format!(
+            "wirecat: pipe: conn 1: target {}: TLS handshake failed: \
+             DEPTH_ZERO_SELF_SIGNED_CERT (self-signed certificate)",
+            target.addr
+        )]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_failing_connections_prints_a_bounded_number_of_lines() {
+    const FLOOD: u64 = 200;
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &refused_port()]);
+    let started = std::time::Instant::now();
+    for _ in 0..FLOOD {
+        closed_at_once(&server).await;
+    }
+    let windows = started.elapsed().as_secs() + 2;
+    let lines = stopped_stderr(server);
+    let (shown, summaries): (Vec<_>, Vec<_>) = lines.iter().partition(|l| l.contains(": target "));
+    assert!(
+        shown.len() as u64 <= 10 * windows,
+        "{} lines in under {windows} s",
+        shown.len()
+    );
+    // Every failure is accounted for: shown, or counted in a summary.
+    let held_back: u64 = summaries
+        .iter()
+        .map(|l| {
+            let rest = l.strip_prefix("wirecat: pipe: ").expect(l);
+            assert!(rest.contains(" more connection errors not shown"), "{l}");
+            rest.split(' ').next().unwrap().parse::<u64>().expect(l)
+        })
+        .sum();
+    assert_eq!(shown.len() as u64 + held_back, FLOOD, "{lines:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_resetting_mid_stream_is_one_line_on_stderr_without_v() {
+    let target = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let server = Server::quiet(&["pipe", "127.0.0.1:0", &taddr]);
+    tokio::spawn(async move {
+        let (mut s, _) = target.accept().await.unwrap();
+        let mut buf = [0u8; 5];
+        s.read_exact(&mut buf).await.unwrap();
+        socket2::SockRef::from(&s)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let mut c = TcpStream::connect(&server.addr).await.unwrap();
+    c.write_all(b"hello").await.unwrap();
+    let _ = within("client sees the break", c.read_to_end(&mut Vec::new())).await;
+    let lines = stopped_stderr(server);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("wirecat: pipe: conn 1: target: ECONNRESET"),
+        "{lines:#?}"
+    );
+}

@@ -856,3 +856,112 @@ fn resolve_host_port_addr_answers_only_for_that_port() {
         .assert()
         .code(2);
 }
+
+/// The line `--progress` leaves when it ends, from everything on stderr.
+fn progress_summary(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let at = text.rfind("wirecat: ").expect("a summary line");
+    text[at..].trim_end().to_owned()
+}
+
+/// A child's stderr, collected in the background.
+struct Collected {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Collected {
+    fn new(mut err: std::process::ChildStderr) -> Collected {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = err.read(&mut buf) {
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Collected { seen, reader }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+
+    /// Wait (bounded) until the text shows `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let text = self.text();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                start.elapsed() < LIMIT,
+                "{needle:?} not on stderr: {text:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Everything, once the child has closed its stderr.
+    fn finish(self) -> Vec<u8> {
+        self.reader.join().unwrap();
+        std::sync::Arc::try_unwrap(self.seen)
+            .unwrap()
+            .into_inner()
+            .unwrap()
+    }
+}
+
+/// `--progress=always` with stderr to a pipe: each side ends with one
+/// summary line whose byte counts are exact, and the receiving side's live
+/// line shows its receive rate (the sender pauses halfway until it does).
+#[test]
+fn progress_leaves_a_summary_with_exact_bytes_and_the_receiver_shows_its_rate() {
+    let data = random_bytes((3 << 20) + 5, 23);
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out");
+    let mut receiver = Server::start(
+        &["listen", "--recv-only", "--progress=always", "127.0.0.1:0"],
+        Stdio::null(),
+        std::fs::File::create(&out_path).unwrap().into(),
+        Stdio::piped(),
+    );
+    let receiver_err = Collected::new(receiver.child.stderr.take().unwrap());
+    let mut sender = wirecat()
+        .args(["connect", &receiver.addr, "--progress=always"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = sender.stdin.take().unwrap();
+    input.write_all(&data[..1 << 20]).unwrap();
+    let text = receiver_err.wait_for("received 1.00 MiB (");
+    let live = text.rsplit("received 1.00 MiB (").next().unwrap();
+    assert!(live.split(')').next().unwrap().ends_with("B/s"), "{text:?}");
+    input.write_all(&data[1 << 20..]).unwrap();
+    drop(input);
+    let sent = output_within(sender);
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(receiver.wait().success());
+    let received_stderr = receiver_err.finish();
+    assert_eq!(std::fs::read(&out_path).unwrap(), data);
+
+    let n = data.len();
+    let summary = progress_summary(&sent.stderr);
+    assert!(
+        summary.starts_with(&format!(
+            "wirecat: sent {n} bytes (3.00 MiB), received 0 bytes (0 B) in "
+        )),
+        "{summary:?}"
+    );
+    assert!(summary.ends_with(" received)"), "{summary:?}");
+    let summary = progress_summary(&received_stderr);
+    assert!(
+        summary.starts_with(&format!(
+            "wirecat: sent 0 bytes (0 B), received {n} bytes (3.00 MiB) in "
+        )),
+        "{summary:?}"
+    );
+}

@@ -601,6 +601,129 @@ fn self_signed_fingerprint_is_a_notice_with_v() {
     );
 }
 
+/// The fingerprint a self-signed server announces on stderr without `-v`.
+fn announced_fingerprint(server: &Server) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let text = server.stderr_text();
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.contains("self-signed certificate for"))
+        {
+            let fp = line.split("SHA-256 fingerprint ").nth(1).expect(line);
+            return fp.split(' ').next().unwrap().to_owned();
+        }
+        assert!(
+            start.elapsed() < LIMIT,
+            "no fingerprint on stderr: {text:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The SHA-256 fingerprint of the certificate served at `addr`, as
+/// `openssl s_client -showcerts | openssl x509 -fingerprint -sha256` sees it.
+fn openssl_fingerprint(addr: &str) -> String {
+    let s_client = Command::new("openssl")
+        .args(["s_client", "-showcerts", "-connect", addr])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pem = output_within(s_client).stdout;
+    let mut x509 = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    x509.stdin.take().unwrap().write_all(&pem).unwrap();
+    let seen = String::from_utf8(output_within(x509).stdout).unwrap();
+    seen.trim().rsplit('=').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_self_signed_echo_is_announced_without_v_and_a_pinned_connect_is_served() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
+    if have("openssl") {
+        assert_eq!(openssl_fingerprint(&echo.addr), fp);
+    }
+    // As printed, and as a user may type it: no colons, lower case.
+    for pin in [fp.clone(), fp.replace(':', "").to_lowercase()] {
+        let out = assert_cmd()
+            .args(["connect", &echo.addr, "--pin-sha256", &pin])
+            .write_stdin("pinned hello")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(out.stdout, b"pinned hello");
+        assert!(out.stderr.is_empty(), "{out:?}");
+    }
+}
+
+#[test]
+fn a_pinned_connect_to_a_self_signed_listen_succeeds() {
+    let mut server = Server::quiet(&["listen", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&server);
+    let out = assert_cmd()
+        .args(["connect", &format!("tls://{}", server.addr)])
+        .args(["--pin-sha256", &fp])
+        .write_stdin("")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
+}
+
+#[test]
+fn a_wrong_pin_exits_3_naming_both_fingerprints() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    let wrong = format!(
+        "{}{}",
+        if fp.starts_with("00") { "11" } else { "00" },
+        &fp[2..]
+    );
+    let out = assert_cmd()
+        .args(["connect", &echo.addr, "--pin-sha256", &wrong])
+        .write_stdin("never sent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("ERR_TLS_CERT_PIN_MISMATCH"), "{text}");
+    assert!(
+        text.contains(&format!("fingerprint {fp} is not the pinned {wrong}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn pipe_target_pin_trusts_a_self_signed_target() {
+    let echo = Server::quiet(&["echo", "--tls", "127.0.0.1:0"]);
+    let fp = announced_fingerprint(&echo);
+    let pipe = Server::quiet(&[
+        "pipe",
+        "127.0.0.1:0",
+        &echo.addr,
+        "--target-pin-sha256",
+        &fp,
+    ]);
+    let mut c = TcpStream::connect(&pipe.addr).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.write_all(b"through a pinned target").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    c.read_to_end(&mut back).unwrap();
+    assert_eq!(back, b"through a pinned target");
+    assert_eq!(pipe.stderr_text(), "");
+}
+
 // ---------------------------------------------------------------------------
 // SNI, mutual TLS, ALPN
 
@@ -820,6 +943,77 @@ fn wrong_host_name_is_altname_invalid_exit_3() {
         "localhost",
         "ERR_TLS_CERT_ALTNAME_INVALID",
     );
+}
+
+/// What Node's `tls.connect` says when `servername` is not in the
+/// certificate served at `port` (trusting `ca`).
+fn node_altname_message(port: u16, ca: &Path, servername: &str) -> String {
+    let script = format!(
+        "const tls = require('tls'), fs = require('fs');\n\
+         const c = tls.connect({{port: {port}, host: '127.0.0.1', servername: {servername:?},\n\
+           ca: fs.readFileSync({ca:?})}});\n\
+         c.on('error', e => {{ console.log(e.code + ' ' + e.message); c.destroy(); }});",
+        ca = s(ca)
+    );
+    let node = Command::new("node")
+        .args(["-e", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    String::from_utf8(output_within(node).stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn a_name_mismatch_is_reported_in_nodes_words() {
+    let pki = Pki::new();
+    let (cert, key) = pki.leaf(&["api.test", "127.0.0.1"], "api");
+    let mut all = vec![
+        "listen",
+        "-k",
+        "--tls",
+        "--cert",
+        s(&cert),
+        "--key",
+        s(&key),
+    ];
+    all.push("127.0.0.1:0");
+    let server = Server::quiet(&all);
+    let cases = [
+        (
+            "x",
+            "Host: x. is not in the cert's altnames: DNS:api.test, IP Address:127.0.0.1",
+        ),
+        (
+            "127.0.0.2",
+            "IP: 127.0.0.2 is not in the cert's list: 127.0.0.1",
+        ),
+    ];
+    for (name, reason) in cases {
+        let out = assert_cmd()
+            .args(["connect", &format!("tls://{}", server.addr)])
+            .args(["--ca", s(&pki.ca_pem), "--servername", name])
+            .write_stdin("")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        let message = format!("Hostname/IP does not match certificate's altnames: {reason}");
+        assert!(
+            text.contains(&format!("ERR_TLS_CERT_ALTNAME_INVALID ({message})")),
+            "{text}"
+        );
+        if have("node") && name == "x" {
+            let port = server.port();
+            assert_eq!(
+                node_altname_message(port, &pki.ca_pem, name),
+                format!("ERR_TLS_CERT_ALTNAME_INVALID {message}")
+            );
+        }
+    }
 }
 
 #[test]
@@ -1246,4 +1440,149 @@ fn truncation_on_the_server_side_is_exit_1() {
     assert_eq!(code, Some(1));
     assert_eq!(find(&ev, "error")["code"], "ECONNRESET");
     assert_eq!(stdout.wait_for(b"cut"), b"cut");
+}
+
+// The trust rows over TLS, on both paths: the peer's close_notify while
+// stdin streams is EPIPE with exact counts, a reset is never an end, and
+// --timeout delivers the reply to our close_notify.
+
+/// More than loopback's buffers hold, so stdin is never done first.
+const STREAM: usize = 48 << 20;
+
+fn streaming_client(via: Via, port: u16, pki: &Pki, file: &Path, args: &[&str]) -> Child {
+    via.apply(&mut wirecat())
+        .args(["connect", &format!("tls://localhost:{port}")])
+        .args(["--ca", s(&pki.ca_pem), "--json"])
+        .args(args)
+        .stdin(std::fs::File::open(file).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn handshake(s: &mut StreamOwned<ServerConnection, TcpStream>) {
+    while s.conn.is_handshaking() {
+        s.conn.complete_io(&mut s.sock).unwrap();
+    }
+}
+
+#[test]
+fn peer_close_notify_while_stdin_streams_is_epipe_counted_to_the_piece() {
+    let pki = Pki::new();
+    let file = write_file(pki.dir.path(), "big", &random_bytes(STREAM, 5));
+    for via in PATHS {
+        for _ in 0..5 {
+            let (exited_tx, exited_rx) = mpsc::channel::<()>();
+            let (got_tx, got_rx) = mpsc::channel::<usize>();
+            let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), move |mut s| {
+                handshake(&mut s);
+                s.conn.send_close_notify();
+                s.conn.complete_io(&mut s.sock).unwrap();
+                s.sock.shutdown(Shutdown::Write).unwrap();
+                // Read nothing until the client is gone, then all it sent
+                // (it failed, so it ends with a FIN and no close_notify).
+                let _ = exited_rx.recv_timeout(LIMIT);
+                let mut got = Vec::new();
+                let _ = s.read_to_end(&mut got);
+                got_tx.send(got.len()).unwrap();
+            });
+            let out = output_within(streaming_client(via, port, &pki, &file, &[]));
+            exited_tx.send(()).unwrap();
+            peer.join().unwrap();
+            let got = got_rx.recv().unwrap();
+            let ev = events(&out.stderr);
+            let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(1), "{ctx}");
+            assert_eq!(find(&ev, "error")["code"], "EPIPE", "{ctx}");
+            let close = find(&ev, "close");
+            assert_eq!(close["hadError"], true, "{ctx}");
+            // Counted in whole pieces handed to rustls: a piece cut short
+            // by the stop (at most one, 256 KiB) is partly out and uncounted.
+            let written = close["bytesWritten"].as_u64().unwrap() as usize;
+            assert!(
+                written <= got && got - written <= 256 << 10,
+                "{written} vs {got}: {ctx}"
+            );
+            assert!(got < STREAM, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn peer_reset_while_stdin_streams_over_tls_is_econnreset_never_end() {
+    let pki = Pki::new();
+    let file = write_file(pki.dir.path(), "big", &random_bytes(STREAM, 6));
+    for via in PATHS {
+        for _ in 0..10 {
+            let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+                let mut buf = vec![0u8; 1 << 20];
+                s.read_exact(&mut buf).unwrap();
+                socket2::SockRef::from(&s.sock)
+                    .set_linger(Some(std::time::Duration::ZERO))
+                    .unwrap();
+            });
+            let out = output_within(streaming_client(via, port, &pki, &file, &[]));
+            peer.join().unwrap();
+            let ev = events(&out.stderr);
+            let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(1), "{ctx}");
+            assert!(all(&ev, "end").is_empty(), "a reset is not an end: {ctx}");
+            assert_eq!(find(&ev, "error")["code"], "ECONNRESET", "{ctx}");
+            assert_eq!(find(&ev, "close")["hadError"], true, "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn timeout_over_tls_delivers_the_reply_to_our_close_notify() {
+    let pki = Pki::new();
+    for via in PATHS {
+        let (port, peer) = rustls_peer(&pki.ca.leaf(&["localhost"]), |mut s| {
+            let mut rest = Vec::new();
+            s.read_to_end(&mut rest).expect("our close_notify");
+            s.write_all(b"late reply").unwrap();
+            s.conn.send_close_notify();
+            s.flush().unwrap();
+            s.sock.shutdown(Shutdown::Write).unwrap();
+        });
+        let mut child = tls_client(
+            via,
+            port,
+            &pki,
+            &["--json", "--timeout", "300"],
+            Stdio::piped(),
+        );
+        let _stdin_held_open = child.stdin.take();
+        let out = output_within(child);
+        peer.join().unwrap();
+        let ev = events(&out.stderr);
+        let ctx = format!("{via:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(4), "{ctx}");
+        assert_eq!(out.stdout, b"late reply", "{ctx}");
+        find(&ev, "timeout");
+        find(&ev, "end");
+        assert_eq!(find(&ev, "close")["bytesRead"], 10, "{ctx}");
+    }
+}
+
+#[test]
+fn a_pin_with_a_ca_or_insecure_or_a_malformed_pin_is_a_usage_error() {
+    let pin = "ab".repeat(32);
+    for extra in [&["--ca", "ca.pem"][..], &["--insecure"]] {
+        let out = assert_cmd()
+            .args(["connect", "localhost", "1", "--pin-sha256", &pin])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("cannot be used with"), "{text}");
+    }
+    let out = assert_cmd()
+        .args(["connect", "localhost", "1", "--pin-sha256", "AB:CD"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 hex digits"));
 }

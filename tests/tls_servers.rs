@@ -797,3 +797,19 @@ fn listen_tls_exec_holds_nothing_of_its_own_while_the_child_does_not_read() {
         assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
     }));
 }
+
+/// A one-shot `listen --tls --exec` whose client fails the handshake
+/// starts no child and exits with the handshake's code, 3, as plain
+/// `listen --tls` does.
+#[test]
+fn listen_tls_exec_one_shot_failed_handshake_exits_3() {
+    let pki = Pki::new("exec CA");
+    let mut listen = tls_server(&pki, "listen", &["127.0.0.1:0", "--exec", "cat"]);
+    rt().block_on(within(async {
+        let mut tcp = TcpStream::connect(&listen.addr).await.unwrap();
+        tcp.write_all(b"not a client hello\r\n\r\n").await.unwrap();
+        let _ = tcp.read_to_end(&mut Vec::new()).await;
+    }));
+    let status = listen.wait_exit(LIMIT);
+    assert_eq!(status.code(), Some(3), "{:?}", listen.stderr_events());
+}

@@ -204,11 +204,11 @@ fn in_command(command: &str, flag: &str, value: String) -> Option<String> {
         (_, "--ssl-verify") => "--ssl-verify is ncat's; with --tls wirecat always verifies (unless --insecure)".into(),
         (_, "--max-conns") => format!("--max-conns is ncat's; use `--max-connections {value}`"),
         (_, "-m") if server => format!("-m is ncat's connection limit; use `--max-connections {value}`"),
-        ("pipe", "--servername" | "--insecure") => format!(
+        ("pipe", "--servername" | "--insecure" | "--pin-sha256") => format!(
             "the LISTEN side is a TLS server, and {flag} is for a client; for the connection to TARGET use --target-{}",
             &flag[2..]
         ),
-        ("listen" | "echo", "--servername" | "--insecure") => {
+        ("listen" | "echo", "--servername" | "--insecure" | "--pin-sha256") => {
             format!("{flag} is a TLS client's flag (`wirecat connect`); {command} is a TLS server")
         }
         ("connect", "--sni" | "--require-client-cert") => {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::values::{parse_ms, SniCert};
+use crate::net::tls::Sha256Pin;
 
 /// TLS as the core sees it, for either side: what [`ClientTlsFlags`],
 /// [`ServerTlsFlags`] or `pipe`'s [`TargetTlsArgs`] stand for. Each command
@@ -20,6 +21,8 @@ pub struct TlsArgs {
     pub ca: Option<PathBuf>,
     /// Client: do not verify the server's certificate.
     pub insecure: bool,
+    /// Client: trust exactly the certificate with this SHA-256 fingerprint.
+    pub pin_sha256: Option<Sha256Pin>,
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub alpn: Vec<String>,
@@ -42,6 +45,7 @@ impl Default for TlsArgs {
             servername: None,
             ca: None,
             insecure: false,
+            pin_sha256: None,
             cert: None,
             key: None,
             alpn: Vec::new(),
@@ -64,6 +68,7 @@ impl TlsArgs {
             || self.servername.is_some()
             || self.ca.is_some()
             || self.insecure
+            || self.pin_sha256.is_some()
             || self.cert.is_some()
             || self.key.is_some()
             || !self.alpn.is_empty()
@@ -136,6 +141,11 @@ pub struct ClientTlsFlags {
     /// Do not verify the server's certificate (warned every time)
     #[arg(long)]
     pub insecure: bool,
+    /// Trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons
+    /// optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256`
+    /// shows it) instead of a CA; implies --tls
+    #[arg(long, value_name = "FP", conflicts_with_all = ["insecure", "ca"])]
+    pub pin_sha256: Option<Sha256Pin>,
 }
 
 impl ClientTlsFlags {
@@ -143,6 +153,7 @@ impl ClientTlsFlags {
         TlsArgs {
             servername: self.servername.clone(),
             insecure: self.insecure,
+            pin_sha256: self.pin_sha256.clone(),
             ..self.common.tls_args()
         }
         .with_implied_tls()
@@ -189,6 +200,9 @@ pub struct TargetTlsArgs {
     /// Do not verify the target's certificate (warned every time)
     #[arg(long)]
     pub target_insecure: bool,
+    /// Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)
+    #[arg(long, value_name = "FP", conflicts_with_all = ["target_insecure", "target_ca"])]
+    pub target_pin_sha256: Option<Sha256Pin>,
     /// Client certificate chain (PEM) presented to the target
     #[arg(long, value_name = "FILE", requires = "target_key")]
     pub target_cert: Option<PathBuf>,
@@ -218,6 +232,7 @@ impl TargetTlsArgs {
             servername: self.target_servername.clone(),
             ca: self.target_ca.clone(),
             insecure: self.target_insecure,
+            pin_sha256: self.target_pin_sha256.clone(),
             cert: self.target_cert.clone(),
             key: self.target_key.clone(),
             alpn: self.target_alpn.clone(),

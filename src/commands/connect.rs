@@ -134,7 +134,16 @@ fn scripted_io(
         }
         None => (forward, None),
     };
-    (Io::Channels { input, output }, Some(stdout), matched)
+    let stdin = args.send.is_none();
+    (
+        Io::Channels {
+            input,
+            output,
+            stdin,
+        },
+        Some(stdout),
+        matched,
+    )
 }
 
 /// `--expect`: pass received bytes on (to stdout) and fire once `re` matches

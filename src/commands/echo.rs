@@ -96,7 +96,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                 banner: echo.banner.clone(),
                 reset: echo.reset,
             };
-            return Ok(uring::serve(listener, &opts, shutdown, totals, setup).await);
+            return uring::serve(listener, &opts, shutdown, totals, setup).await;
         }
         let all = totals.clone();
         let handler = move |acc: Accepted| {
@@ -118,7 +118,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                 echo_connection(id, stream, &echo, &totals).await
             }
         };
-        Ok(serve(listener, &opts, shutdown, args.once, totals, handler).await)
+        serve(listener, &opts, shutdown, args.once, totals, handler).await
     })
 }
 
@@ -299,7 +299,7 @@ impl Future for EchoAll<'_> {
             ready!(Pin::new(&mut *this.stream).poll_read(cx, &mut rb))?;
             let data = rb.filled();
             if data.is_empty() {
-                return Poll::Ready(Ok(()));
+                return Poll::Ready(this.fin_or_reset());
             }
             this.read(data.len());
             let mut done = 0;
@@ -318,6 +318,15 @@ impl Future for EchoAll<'_> {
 }
 
 impl EchoAll<'_> {
+    /// A 0-byte read: the client's FIN, or a reset that a write took first
+    /// (echo has not ended its side, so CLOSED can only be a reset).
+    fn fin_or_reset(&self) -> io::Result<()> {
+        if crate::sys::eof_was_reset(self.stream.raw_fd(), false) {
+            return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+        }
+        Ok(())
+    }
+
     /// Write pending bytes from `from` on.
     fn write(&mut self, cx: &mut Context<'_>, from: usize) -> Poll<io::Result<usize>> {
         let r = ready!(Pin::new(&mut *self.stream).poll_write(cx, &self.pending[from..]));
@@ -421,7 +430,7 @@ impl EchoAll<'_> {
                 .stream
                 .try_io(Interest::READABLE, || pipe.fill(fd, READ_SIZE))
             {
-                Ok(0) => return Poll::Ready(Ok(Spliced::Fin)),
+                Ok(0) => return Poll::Ready(self.fin_or_reset().map(|()| Spliced::Fin)),
                 Ok(n) => {
                     self.read(n);
                     self.splice.pipe = Some(pipe);

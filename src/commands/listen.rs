@@ -85,8 +85,11 @@ async fn once(
     ending_to_exit(closed.ending, &what)
 }
 
-/// `--exec`/`--sh-exec`: each connection goes to its own child process
-/// (with `--tls`, after the handshake, the child getting the plaintext).
+/// `--exec`/`--sh-exec`: each connection goes to its own child process.
+/// A child that cannot start is the exit status of a one-shot `listen`
+/// (1, with its line); with `-k` it is a line for that connection, and the
+/// server keeps serving. With `--tls` each child gets the plaintext, after
+/// the handshake (a failed one is exit 3 for a one-shot `listen`).
 async fn exec_server(
     ep: Endpoint,
     opts: ServerOptions,
@@ -97,17 +100,30 @@ async fn exec_server(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let cmd = Arc::new(cmd);
+    let failed = Arc::new(Mutex::new(None));
+    let failure = failed.clone();
     let handler = move |acc: Accepted| {
-        let (cmd, tls) = (cmd.clone(), tls.clone());
+        let (cmd, failure, tls) = (cmd.clone(), failure.clone(), tls.clone());
         async move {
-            match &tls {
+            let id = acc.id;
+            let served = match &tls {
                 Some(setup) => exec_tls_connection(acc, &cmd, setup).await,
                 None => exec_connection(acc, &cmd).await,
+            };
+            let Err(e) = served else {
+                return;
+            };
+            if once {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+            } else {
+                events::connection_error("listen", id, &format!("{}: {}", e.what, e.why));
             }
         }
     };
     let totals = Arc::new(Totals::default());
-    Ok(serve(listener, &opts, shutdown, once, totals, handler).await)
+    let exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    let failed = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    failed.map_or(Ok(exit), Err)
 }
 
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
@@ -156,8 +172,13 @@ async fn keep_open(
                         }
                     }
                 };
-                let closed =
-                    bridge(stream, Some(acc.id), Io::Channels { input, output }, bopts).await;
+                // Each connection's input is its share of the fan-out.
+                let io = Io::Channels {
+                    input,
+                    output,
+                    stdin: false,
+                };
+                let closed = bridge(stream, Some(acc.id), io, bopts).await;
                 totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },
@@ -166,7 +187,7 @@ async fn keep_open(
     tokio::task::spawn_blocking(move || stdout.finish())
         .await
         .ok();
-    Ok(exit)
+    exit
 }
 
 /// stdin copied to every open connection. The slowest connection sets the

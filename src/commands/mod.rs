@@ -12,12 +12,13 @@ use std::future::Future;
 
 use crate::cli::StdioArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{stdio_threads_apply, Ending, Io};
+use crate::net::bridge::{stdio_threads_apply, Ending, Io, WriteAfterFin};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
 /// Run a one-connection command on a current-thread runtime; SIGINT ends it
-/// with 130, SIGTERM with 143. The runtime is not waited on at the end: a
+/// with 130, SIGTERM (and SIGHUP, unless ignored: see
+/// [`crate::net::listen::Hangup`]) with 143. The runtime is not waited on at the end: a
 /// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where
@@ -33,12 +34,14 @@ where
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())
             .map_err(|e| Error::io(Exit::Failure, "cannot handle SIGTERM", &e))?;
+        let mut hup = crate::net::listen::Hangup::register();
         // Dropping `fut` drops its sockets and listeners: a Unix socket file
         // is removed on the way out.
         tokio::select! {
             r = fut => r,
             _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
             _ = term.recv() => Ok(Exit::Terminated),
+            _ = hup.recv() => Ok(Exit::Terminated),
         }
     });
     rt.shutdown_background();
@@ -69,11 +72,20 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
             what,
             "ETIMEDOUT (idle for longer than --timeout)",
         ))),
-        Ending::Error(e) => Err(quiet_if_reported(Error::new(
-            crate::net::tls::stream_error_exit(&e),
-            what,
-            crate::net::tls::tls_error_line(&e),
-        ))),
+        Ending::Error(e) => {
+            let mut err = Error::new(
+                crate::net::tls::stream_error_exit(&e),
+                what,
+                crate::net::tls::tls_error_line(&e),
+            );
+            if WriteAfterFin::is(&e) {
+                err = err.hint(
+                    "the peer ended its side before all of stdin was sent; \
+                     give the sender --allow-half-open, or the receiver --recv-only",
+                );
+            }
+            Err(quiet_if_reported(err))
+        }
     }
 }
 
@@ -99,7 +111,12 @@ pub fn stdio_io(stream: &Stream, socket: &StdioArgs) -> (Io, Option<StdoutWriter
     let input = (!socket.recv_only).then(|| stdio::stdin_chunks(filter));
     let stdout = StdoutWriter::spawn(socket.hex);
     let output = (!socket.send_only).then(|| stdout.sender());
-    (Io::Channels { input, output }, Some(stdout))
+    let io = Io::Channels {
+        input,
+        output,
+        stdin: true,
+    };
+    (io, Some(stdout))
 }
 
 /// Wait until everything sent to stdout has been written.

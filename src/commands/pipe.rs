@@ -11,7 +11,9 @@
 //! handshake carry `side` (`client` or `target`).
 //!
 //! A target that cannot be reached or secured costs only that client: it
-//! is closed after an `error` event and the server keeps serving.
+//! is closed after an `error` event (without `-v`/`--json`, a line on
+//! stderr naming the connection, the target and Node's code, rate-limited
+//! by [`events::connection_error`]) and the server keeps serving.
 //!
 //! A TARGET that is LISTEN itself (`pipe 8080 localhost:8080`, the same
 //! socket path) is refused before binding, as a usage error: every
@@ -81,7 +83,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
             let (target, server_tls, totals) = (target.clone(), server_tls.clone(), all.clone());
             async move { pipe_connection(acc, server_tls.as_deref(), &target, ropts, &totals).await }
         };
-        Ok(serve(listener, &sopts, shutdown, args.once, totals, handler).await)
+        serve(listener, &sopts, shutdown, args.once, totals, handler).await
     })
 }
 
@@ -186,7 +188,7 @@ async fn pipe_connection(
             Err(_) => return closed_early(conn),
         },
     };
-    let Some(peer) = reach(target, conn).await else {
+    let Some(peer) = reach(target, acc.id).await else {
         // `client` is dropped: the client sees its connection close.
         return closed_early(conn);
     };
@@ -195,29 +197,44 @@ async fn pipe_connection(
 }
 
 /// Connect to the target and, with TLS to it, handshake; `None` (after an
-/// `error` event with `side: "target"`) when either fails.
-async fn reach(target: &Target, conn: Option<u64>) -> Option<Stream> {
+/// `error` event with `side: "target"`, or without events a rate-limited
+/// line on stderr) when either fails.
+async fn reach(target: &Target, id: u64) -> Option<Stream> {
+    let conn = Some(id);
     let peer = match connect(&target.endpoint, &target.connect).await {
         Ok(peer) => peer,
         Err(e) => {
-            target_unreachable(conn, &e);
+            target_unreachable(id, &e);
+            events::connection_error(
+                "pipe",
+                id,
+                &format!("target {}: {}", target.endpoint, e.why),
+            );
             return None;
         }
     };
     events::emit("connect", conn, peer.addresses().fields());
     match &target.tls {
         None => Some(peer),
-        Some(tls) => tls.secure_side(peer, conn, Some("target")).await.ok(),
+        Some(tls) => match tls.secure_side(peer, conn, Some("target")).await {
+            Ok(secured) => Some(secured),
+            Err(e) => {
+                let why = tls::tls_error_line(&e);
+                let what = format!("target {}: TLS handshake failed: {why}", target.endpoint);
+                events::connection_error("pipe", id, &what);
+                None
+            }
+        },
     }
 }
 
 /// The `error` event for a target that could not be reached, naming it
 /// and why.
-fn target_unreachable(conn: Option<u64>, e: &Error) {
+fn target_unreachable(id: u64, e: &Error) {
     let code = e.why.split_whitespace().next().unwrap_or("EIO");
     events::emit(
         "error",
-        conn,
+        Some(id),
         json!({"side": "target", "code": code, "message": e.to_string()}),
     );
 }

@@ -333,6 +333,23 @@ impl FromStr for RuleArg {
     }
 }
 
+/// An `--allow` value, parsed as [`RuleArg`]; an `@FILE` with no rule in
+/// it (empty, or only comments and blank lines) is refused: an allow-list
+/// without rules would admit nobody, which is never what a server is
+/// started for, and admitting everyone would open it to all (a file
+/// emptied by a failed generation step must not do that).
+pub fn allow_rule(s: &str) -> Result<RuleArg, String> {
+    let arg: RuleArg = s.parse().map_err(|e: RuleError| e.to_string())?;
+    if arg.0.is_empty() {
+        return Err(format!(
+            "--allow {s} has no rules (the file is empty or only comments); \
+             an allow-list without rules would admit nobody: add rules to it, \
+             or leave --allow out to admit every peer"
+        ));
+    }
+    Ok(arg)
+}
+
 /// A server's `--allow`/`--deny` rules: deny wins; with any `--allow` rule,
 /// an address that none of them covers is refused too.
 #[derive(Debug, Clone, Default)]

@@ -6,35 +6,44 @@
 //! - the peer's FIN (`'end'`) → by default write what is pending, FIN, stop
 //!   reading input; with `allowHalfOpen` keep sending input until it ends;
 //! - a reset → `error` ECONNRESET, `close` with hadError;
-//! - idle for `timeout` → `timeout`, FIN, and the caller exits 4.
+//! - the peer's FIN while our input still holds bytes (stdin not at its
+//!   end, a chunk read and not sent) → Node's `writeAfterFIN`: `error`
+//!   EPIPE, `close` with hadError, exit 1; those bytes were never delivered;
+//! - idle for `timeout` → `timeout`, then `end()`: FIN, and what the peer
+//!   still sends is delivered (and counted) until its FIN or until it is
+//!   silent for another `timeout`; the caller exits 4.
+//!
+//! A 0-byte read is only a FIN when the socket says so: a reset is
+//! reported once, to whichever direction asks first, so the other one's
+//! read returns 0 (see [`crate::sys::eof_was_reset`]).
 //!
 //! Both directions are bounded: the socket is read only when the previous
 //! chunk has been taken by stdout, and input is read only as fast as the
 //! socket takes it.
 
-use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+mod threads;
 
 use std::future::Future;
-use std::os::fd::AsRawFd;
+use std::io;
+use std::os::fd::RawFd;
 use std::pin::Pin;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use crate::events;
 use crate::net::options;
-use crate::net::splice::{self, PumpError};
-use crate::net::stdio::CHUNK;
+use crate::net::stdio::{self, CHUNK};
 use crate::net::stream::Stream;
 use crate::net::tls;
 use crate::progress;
+use crate::sys;
 
 /// Node's per-socket behaviour that the bridge needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,6 +96,9 @@ pub struct Counters {
     pub written: AtomicU64,
     /// Milliseconds since the bridge started, at the last byte either way.
     last_active_ms: AtomicU64,
+    /// Our FIN has gone (or is going) out: set before the shutdown, so a
+    /// 0-byte read after it is not taken for a reset.
+    pub(crate) fin_sent: AtomicBool,
 }
 
 impl Counters {
@@ -111,14 +123,58 @@ enum DownEnd {
     StdoutClosed,
 }
 
+/// How our input side ended, when it did not fail.
+enum InputEnd {
+    /// Input reached its end; our FIN went out (unless `--reset`).
+    Finished,
+    /// Ended from here (the peer's FIN, a timeout); `unsent`: input still
+    /// held bytes that never reached the peer.
+    Stopped { unsent: bool },
+}
+
+/// Node's `writeAfterFIN`: the peer ended the connection while our input
+/// still had bytes for it.
+#[derive(Debug)]
+pub struct WriteAfterFin;
+
+impl std::fmt::Display for WriteAfterFin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("This socket has been ended by the other party")
+    }
+}
+
+impl std::error::Error for WriteAfterFin {}
+
+impl WriteAfterFin {
+    /// The error, as Node's `EPIPE`.
+    pub fn error() -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, WriteAfterFin)
+    }
+
+    pub fn is(e: &io::Error) -> bool {
+        e.get_ref().is_some_and(|inner| inner.is::<WriteAfterFin>())
+    }
+}
+
+/// A 0-byte read on `fd`: the peer's FIN, or a reset another call took.
+fn eof_or_reset(fd: RawFd, c: &Counters) -> io::Result<DownEnd> {
+    if sys::eof_was_reset(fd, c.fin_sent.load(Ordering::SeqCst)) {
+        return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+    }
+    Ok(DownEnd::Eof)
+}
+
 /// Where a bridged connection's bytes come from and go to.
 pub enum Io {
     /// Chunks through channels: stdin/stdout threads, `listen -k`'s fan-out,
     /// `--send` text. `input: None` is `--recv-only` (never half-close);
     /// `output: None` is `--send-only` (received bytes are discarded).
+    /// `stdin`: the input is this process's stdin ([`stdio::stdin_chunks`]),
+    /// so bytes still unread there count as unsent at the peer's FIN.
     Channels {
         input: Option<mpsc::Receiver<Bytes>>,
         output: Option<mpsc::Sender<Bytes>>,
+        stdin: bool,
     },
     /// The process's own stdin and stdout, on two threads: splice(2) for
     /// plain sockets, rustls on blocking threads for TLS (see
@@ -147,7 +203,7 @@ pub fn stdio_threads_apply(stream: &Stream) -> bool {
             && std::env::var_os("WIRECAT_NO_SPLICE").is_none())
 }
 
-type UpFuture<'a> = Pin<Box<dyn Future<Output = io::Result<()>> + Send + 'a>>;
+type UpFuture<'a> = Pin<Box<dyn Future<Output = io::Result<InputEnd>> + Send + 'a>>;
 type DownFuture<'a> = Pin<Box<dyn Future<Output = io::Result<DownEnd>> + Send + 'a>>;
 
 /// Bridge `stream` to `io` with the half-close rules. Emits `end`,
@@ -161,55 +217,57 @@ pub async fn bridge(stream: Stream, conn: Option<u64>, io: Io, opts: BridgeOptio
     }
     let stop_input = Arc::new(Notify::new());
     let (recv_only, up, down): (bool, UpFuture<'_>, DownFuture<'_>) = match io {
-        Io::Channels { input, output } => {
+        Io::Channels {
+            input,
+            output,
+            stdin,
+        } => {
+            let fd = stream.raw_fd();
             let (rd, wr) = tokio::io::split(stream);
+            let input = Input {
+                rx: input,
+                fd,
+                stdin,
+                stop: stop_input.clone(),
+                reset: opts.reset,
+            };
             (
-                input.is_none(),
-                Box::pin(send_input(
-                    wr,
-                    input,
-                    stop_input.clone(),
-                    counters.clone(),
-                    started,
-                    opts.reset,
-                )),
-                Box::pin(receive_output(rd, output, counters.clone(), started)),
+                input.rx.is_none(),
+                Box::pin(send_input(wr, input, counters.clone(), started)),
+                Box::pin(receive_output(rd, fd, output, counters.clone(), started)),
             )
         }
         Io::Stdio {
             read_stdin,
             write_stdout,
         } => {
-            let (up, down) = match stdio_threads(
-                stream,
+            let ctx = threads::Ctx {
                 read_stdin,
                 write_stdout,
-                &stop_input,
-                &counters,
+                stop_input: stop_input.clone(),
+                counters: counters.clone(),
                 started,
                 opts,
-            ) {
-                Ok(pair) => pair,
+            };
+            match threads::start(stream, ctx) {
+                Ok((up, down)) => (!read_stdin, up, down),
                 Err(e) => {
                     let ending = Ending::Error(e);
                     report_close(conn, &ending, &counters, started);
                     return closed(ending, &counters);
                 }
-            };
-            (!read_stdin, up, down)
+            }
         }
     };
-    let ending = drive(
-        up,
-        down,
+    let half = Halves {
         conn,
         recv_only,
-        &stop_input,
-        &counters,
+        stop_input: &stop_input,
+        counters: &counters,
         started,
         opts,
-    )
-    .await;
+    };
+    let ending = half.drive(up, down).await;
     report_close(conn, &ending, &counters, started);
     closed(ending, &counters)
 }
@@ -222,53 +280,76 @@ fn closed(ending: Ending, c: &Counters) -> Closed {
     }
 }
 
-/// The half-close table, over whichever pair of directions.
-#[allow(clippy::too_many_arguments)]
-async fn drive(
-    mut up: UpFuture<'_>,
-    mut down: DownFuture<'_>,
+/// One bridged connection's two directions and what ends them.
+struct Halves<'a> {
     conn: Option<u64>,
     recv_only: bool,
-    stop_input: &Notify,
-    counters: &Counters,
+    stop_input: &'a Notify,
+    counters: &'a Counters,
     started: Instant,
     opts: BridgeOptions,
-) -> Ending {
-    let (mut up_done, mut down_done) = (false, false);
-    loop {
-        tokio::select! {
-            r = &mut down, if !down_done => {
-                down_done = true;
-                match r {
-                    Ok(DownEnd::Eof) => {
-                        events::emit("end", conn, json!({}));
-                        if !opts.allow_half_open || recv_only {
-                            stop_input.notify_one();
+}
+
+impl Halves<'_> {
+    /// The half-close table, over whichever pair of directions.
+    async fn drive(&self, mut up: UpFuture<'_>, mut down: DownFuture<'_>) -> Ending {
+        let (mut up_done, mut down_done) = (false, false);
+        // Input was stopped because of the peer's FIN (not a timeout).
+        let mut peer_ended = false;
+        let mut timed_out = false;
+        let finished = |timed_out| {
+            if timed_out {
+                Ending::Timeout
+            } else {
+                Ending::Done
+            }
+        };
+        loop {
+            if up_done && down_done {
+                return finished(timed_out);
+            }
+            tokio::select! {
+                r = &mut down, if !down_done => {
+                    down_done = true;
+                    match r {
+                        Ok(DownEnd::Eof) => {
+                            events::emit("end", self.conn, json!({}));
+                            let stop = !self.opts.allow_half_open || self.recv_only;
+                            if stop && !timed_out && !up_done {
+                                peer_ended = true;
+                                self.stop_input.notify_one();
+                            }
                         }
-                        if up_done {
-                            return Ending::Done;
-                        }
+                        Ok(DownEnd::StdoutClosed) => return Ending::StdoutClosed,
+                        Err(e) => return Ending::Error(e),
                     }
-                    Ok(DownEnd::StdoutClosed) => return Ending::StdoutClosed,
-                    Err(e) => return Ending::Error(e),
                 }
-            }
-            r = &mut up, if !up_done => {
-                up_done = true;
-                match r {
-                    Ok(()) if down_done || opts.reset => return Ending::Done,
-                    Ok(()) => {}
-                    Err(e) => return Ending::Error(e),
+                r = &mut up, if !up_done => {
+                    up_done = true;
+                    match r {
+                        Ok(InputEnd::Stopped { unsent: true }) if peer_ended => {
+                            return Ending::Error(WriteAfterFin::error());
+                        }
+                        // Input is over and the socket closes with RST now.
+                        Ok(_) if self.opts.reset => return finished(timed_out),
+                        Ok(_) => {}
+                        Err(e) => return Ending::Error(e),
+                    }
                 }
-            }
-            _ = idle(opts.timeout, counters, started) => {
-                events::emit("timeout", conn, json!({}));
-                // End our side: the input side finishes its write, then FINs.
-                stop_input.notify_one();
-                if !up_done {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), &mut up).await;
+                _ = idle(self.opts.timeout, self.counters, self.started) => {
+                    if timed_out {
+                        // Silent for another timeout since our FIN: give up.
+                        return Ending::Timeout;
+                    }
+                    timed_out = true;
+                    events::emit("timeout", self.conn, json!({}));
+                    // end(): the input side finishes its write, then FINs;
+                    // what the peer still sends keeps coming.
+                    touch(self.counters, self.started);
+                    if !up_done {
+                        self.stop_input.notify_one();
+                    }
                 }
-                return Ending::Timeout;
             }
         }
     }
@@ -277,6 +358,7 @@ async fn drive(
 /// Socket → output chunks, until the peer's FIN.
 async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
     mut rd: R,
+    fd: RawFd,
     output: Option<mpsc::Sender<Bytes>>,
     counters: Arc<Counters>,
     started: Instant,
@@ -286,7 +368,7 @@ async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
         buf.reserve(CHUNK);
         let n = rd.read_buf(&mut buf).await?;
         if n == 0 {
-            return Ok(DownEnd::Eof);
+            return eof_or_reset(fd, &counters);
         }
         // TLS hands over one record (≤ 16 KiB) per read: take whatever else
         // is ready now, up to a chunk, so the stdout thread gets fewer and
@@ -294,7 +376,7 @@ async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
         let mut end = None;
         while buf.len() < CHUNK && end.is_none() {
             match tokio::time::timeout(Duration::ZERO, rd.read_buf(&mut buf)).await {
-                Ok(Ok(0)) => end = Some(Ok(DownEnd::Eof)),
+                Ok(Ok(0)) => end = Some(eof_or_reset(fd, &counters)),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => end = Some(Err(e)),
                 Err(_) => break,
@@ -314,238 +396,116 @@ async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
-/// The splice(2) path: one thread per direction, each with its own
-/// descriptor for the socket. Stopping input cannot interrupt a thread
-/// blocked on stdin; it does not need to: the FIN is sent from here and the
-/// process ends without waiting for that thread.
-#[allow(clippy::too_many_arguments)]
-fn stdio_threads(
-    stream: Stream,
-    read_stdin: bool,
-    write_stdout: bool,
-    stop_input: &Arc<Notify>,
-    counters: &Arc<Counters>,
-    started: Instant,
-    opts: BridgeOptions,
-) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
-    if !stream.is_plain() {
-        return tls_threads(
-            stream,
-            read_stdin,
-            write_stdout,
-            stop_input,
-            counters,
-            started,
-            opts,
-        );
-    }
-    // Out of tokio's reactor: the threads wait on the socket themselves.
-    let owner = stream.into_fd()?;
-    let fd = owner.as_raw_fd();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let up_rx = if read_stdin {
-        let sock = splice::dup(fd)?;
-        let (tx, rx) = oneshot::channel();
-        let (c, stopped) = (counters.clone(), stopped.clone());
-        std::thread::Builder::new()
-            .name("splice-in".into())
-            .spawn(move || {
-                let r = splice::pump(0, sock.as_raw_fd(), &stopped, |n| {
-                    touch(&c, started);
-                    c.add_written(n);
-                });
-                let r = match r {
-                    // A read error on stdin ends input the same way EOF does.
-                    Ok(()) | Err(PumpError::Read(_)) => {
-                        if !opts.reset && !stopped.load(Ordering::Relaxed) {
-                            shutdown_write(sock.as_raw_fd());
-                        }
-                        Ok(())
-                    }
-                    Err(PumpError::Write(e)) => Err(e),
-                };
-                let _ = tx.send(r);
-            })?;
-        Some(rx)
-    } else {
-        None
-    };
-    let up = input_thread_done(up_rx, stop_input.clone(), async move {
-        stopped.store(true, Ordering::Relaxed);
-        if !opts.reset {
-            shutdown_write(fd);
-        }
-        Ok(())
-    });
-
-    let sock = splice::dup(fd)?;
-    let sink = if write_stdout {
-        None
-    } else {
-        Some(std::fs::OpenOptions::new().write(true).open("/dev/null")?)
-    };
-    let (tx, rx) = oneshot::channel();
-    let c = counters.clone();
-    std::thread::Builder::new()
-        .name("splice-out".into())
-        .spawn(move || {
-            let dst = sink.as_ref().map_or(1, |f| f.as_raw_fd());
-            let never = AtomicBool::new(false);
-            let r = splice::pump(sock.as_raw_fd(), dst, &never, |n| {
-                touch(&c, started);
-                c.add_read(n);
-            });
-            let r = match r {
-                Ok(()) => Ok(DownEnd::Eof),
-                Err(PumpError::Write(e)) if e.raw_os_error() == Some(libc::EPIPE) => {
-                    Ok(DownEnd::StdoutClosed)
-                }
-                Err(PumpError::Write(e) | PumpError::Read(e)) => Err(e),
-            };
-            let _ = tx.send(r);
-        })?;
-    // The socket stays open until the bridge is done with it.
-    let down: DownFuture<'static> = Box::pin(async move {
-        let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
-        drop(owner);
-        r
-    });
-    Ok((up, down))
-}
-
-/// The TLS counterpart of [`stdio_threads`]: the rustls connection leaves
-/// the async stream and is shared by two blocking threads (see
-/// [`tls::threads`]). Ending input from here (the peer's FIN, a timeout)
-/// sends close_notify and FIN as soon as the input thread is between writes.
-#[allow(clippy::too_many_arguments)]
-fn tls_threads(
-    stream: Stream,
-    read_stdin: bool,
-    write_stdout: bool,
-    stop_input: &Arc<Notify>,
-    counters: &Arc<Counters>,
-    started: Instant,
-    opts: BridgeOptions,
-) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
-    let (inner, conn): (Stream, rustls::Connection) = match stream {
-        Stream::TlsClient(s) => {
-            let (io, conn) = s.into_inner();
-            (io, conn.into())
-        }
-        Stream::TlsServer(s) => {
-            let (io, conn) = s.into_inner();
-            (io, conn.into())
-        }
-        Stream::Tcp(_) | Stream::Unix(_) => {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not TLS"))
-        }
-    };
-    // Out of tokio's reactor: the threads wait on the socket themselves.
-    let shared = Arc::new(tls::threads::Shared::new(conn, inner.into_fd()?));
-    let up_rx = if read_stdin {
-        let (tx, rx) = oneshot::channel();
-        let (c, s) = (counters.clone(), shared.clone());
-        std::thread::Builder::new()
-            .name("tls-in".into())
-            .spawn(move || {
-                let r = s.up(0, opts.reset, |n| {
-                    touch(&c, started);
-                    c.add_written(n);
-                });
-                let _ = tx.send(r);
-            })?;
-        Some(rx)
-    } else {
-        None
-    };
-    let s = shared.clone();
-    let up = input_thread_done(up_rx, stop_input.clone(), async move {
-        tokio::task::spawn_blocking(move || s.end(opts.reset))
-            .await
-            .unwrap_or(Ok(()))
-    });
-
-    let (tx, rx) = oneshot::channel();
-    let c = counters.clone();
-    std::thread::Builder::new()
-        .name("tls-out".into())
-        .spawn(move || {
-            let r = shared.down(write_stdout.then_some(1), |n| {
-                touch(&c, started);
-                c.add_read(n);
-            });
-            let _ = tx.send(r.map(|end| match end {
-                tls::threads::DownEnd::Eof => DownEnd::Eof,
-                tls::threads::DownEnd::StdoutClosed => DownEnd::StdoutClosed,
-            }));
-        })?;
-    let down: DownFuture<'static> = Box::pin(async move { rx.await.unwrap_or(Ok(DownEnd::Eof)) });
-    Ok((up, down))
-}
-
-/// The up side of a two-thread bridge: what the input thread reports (with
-/// no input thread, `--recv-only`, nothing), unless input is stopped from
-/// here first (the peer's FIN, a timeout): then whatever `on_stop` does to
-/// end our side.
-fn input_thread_done(
-    input: Option<oneshot::Receiver<io::Result<()>>>,
+/// The input side of a channel bridge.
+struct Input {
+    rx: Option<mpsc::Receiver<Bytes>>,
+    /// The socket, to name a failed write right.
+    fd: RawFd,
+    /// The chunks come from this process's stdin.
+    stdin: bool,
+    /// Ends input from the bridge (the peer's FIN, a timeout).
     stop: Arc<Notify>,
-    on_stop: impl Future<Output = io::Result<()>> + Send + 'static,
-) -> UpFuture<'static> {
-    Box::pin(async move {
-        let done = async {
-            match input {
-                Some(rx) => rx.await.unwrap_or(Ok(())),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            r = done => r,
-            _ = stop.notified() => on_stop.await,
-        }
-    })
+    /// Close with RST: no FIN at the end.
+    reset: bool,
 }
 
-fn shutdown_write(fd: std::os::fd::RawFd) {
-    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+impl Input {
+    /// Whether input holds bytes that never went out, once it has stopped:
+    /// a chunk queued, or stdin with bytes still to read (which may take
+    /// [`stdio::stdin_unsent`]'s linger to tell, off the runtime's thread).
+    async fn unsent(&mut self) -> bool {
+        let Some(rx) = self.rx.take() else {
+            return false;
+        };
+        if !self.stdin {
+            return !rx.is_empty();
+        }
+        tokio::task::spawn_blocking(move || stdio::stdin_unsent(&mut || !rx.is_empty()))
+            .await
+            .unwrap_or(true)
+    }
 }
 
 /// Input → socket; FIN when input ends or when told to stop.
 async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
     mut wr: W,
-    input: Option<mpsc::Receiver<Bytes>>,
-    stop: Arc<Notify>,
+    mut input: Input,
     counters: Arc<Counters>,
     started: Instant,
-    reset: bool,
-) -> io::Result<()> {
-    match input {
-        Some(mut rx) => loop {
-            tokio::select! {
+) -> io::Result<InputEnd> {
+    let mut held = false;
+    let end = match input.rx.as_mut() {
+        Some(rx) => loop {
+            let chunk = tokio::select! {
                 biased;
-                _ = stop.notified() => break,
-                chunk = rx.recv() => match chunk {
-                    Some(b) => {
-                        wr.write_all(&b).await?;
-                        touch(&counters, started);
-                        counters.add_written(b.len());
-                    }
-                    None => break,
-                },
+                _ = input.stop.notified() => break None,
+                chunk = rx.recv() => chunk,
+            };
+            let Some(b) = chunk else {
+                break Some(InputEnd::Finished);
+            };
+            // One write(2) at a time, so that stopping in the middle (a
+            // peer that ended and reads no more) knows what went.
+            let mut rest = &b[..];
+            while !rest.is_empty() {
+                let n = tokio::select! {
+                    biased;
+                    _ = input.stop.notified() => break,
+                    r = wr.write(rest) => r.and_then(|n| match n {
+                        0 => Err(io::ErrorKind::WriteZero.into()),
+                        n => Ok(n),
+                    }),
+                };
+                let n = n.map_err(|e| {
+                    let fin_sent = counters.fin_sent.load(Ordering::SeqCst);
+                    sys::write_error(input.fd, e, fin_sent)
+                })?;
+                rest = &rest[n..];
+                touch(&counters, started);
+                counters.add_written(n);
+            }
+            if !rest.is_empty() {
+                held = true;
+                break None;
             }
         },
         // --recv-only: never half-close; end only when the peer ends.
-        None => stop.notified().await,
+        None => {
+            input.stop.notified().await;
+            None
+        }
+    };
+    let end = match end {
+        Some(end) => end,
+        None => InputEnd::Stopped {
+            unsent: held || input.unsent().await,
+        },
+    };
+    if input.reset {
+        return Ok(end);
     }
-    if reset {
-        return Ok(());
+    counters.fin_sent.store(true, Ordering::SeqCst);
+    if matches!(end, InputEnd::Stopped { unsent: true }) {
+        // Failed: only the FIN (a TLS close_notify could wait forever on
+        // a peer that no longer reads).
+        crate::sys::shutdown_write(input.fd);
+        return Ok(end);
     }
-    match wr.shutdown().await {
+    match tokio::time::timeout(END_WAIT, wr.shutdown()).await {
         // The peer may already be gone after its own FIN; that is not a failure.
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-        r => r,
+        Ok(Err(e)) if e.kind() == io::ErrorKind::NotConnected => Ok(end),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(())) => Ok(end),
+        // No room for close_notify: the FIN goes anyway.
+        Err(_) => {
+            crate::sys::shutdown_write(input.fd);
+            Ok(end)
+        }
     }
 }
+
+/// How long ending our side may wait for room to send close_notify.
+const END_WAIT: Duration = Duration::from_secs(1);
 
 pub(crate) fn touch(c: &Counters, started: Instant) {
     c.last_active_ms

@@ -19,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::events;
-use crate::exit::{self, Error};
+use crate::exit::{self, Error, Exit};
 use crate::net::listen::Accepted;
 use crate::net::relay::{copy, copy_until_end};
 use crate::net::stream::Stream;
@@ -49,6 +49,14 @@ impl ExecCommand {
         }
     }
 
+    /// The program run, as the error lines name it.
+    fn program(&self) -> &str {
+        match self {
+            ExecCommand::Argv(argv) => &argv[0],
+            ExecCommand::Shell(_) => "/bin/sh",
+        }
+    }
+
     fn command(&self) -> tokio::process::Command {
         match self {
             ExecCommand::Argv(argv) => {
@@ -66,8 +74,10 @@ impl ExecCommand {
 }
 
 /// Run the child on the connection and wait for it; emits `error` if it
-/// cannot start and `close` with its exit code.
-pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
+/// cannot start and `close` with its exit code. A child that cannot be
+/// started (ENOENT, EACCES) is returned as the error `main` prints, or a
+/// `-k` server reports with [`events::connection_error`].
+pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Error> {
     let started = Instant::now();
     let conn = Some(acc.id);
     let remote = acc.addresses().remote.to_string();
@@ -75,19 +85,29 @@ pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) {
         Ok(fd) => run_child(cmd, fd, &remote).await,
         Err(e) => Err(e),
     };
-    report_close(conn, started, &result);
+    report_close(result, conn, started, cmd)
 }
 
 /// `--tls --exec`: the handshake first, then the child gets the plaintext
 /// on one end of a socketpair (a socket, as without TLS), and the other
 /// end is relayed to the TLS stream, as ncat's `--ssl -e`. A failed
-/// handshake has had its `error` event and starts no child.
-pub async fn exec_tls_connection(acc: Accepted, cmd: &ExecCommand, setup: &ServerSetup) {
+/// handshake (its `error` event is out) starts no child and is returned
+/// as the TLS error (exit 3 for a one-shot `listen`).
+pub async fn exec_tls_connection(
+    acc: Accepted,
+    cmd: &ExecCommand,
+    setup: &ServerSetup,
+) -> Result<(), Error> {
     let started = Instant::now();
     let conn = Some(acc.id);
     let remote = acc.addresses().remote.to_string();
-    let Ok(tls) = tls::secure_server(setup, acc.stream, conn).await else {
-        return;
+    let tls = match tls::secure_server(setup, acc.stream, conn).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            let mut err = tls::handshake_error(&e, &format!("connection from {remote}"));
+            err.reported = events::mode() == events::Mode::Json;
+            return Err(err);
+        }
     };
     let result = async {
         let (ours, child_end) = std::os::unix::net::UnixStream::pair()?;
@@ -100,7 +120,7 @@ pub async fn exec_tls_connection(acc: Accepted, cmd: &ExecCommand, setup: &Serve
         status
     }
     .await;
-    report_close(conn, started, &result);
+    report_close(result, conn, started, cmd)
 }
 
 /// Start the child on `fd` (its stdin and stdout) and wait for it; then
@@ -142,25 +162,44 @@ async fn relay_plaintext(mut tls: Stream, mut child: Stream) {
     }
 }
 
-/// The `close` event for a child's connection (an `error` first if it
-/// could not be started).
-fn report_close(conn: Option<u64>, started: Instant, result: &io::Result<ExitStatus>) {
-    let fields = match result {
-        Ok(status) => json!({
-            "hadError": !status.success(),
-            "exitCode": status.code(),
-            "durationMs": started.elapsed().as_millis() as u64,
-        }),
-        Err(e) => {
-            events::emit(
-                "error",
-                conn,
-                json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"}),
-            );
-            json!({"hadError": true, "durationMs": started.elapsed().as_millis() as u64})
+/// The `close` event for a child's connection with its exit code, or what
+/// [`spawn_failed`] says when it could not be started.
+fn report_close(
+    result: io::Result<ExitStatus>,
+    conn: Option<u64>,
+    started: Instant,
+    cmd: &ExecCommand,
+) -> Result<(), Error> {
+    let duration = started.elapsed().as_millis() as u64;
+    match result {
+        Ok(status) => {
+            let fields = json!({
+                "hadError": !status.success(),
+                "exitCode": status.code(),
+                "durationMs": duration,
+            });
+            events::emit("close", conn, fields);
+            Ok(())
         }
-    };
-    events::emit("close", conn, fields);
+        Err(e) => Err(spawn_failed(&e, conn, duration, cmd)),
+    }
+}
+
+/// The child could not be started: its `error` (`syscall: spawn`) and
+/// `close` events, and the one-line error, `exec CMD: ENOENT (…)`.
+fn spawn_failed(e: &std::io::Error, conn: Option<u64>, duration: u64, cmd: &ExecCommand) -> Error {
+    let fields =
+        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"});
+    events::emit("error", conn, fields);
+    events::emit(
+        "close",
+        conn,
+        json!({"hadError": true, "durationMs": duration}),
+    );
+    let mut err = Error::io(Exit::Failure, format!("exec {}", cmd.program()), e);
+    // In --json mode the error event has said it.
+    err.reported = events::mode() == events::Mode::Json;
+    err
 }
 
 /// The child is gone: FIN after whatever it wrote, and stop reading.

@@ -33,6 +33,11 @@ use crate::net::options::SocketOptions;
 use crate::net::resolve::lookup;
 use crate::net::stream::{family_name, Addr, Addresses, Stream};
 
+mod files;
+
+pub use files::SocketFile;
+use files::{bind_unix_with_mode, write_ready_file};
+
 /// Node's `server.listen()` options, plus the ready file.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -103,17 +108,6 @@ pub enum Listener {
         listener: UnixListener,
         cleanup: Option<SocketFile>,
     },
-}
-
-/// A Unix socket file this server created: removed when dropped, which is
-/// also what happens on SIGINT/SIGTERM once the accept loops have stopped.
-#[derive(Debug)]
-pub struct SocketFile(PathBuf);
-
-impl Drop for SocketFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// A listening socket outside any runtime, so that a `--workers` thread can
@@ -255,14 +249,6 @@ fn unix_addr_name(a: &std::os::unix::net::SocketAddr) -> Addr {
     }
 }
 
-/// Write via a temporary file and rename, so a reader never sees half a line.
-fn write_ready_file(path: &Path, contents: &str) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    std::fs::write(&tmp, format!("{contents}\n"))?;
-    std::fs::rename(&tmp, path)
-}
-
 async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
     let fail = |e: io::Error| listen_failed(ep, &e);
     match ep {
@@ -325,34 +311,18 @@ fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
 }
 
 fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
-    let listener = std::os::unix::net::UnixListener::bind(path)?;
-    let guard = Listener::Unix {
-        listener: {
-            listener.set_nonblocking(true)?;
-            UnixListener::from_std(listener)?
-        },
-        cleanup: Some(SocketFile(path.to_path_buf())),
-    };
-    if opts.readable_all || opts.writable_all {
-        use std::os::unix::fs::PermissionsExt;
-        let mut mode = std::fs::metadata(path)?.permissions().mode();
-        if opts.readable_all {
-            mode |= 0o444;
-        }
-        if opts.writable_all {
-            mode |= 0o222;
-        }
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
+    let listener = bind_unix_with_mode(path, opts)?;
+    // Made first: a failure below removes the file again.
+    let cleanup = SocketFile::bound(path);
     if opts.backlog != 128 {
         // std binds with a fixed backlog; ask again for the one requested.
-        let fd = match &guard {
-            Listener::Unix { listener, .. } => std::os::fd::AsRawFd::as_raw_fd(listener),
-            Listener::Tcp(_) => unreachable!(),
-        };
-        unsafe { libc::listen(fd, opts.backlog) };
+        socket2::SockRef::from(&listener).listen(opts.backlog)?;
     }
-    Ok(guard)
+    listener.set_nonblocking(true)?;
+    Ok(Listener::Unix {
+        listener: UnixListener::from_std(listener)?,
+        cleanup,
+    })
 }
 
 fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
@@ -360,8 +330,7 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
     let listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
     listener.set_nonblocking(true)?;
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
-    unsafe { libc::listen(fd, opts.backlog) };
+    socket2::SockRef::from(&listener).listen(opts.backlog)?;
     Ok(Listener::Unix {
         listener: UnixListener::from_std(listener)?,
         cleanup: None,
@@ -371,6 +340,7 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
 /// `fd:N`: an inherited socket (Node's `listen({fd})`); listen on it if the
 /// parent only bound it.
 fn adopt_fd(fd: RawFd, opts: &ServerOptions) -> io::Result<Listener> {
+    // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -462,8 +432,9 @@ pub struct Shutdown {
 }
 
 impl Shutdown {
-    /// First SIGINT/SIGTERM drains, a second one ends everything. Call it
-    /// before binding, so no signal can come between the ready file and it.
+    /// First SIGINT/SIGTERM drains, a second one ends everything; SIGHUP
+    /// counts as SIGTERM ([`Hangup`]). Call it before binding, so no signal
+    /// can come between the ready file and it.
     pub fn on_signals() -> Shutdown {
         use tokio::signal::unix::{signal, SignalKind};
         let (tx, rx) = watch::channel(0u8);
@@ -476,14 +447,22 @@ impl Shutdown {
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
         );
+        let mut hup = Hangup::register();
         tokio::spawn(async move {
             let (Ok(mut int), Ok(mut term)) = handlers else {
                 return;
             };
             for level in 1..=2u8 {
-                tokio::select! {
-                    _ = int.recv() => flag.store(true, Ordering::Relaxed),
-                    _ = term.recv() => {}
+                let interrupt = tokio::select! {
+                    _ = int.recv() => true,
+                    _ = term.recv() => false,
+                    _ = hup.recv() => false,
+                };
+                if interrupt {
+                    flag.store(true, Ordering::Relaxed);
+                }
+                if level == 1 {
+                    announce_draining(interrupt);
                 }
                 let _ = tx.send(level);
             }
@@ -503,6 +482,66 @@ impl Shutdown {
             Exit::Success
         }
     }
+}
+
+/// SIGHUP (the terminal closed), taken as SIGTERM: a server drains and
+/// removes its Unix socket file instead of dying by the default action.
+/// Unless SIGHUP was ignored when we started (`nohup wirecat …`): then it
+/// stays ignored, as the user asked.
+pub(crate) struct Hangup(Option<tokio::signal::unix::Signal>);
+
+impl Hangup {
+    /// Install the handler now (call it on a runtime).
+    pub(crate) fn register() -> Hangup {
+        use tokio::signal::unix::{signal, SignalKind};
+        Hangup(
+            (!hangup_ignored())
+                .then(|| signal(SignalKind::hangup()).ok())
+                .flatten(),
+        )
+    }
+
+    /// The next SIGHUP; never, if it is ignored.
+    pub(crate) async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Whether SIGHUP was ignored (`SIG_IGN`) when the process started.
+fn hangup_ignored() -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; with a null new
+    // action, sigaction(2) only reads the current one into it.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; `old` is a live local.
+    let r = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) };
+    r == 0 && old.sa_sigaction == libc::SIG_IGN
+}
+
+/// The first signal with connections open: say that the server waits for
+/// them and how to stop waiting, so a server that does not exit at once
+/// is not mistaken for a hung one. Written whether or not stderr is a
+/// terminal (one line; a log is where a SIGTERM from a service manager
+/// is read about), but not in `--json` mode, where each connection's
+/// `close` tells the story.
+fn announce_draining(interrupt: bool) {
+    let open = crate::progress::meter().open.load(Ordering::Relaxed);
+    if open == 0 || events::mode() == events::Mode::Json {
+        return;
+    }
+    let plural = if open == 1 { "" } else { "s" };
+    let again = if interrupt {
+        "^C again"
+    } else {
+        "a second SIGTERM"
+    };
+    events::notice(&format!(
+        "draining {open} open connection{plural}; {again} ends them now"
+    ));
 }
 
 /// One accepted connection, as handed to a server's handler.
@@ -564,7 +603,7 @@ pub async fn serve<H, Fut>(
     once: bool,
     totals: Arc<Totals>,
     handler: H,
-) -> Exit
+) -> Result<Exit, Error>
 where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -575,7 +614,7 @@ where
     let tasks = accept_loop(&listener, opts, &mut shutdown, once, &totals, &handler).await;
     drop(listener);
     drain(tasks, &mut shutdown).await;
-    finish(&totals, &shutdown)
+    Ok(finish(&totals, &shutdown))
 }
 
 /// `--workers N`: N accept loops, each on a thread with its own runtime and
@@ -590,7 +629,7 @@ async fn serve_workers<H, Fut>(
     shutdown: Shutdown,
     totals: Arc<Totals>,
     handler: H,
-) -> Exit
+) -> Result<Exit, Error>
 where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -619,44 +658,42 @@ pub(crate) type Stopped = tokio::sync::oneshot::Sender<()>;
 /// of its own (the tokio loop above, or echo's io_uring engine), then emit
 /// `close`. The Unix socket file is removed once every loop has closed its
 /// listening socket; open connections may still be finishing then.
+///
+/// A loop that cannot start (no thread: EAGAIN under a memory or thread
+/// limit; no runtime or ring: ENOMEM, EMFILE) is an `error` event with its
+/// errno, and its socket is closed (the kernel stops giving it
+/// connections); if none starts, the server fails with exit 5 instead of
+/// sitting on a socket nobody accepts from.
 pub(crate) async fn run_workers<R>(
     listener: Listener,
     opts: &ServerOptions,
     shutdown: &Shutdown,
     totals: &Totals,
     run: R,
-) -> Exit
+) -> Result<Exit, Error>
 where
     R: FnOnce(Detached, Stopped) -> io::Result<()> + Clone + Send + 'static,
 {
-    let (first, socket_file) = match listener.detach() {
-        Ok(d) => d,
-        Err(e) => return worker_failed(&e, shutdown),
-    };
+    let (first, socket_file) = listener.detach().map_err(|e| worker_failed(&e))?;
     let mut detached = Vec::with_capacity(opts.workers);
     for _ in 1..opts.workers {
-        match first.sibling(opts) {
-            Ok(d) => detached.push(d),
-            Err(e) => return worker_failed(&e, shutdown),
-        }
+        detached.push(first.sibling(opts).map_err(|e| worker_failed(&e))?);
     }
     detached.push(first);
     let mut threads = Vec::new();
+    let mut failure = None;
     for (i, sock) in detached.into_iter().enumerate() {
         let run = run.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::oneshot::channel::<io::Result<()>>();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || match run(sock, stopped_tx) {
-                Ok(()) => {
-                    let _ = tx.send(());
-                }
-                Err(e) => accept_error_event(&e),
+            .spawn(move || {
+                let _ = tx.send(run(sock, stopped_tx));
             });
         match spawned {
             Ok(_) => threads.push((stopped_rx, rx)),
-            Err(e) => accept_error_event(&e),
+            Err(e) => failure = Some(worker_error(e)),
         }
     }
     // The socket file goes once nobody accepts on it; open connections may
@@ -665,18 +702,37 @@ where
         let _ = stopped.await;
     }
     drop(socket_file);
+    let mut served = false;
     for (_, done) in threads {
-        let _ = done.await;
+        match done.await {
+            Ok(Ok(())) => served = true,
+            Ok(Err(e)) => failure = Some(worker_error(e)),
+            Err(_) => {}
+        }
     }
-    finish(totals, shutdown)
+    let exit = finish(totals, shutdown);
+    match failure {
+        Some(e) if !served => Err(worker_failed(&e)),
+        _ => Ok(exit),
+    }
 }
 
-fn worker_failed(e: &io::Error, shutdown: &Shutdown) -> Exit {
-    accept_error_event(e);
-    match shutdown.exit() {
-        Exit::Success => Exit::Listen,
-        other => other,
-    }
+/// An accept loop that could not start: its `error` event.
+fn worker_error(e: io::Error) -> io::Error {
+    events::emit(
+        "error",
+        None,
+        json!({"code": exit::error_code(&e), "message": exit::describe(&e)}),
+    );
+    e
+}
+
+/// No accept loop could start: the server's one error (exit 5).
+fn worker_failed(e: &io::Error) -> Error {
+    let mut err = Error::io(Exit::Listen, "cannot start the accept loop", e)
+        .hint("out of memory, threads or descriptors? see ulimit -v, -u, -n");
+    err.reported = events::mode() == events::Mode::Json;
+    err
 }
 
 /// The loop itself: returns the connection tasks still running.
@@ -784,6 +840,7 @@ async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
 
 /// The server's `close` event with its totals, and the exit code.
 pub(crate) fn finish(totals: &Totals, shutdown: &Shutdown) -> Exit {
+    events::flush_connection_errors();
     events::emit(
         "close",
         None,
@@ -821,7 +878,8 @@ impl Listener {
 }
 
 /// Accept errors never end the server. Running out of descriptors or memory
-/// (EMFILE, ENFILE, ENOBUFS, ENOMEM) waits a little, doubling up to a second,
+/// (EMFILE, ENFILE, ENOBUFS, ENOMEM; EAGAIN, which the kernel also gives
+/// for memory it cannot get now) waits a little, doubling up to a second,
 /// so the loop does not spin while connections close; others retry at once.
 async fn accept_failed(e: &io::Error, backoff: &mut Duration) {
     if let Some(wait) = accept_backoff(e, backoff) {
@@ -835,11 +893,45 @@ pub(crate) fn accept_backoff(e: &io::Error, backoff: &mut Duration) -> Option<Du
     accept_error_event(e);
     if !matches!(
         exit::error_code(e),
-        "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM"
+        "EMFILE" | "ENFILE" | "ENOBUFS" | "ENOMEM" | "EAGAIN"
     ) {
         return None;
     }
     let wait = *backoff;
     *backoff = (*backoff * 2).min(Duration::from_secs(1));
     Some(wait)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errno(n: i32) -> io::Error {
+        io::Error::from_raw_os_error(n)
+    }
+
+    #[test]
+    fn accept_errors_of_exhaustion_back_off_doubling_to_a_second() {
+        for n in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::ENOMEM,
+            libc::EAGAIN,
+        ] {
+            let mut backoff = Duration::from_millis(10);
+            let waits: Vec<_> = (0..9)
+                .map(|_| accept_backoff(&errno(n), &mut backoff).unwrap().as_millis())
+                .collect();
+            assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000], "{n}");
+        }
+    }
+
+    #[test]
+    fn other_accept_errors_retry_at_once() {
+        for n in [libc::ECONNABORTED, libc::EPROTO, libc::EPERM] {
+            let mut backoff = Duration::from_millis(10);
+            assert_eq!(accept_backoff(&errno(n), &mut backoff), None, "{n}");
+        }
+    }
 }

@@ -25,7 +25,7 @@
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -111,19 +111,28 @@ pub async fn relay(
     let started = Instant::now();
     let counters = Counters::default();
     let outcome = if client.is_plain() && target.is_plain() {
+        let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
         let up = one_way(
-            &client,
-            &target,
-            Side::Client,
-            &counters.read,
+            Way {
+                src: &client,
+                dst: &target,
+                src_side: Side::Client,
+                src_fin: &client_fin,
+                dst_fin: &target_fin,
+                moved: &counters.read,
+            },
             &counters,
             started,
         );
         let down = one_way(
-            &target,
-            &client,
-            Side::Target,
-            &counters.written,
+            Way {
+                src: &target,
+                dst: &client,
+                src_side: Side::Target,
+                src_fin: &target_fin,
+                dst_fin: &client_fin,
+                moved: &counters.written,
+            },
             &counters,
             started,
         );
@@ -214,8 +223,10 @@ async fn end_both(client: &mut Stream, target: &mut Stream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ends).await;
 }
 
-/// Report the failure and arm a reset on the other socket, so that dropping
-/// the pair tells the other peer the stream broke (rather than ended).
+/// Report the failure (a target's also as a line without `-v`, see
+/// [`events::connection_error`]) and arm a reset on the other socket, so
+/// that dropping the pair tells the other peer the stream broke (rather
+/// than ended).
 fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Ending {
     events::emit(
         "error",
@@ -226,6 +237,11 @@ fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Endin
             "message": tls::tls_error_message(&f.error),
         }),
     );
+    if let (Side::Target, Some(id)) = (f.side, conn) {
+        // The target broke the pair: the server's failure to tell about.
+        let what = format!("target: {}", tls::tls_error_line(&f.error));
+        events::connection_error("pipe", id, &what);
+    }
     let other = if f.side == Side::Client {
         target
     } else {
@@ -257,15 +273,24 @@ fn report_closes(conn: Option<u64>, r: &Relayed, started: Instant) {
     }
 }
 
-/// Copy `src` → `dst` until `src`'s FIN, then pass the FIN on.
-async fn one_way(
-    src: &Stream,
-    dst: &Stream,
+/// One direction of a plain pair.
+struct Way<'a> {
+    src: &'a Stream,
+    dst: &'a Stream,
     src_side: Side,
-    moved: &AtomicU64,
-    c: &Counters,
-    started: Instant,
-) -> Result<(), Failed> {
+    /// We have ended `src`'s write side (the other direction passed its FIN on).
+    src_fin: &'a AtomicBool,
+    /// Set when this direction passes the FIN on to `dst`.
+    dst_fin: &'a AtomicBool,
+    /// The byte count this direction adds to.
+    moved: &'a AtomicU64,
+}
+
+/// Copy `src` → `dst` until `src`'s FIN, then pass the FIN on. A 0-byte
+/// read that was a reset (the other direction's write took the error) is
+/// a failure of `src`, so `dst` is reset too rather than sent a FIN.
+async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Failed> {
+    let (src, dst, src_side) = (w.src, w.dst, w.src_side);
     let dst_side = src_side.other();
     let read_failed = |error| Failed {
         side: src_side,
@@ -281,21 +306,28 @@ async fn one_way(
             .await
             .map_err(read_failed)?;
         if n == 0 {
+            if crate::sys::eof_was_reset(src.raw_fd(), w.src_fin.load(Ordering::SeqCst)) {
+                return Err(read_failed(io::Error::from_raw_os_error(libc::ECONNRESET)));
+            }
             break;
         }
         touch(c, started);
-        moved.fetch_add(n as u64, Ordering::Relaxed);
+        w.moved.fetch_add(n as u64, Ordering::Relaxed);
         src_side.progress(n);
         let mut pending = n;
         while pending > 0 {
-            let w = when_ready(dst, Interest::WRITABLE, || {
+            let went = when_ready(dst, Interest::WRITABLE, || {
                 mover.drain(dst.raw_fd(), pending)
             })
             .await
-            .map_err(write_failed)?;
-            pending -= w;
+            .map_err(|e| {
+                let fin_sent = w.dst_fin.load(Ordering::SeqCst);
+                write_failed(crate::sys::write_error(dst.raw_fd(), e, fin_sent))
+            })?;
+            pending -= went;
         }
     }
+    w.dst_fin.store(true, Ordering::SeqCst);
     match dst.sock_ref().shutdown(std::net::Shutdown::Write) {
         Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(write_failed(e)),
         _ => Ok(()),

@@ -12,7 +12,8 @@
 use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::sys::{poll_or_stop, Stop};
 
 /// Bytes per splice(2) call, and the pipe size asked for.
 pub(crate) const SPLICE_LEN: usize = 1 << 20;
@@ -25,108 +26,234 @@ pub enum PumpError {
     Write(io::Error),
 }
 
-/// Copy `src` to `dst` until EOF on `src` (Ok) or an error. `moved(n)` is
-/// called after every `n` bytes written. Returns early, Ok, once `stop` is set.
+/// How a [`pump`] ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pumped {
+    /// `src` reached its end and everything read from it was written.
+    Eof,
+    /// `stop` was set; `held` bytes taken from `src` had not been written.
+    Stopped { held: usize },
+}
+
+/// Copy `src` to `dst` until EOF on `src` or an error. `moved(n)` is
+/// called after every `n` bytes written. With `stop`, every wait (for
+/// `src` to have bytes, for `dst` to take them) also ends when it is set,
+/// so a thread blocked on a terminal or a full socket can be stopped, and
+/// it says how many bytes it held that never went out.
 pub fn pump(
     src: RawFd,
     dst: RawFd,
-    stop: &AtomicBool,
+    stop: Option<&Stop>,
     moved: impl FnMut(usize),
-) -> Result<(), PumpError> {
+) -> Result<Pumped, PumpError> {
+    let mut p = Pump {
+        src,
+        dst,
+        stop,
+        held: 0,
+    };
     // A blocking pipe on either side (`cmd | wirecat | cmd`) can be spliced
     // straight to or from the socket, and EAGAIN can then only be the
     // socket's. Growing that pipe lets the other process hand over a
     // megabyte per wake-up instead of 64 KiB.
-    if blocking_pipe(src) {
+    let r = if blocking_pipe(src) {
         grow_pipe(src);
-        return direct(src, dst, true, stop, moved);
-    }
-    if blocking_pipe(dst) {
+        p.direct(true, moved)
+    } else if blocking_pipe(dst) {
         grow_pipe(dst);
-        return direct(src, dst, false, stop, moved);
+        p.direct(false, moved)
+    } else {
+        p.via_pipe(moved)
+    };
+    match r {
+        Ok(true) => Ok(Pumped::Stopped { held: p.held }),
+        Ok(false) => Ok(Pumped::Eof),
+        Err(e) => Err(e),
     }
-    via_pipe(src, dst, stop, moved)
 }
 
-/// One splice(2) per chunk between a blocking pipe and the socket.
-fn direct(
+/// One copy in progress: its ends, what stops it, and how many bytes taken
+/// from `src` are still on their way to `dst`. Each step returns
+/// `Ok(true)` when stopped.
+struct Pump<'a> {
     src: RawFd,
     dst: RawFd,
-    src_is_pipe: bool,
-    stop: &AtomicBool,
-    mut moved: impl FnMut(usize),
-) -> Result<(), PumpError> {
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(());
+    stop: Option<&'a Stop>,
+    held: usize,
+}
+
+impl Pump<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(Stop::is_set)
+    }
+
+    /// Wait for `src` to have bytes (or its end); only when stoppable, so
+    /// that a blocking read never sleeps through the stop.
+    fn wait_src(&self) -> Result<bool, PumpError> {
+        match self.stop {
+            Some(stop) => poll_or_stop(self.src, libc::POLLIN, Some(stop)).map_err(PumpError::Read),
+            None => Ok(false),
         }
-        match splice(src, dst, SPLICE_LEN) {
-            Ok(0) => return Ok(()),
-            Ok(n) => moved(n),
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                if src_is_pipe {
-                    wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
-                } else {
-                    wait(src, libc::POLLIN).map_err(PumpError::Read)?;
+    }
+
+    fn wait(&self, fd: RawFd, events: libc::c_short) -> io::Result<bool> {
+        poll_or_stop(fd, events, self.stop)
+    }
+
+    /// One splice(2) per chunk between a blocking pipe and the socket.
+    fn direct(
+        &mut self,
+        src_is_pipe: bool,
+        mut moved: impl FnMut(usize),
+    ) -> Result<bool, PumpError> {
+        let (src, dst) = (self.src, self.dst);
+        loop {
+            if self.stopped() || (src_is_pipe && self.wait_src()?) {
+                return Ok(true);
+            }
+            match splice(src, dst, SPLICE_LEN) {
+                Ok(0) => return Ok(false),
+                Ok(n) => moved(n),
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    let stopped = if src_is_pipe {
+                        self.wait(dst, libc::POLLOUT).map_err(PumpError::Write)?
+                    } else {
+                        self.wait(src, libc::POLLIN).map_err(PumpError::Read)?
+                    };
+                    if stopped {
+                        return Ok(true);
+                    }
+                }
+                // Nothing moved in a failed call: fall back with nothing lost.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return self.copy(moved),
+                Err(e) if src_is_pipe || e.raw_os_error() == Some(libc::EPIPE) => {
+                    return Err(PumpError::Write(e))
+                }
+                Err(e) => return Err(PumpError::Read(e)),
+            }
+        }
+    }
+
+    /// Two splices per chunk through a pipe of our own (file or /dev/null on
+    /// one side, or a non-blocking pipe whose EAGAIN would be ambiguous).
+    fn via_pipe(&mut self, mut moved: impl FnMut(usize)) -> Result<bool, PumpError> {
+        let (src, dst) = (self.src, self.dst);
+        let (pr, pw) = make_pipe().map_err(PumpError::Read)?;
+        let mut buffered = 0usize;
+        loop {
+            if self.stopped() || self.wait_src()? {
+                return Ok(true);
+            }
+            // Stage 1: src → pipe (the pipe is empty, so this only waits on src).
+            let n = match splice(src, pw.as_raw_fd(), SPLICE_LEN) {
+                Ok(0) => return Ok(false),
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    if self.wait(src, libc::POLLIN).map_err(PumpError::Read)? {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) && buffered == 0 => {
+                    return self.copy(moved);
+                }
+                Err(e) => return Err(PumpError::Read(e)),
+            };
+            buffered += n;
+            self.held = n;
+            // Stage 2: pipe → dst, all of it.
+            while self.held > 0 {
+                match splice(pr.as_raw_fd(), dst, self.held) {
+                    Ok(m) => {
+                        self.held -= m;
+                        moved(m);
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                        if self.wait(dst, libc::POLLOUT).map_err(PumpError::Write)? {
+                            return Ok(true);
+                        }
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                        // dst cannot splice: hand over what the pipe holds, then copy.
+                        if self.drain(pr.as_raw_fd(), &mut moved)? {
+                            return Ok(true);
+                        }
+                        return self.copy(moved);
+                    }
+                    Err(e) => return Err(PumpError::Write(e)),
                 }
             }
-            // Nothing moved in a failed call: fall back with nothing lost.
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return copy(src, dst, stop, moved),
-            Err(e) if src_is_pipe || e.raw_os_error() == Some(libc::EPIPE) => {
-                return Err(PumpError::Write(e))
-            }
-            Err(e) => return Err(PumpError::Read(e)),
         }
     }
-}
 
-/// Two splices per chunk through a pipe of our own (file or /dev/null on
-/// one side, or a non-blocking pipe whose EAGAIN would be ambiguous).
-fn via_pipe(
-    src: RawFd,
-    dst: RawFd,
-    stop: &AtomicBool,
-    mut moved: impl FnMut(usize),
-) -> Result<(), PumpError> {
-    let (pr, pw) = make_pipe().map_err(PumpError::Read)?;
-    let mut buffered = 0usize;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(());
+    /// The read(2)/write(2) fallback, waiting on EAGAIN like the splice path.
+    fn copy(&mut self, mut moved: impl FnMut(usize)) -> Result<bool, PumpError> {
+        let src = self.src;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if self.stopped() || self.wait_src()? {
+                return Ok(true);
+            }
+            let n = match sys(unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) }) {
+                Ok(0) => return Ok(false),
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    if self.wait(src, libc::POLLIN).map_err(PumpError::Read)? {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+                Err(e) => return Err(PumpError::Read(e)),
+            };
+            if self.write_all(&buf[..n], &mut moved)? {
+                return Ok(true);
+            }
         }
-        // Stage 1: src → pipe (the pipe is empty, so this only waits on src).
-        let n = match splice(src, pw.as_raw_fd(), SPLICE_LEN) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                wait(src, libc::POLLIN).map_err(PumpError::Read)?;
-                continue;
+    }
+
+    /// Hand what the pipe holds (`held` bytes) to `dst` through a buffer.
+    fn drain(&mut self, pr: RawFd, moved: &mut impl FnMut(usize)) -> Result<bool, PumpError> {
+        let mut buf = vec![0u8; 64 * 1024];
+        while self.held > 0 {
+            let want = self.held.min(buf.len());
+            let n = sys(unsafe { libc::read(pr, buf.as_mut_ptr().cast(), want) })
+                .map_err(PumpError::Read)?;
+            let rest = self.held - n;
+            if self.write_all(&buf[..n], moved)? {
+                self.held += rest;
+                return Ok(true);
             }
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && buffered == 0 => {
-                return copy(src, dst, stop, moved);
-            }
-            Err(e) => return Err(PumpError::Read(e)),
-        };
-        buffered += n;
-        // Stage 2: pipe → dst, all of it.
-        let mut left = n;
-        while left > 0 {
-            match splice(pr.as_raw_fd(), dst, left) {
+            self.held = rest;
+        }
+        Ok(false)
+    }
+
+    /// Write all of `data` to `dst`; `held` counts what has not gone yet.
+    fn write_all(
+        &mut self,
+        mut data: &[u8],
+        moved: &mut impl FnMut(usize),
+    ) -> Result<bool, PumpError> {
+        self.held = data.len();
+        while !data.is_empty() {
+            match sys(unsafe { libc::write(self.dst, data.as_ptr().cast(), data.len()) }) {
                 Ok(m) => {
-                    left -= m;
+                    data = &data[m..];
+                    self.held = data.len();
                     moved(m);
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                    wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
-                }
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    // dst cannot splice: hand over what the pipe holds, then copy.
-                    drain(pr.as_raw_fd(), dst, left, &mut moved)?;
-                    return copy(src, dst, stop, moved);
+                    if self
+                        .wait(self.dst, libc::POLLOUT)
+                        .map_err(PumpError::Write)?
+                    {
+                        return Ok(true);
+                    }
                 }
                 Err(e) => return Err(PumpError::Write(e)),
             }
         }
+        Ok(false)
     }
 }
 
@@ -140,48 +267,6 @@ pub(crate) fn blocking_pipe(fd: RawFd) -> bool {
 /// Ask for a bigger pipe; the system's limit may refuse, which is fine.
 pub(crate) fn grow_pipe(fd: RawFd) {
     unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
-}
-
-/// The read(2)/write(2) fallback, waiting on EAGAIN like the splice path.
-fn copy(
-    src: RawFd,
-    dst: RawFd,
-    stop: &AtomicBool,
-    mut moved: impl FnMut(usize),
-) -> Result<(), PumpError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let n = match sys(unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) }) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                wait(src, libc::POLLIN).map_err(PumpError::Read)?;
-                continue;
-            }
-            Err(e) => return Err(PumpError::Read(e)),
-        };
-        write_all(dst, &buf[..n], &mut moved)?;
-    }
-}
-
-fn drain(
-    pr: RawFd,
-    dst: RawFd,
-    mut left: usize,
-    moved: &mut impl FnMut(usize),
-) -> Result<(), PumpError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    while left > 0 {
-        let want = left.min(buf.len());
-        let n = sys(unsafe { libc::read(pr, buf.as_mut_ptr().cast(), want) })
-            .map_err(PumpError::Read)?;
-        write_all(dst, &buf[..n], moved)?;
-        left -= n;
-    }
-    Ok(())
 }
 
 pub(crate) fn write_all(
@@ -376,9 +461,9 @@ mod tests {
             })
         };
         let mut out = tempfile::tempfile().unwrap();
-        let stop = AtomicBool::new(false);
         let mut total = 0;
-        pump(b.as_raw_fd(), out.as_raw_fd(), &stop, |n| total += n).unwrap();
+        let end = pump(b.as_raw_fd(), out.as_raw_fd(), None, |n| total += n).unwrap();
+        assert_eq!(end, Pumped::Eof);
         writer.join().unwrap();
         assert_eq!(total, data.len());
         let mut got = Vec::new();
@@ -406,9 +491,8 @@ mod tests {
             b.read_to_end(&mut got).unwrap();
             got
         });
-        let stop = AtomicBool::new(false);
         let mut total = 0;
-        pump(pr.as_raw_fd(), a.as_raw_fd(), &stop, |n| total += n).unwrap();
+        pump(pr.as_raw_fd(), a.as_raw_fd(), None, |n| total += n).unwrap();
         writer.join().unwrap();
         drop(a);
         assert_eq!(total, data.len());

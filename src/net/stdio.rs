@@ -7,7 +7,11 @@
 
 use std::io::{self, Write};
 use std::os::fd::{FromRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::sys::Unread;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
@@ -24,8 +28,16 @@ pub struct OutboundFilter {
     pub crlf: bool,
 }
 
+/// The stdin thread holds a chunk it has read and not yet queued.
+static STDIN_HOLDING: AtomicBool = AtomicBool::new(false);
+
 /// Start the stdin thread; the receiver yields chunks until EOF (or a read
 /// error, which ends input the same way: there is nothing more to send).
+///
+/// The thread waits for stdin with poll(2) before it reads, and marks the
+/// time between a read and the queueing of its chunk ([`stdin_unsent`]):
+/// so bytes are always somewhere that can be seen, in stdin, in the
+/// thread's hands or in the channel.
 pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(DEPTH);
     std::thread::Builder::new()
@@ -34,6 +46,9 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
             let mut buf = BytesMut::with_capacity(CHUNK);
             loop {
                 buf.reserve(CHUNK);
+                // An error is left for the read to report.
+                let _ = crate::sys::poll_or_stop(0, libc::POLLIN, None);
+                STDIN_HOLDING.store(true, Ordering::SeqCst);
                 let n = match read_fd(0, &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
@@ -44,13 +59,46 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
                 } else {
                     buf.split().freeze()
                 };
-                if tx.blocking_send(chunk).is_err() {
+                let sent = tx.blocking_send(chunk);
+                STDIN_HOLDING.store(false, Ordering::SeqCst);
+                if sent.is_err() {
                     break;
                 }
             }
+            STDIN_HOLDING.store(false, Ordering::SeqCst);
         })
         .expect("spawning the stdin thread");
     rx
+}
+
+/// How long a stdin pipe whose writer is still open may take to show
+/// whether more is coming, once the peer has ended: a writer in full flow
+/// hands over its next piece within microseconds; an idle one (`sleep 9 |`)
+/// is taken as holding nothing, like a terminal nobody types into.
+const UNSENT_LINGER: Duration = Duration::from_millis(200);
+
+/// Whether stdin's bytes have not all gone out, once sending has stopped
+/// (blocking, for up to [`UNSENT_LINGER`]). `queued()` says whether this
+/// process holds a chunk of it (a channel, a thread's buffer). Stdin
+/// thread's hands are looked at twice around the look at stdin itself, so
+/// a chunk moving from stdin into the thread's hands, or from there into
+/// the channel, is seen at one of them.
+pub fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
+    let holding = || STDIN_HOLDING.load(Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + UNSENT_LINGER;
+    loop {
+        if holding() || queued() {
+            return true;
+        }
+        let state = crate::sys::unread(0);
+        if holding() || queued() || state == Unread::Bytes {
+            return true;
+        }
+        if state == Unread::Nothing || std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// A fixed text as the whole of the input, then EOF (`--send`).

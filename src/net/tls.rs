@@ -51,7 +51,7 @@ pub use secure::{
     handshake_error, report_error, secure_server, secure_server_side, server_tls, ClientTls,
 };
 pub use self_signed::SelfSigned;
-pub use verify::{danger, unknown_issuer_code};
+pub use verify::{danger, unknown_issuer_code, Sha256Pin};
 
 /// The one crypto provider.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -144,7 +144,8 @@ fn client_roots(args: &TlsArgs) -> Result<RootCertStore, Error> {
 }
 
 /// The client configuration for `--tls` / `tls://`: verification against
-/// `--ca` or the system roots (or none with `--insecure`; print
+/// `--ca` or the system roots, or of exactly the `--pin-sha256`
+/// certificate (or none with `--insecure`; print
 /// [`insecure_warning`]), the client certificate, ALPN and `--tls-min`.
 pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider();
@@ -157,6 +158,14 @@ pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
             .with_custom_certificate_verifier(Arc::new(danger::AcceptAnyCertificate(
                 provider.clone(),
             )))
+    } else if let Some(pin) = &args.pin_sha256 {
+        let pinned = verify::PinnedCertificate {
+            pin: pin.clone(),
+            provider: provider.clone(),
+        };
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(pinned))
     } else {
         let roots = Arc::new(client_roots(args)?);
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())

@@ -112,6 +112,21 @@ impl Server {
         Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), events.into())
     }
 
+    /// `wirecat ARGS` without events, its stderr written to a file that
+    /// [`Server::stderr_text`] reads; stdin and stdout are null.
+    pub fn quiet(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
+        let mut cmd = wirecat();
+        cmd.args(args);
+        Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), stderr.into())
+    }
+
+    /// What a [`Server::quiet`] server has written to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(self.path("stderr")).unwrap_or_default()
+    }
+
     fn spawn_in(
         dir: tempfile::TempDir,
         mut cmd: Command,
@@ -593,4 +608,21 @@ pub async fn stalls_then_delivers(
     stream.write_more(client, 1 << 20).await;
     client.shutdown().await.unwrap();
     assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
+}
+
+/// Give this test process (and so the servers it starts) the default
+/// SIGHUP disposition, whatever it inherited: wirecat keeps an ignored
+/// SIGHUP ignored (`nohup`), and the tests of SIGHUP need it caught.
+pub fn sighup_default() {
+    // SAFETY: signal(2) with SIG_DFL installs no handler code.
+    unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+}
+
+/// Wait (bounded) until `path` no longer exists.
+pub fn wait_gone(path: &Path) {
+    poll_until(
+        LIMIT,
+        || (!path.exists()).then_some(()),
+        || format!("{} still exists after {LIMIT:?}", path.display()),
+    )
 }

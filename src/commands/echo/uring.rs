@@ -107,7 +107,7 @@ pub async fn serve(
     shutdown: Shutdown,
     totals: Arc<Totals>,
     setup: EchoSetup,
-) -> crate::exit::Exit {
+) -> Result<crate::exit::Exit, crate::exit::Error> {
     let runtime = tokio::runtime::Handle::current();
     let (o, sd, t) = (opts.clone(), shutdown.clone(), totals.clone());
     let tcp = matches!(listener, Listener::Tcp(_));
@@ -241,7 +241,7 @@ impl Conn {
 struct Buffers {
     entries: *mut types::BufRingEntry,
     layout: std::alloc::Layout,
-    memory: Vec<u8>,
+    memory: Box<[u8]>,
     tail: u16,
     /// Buffers out of the ring, in connections' queues.
     held: usize,
@@ -255,10 +255,12 @@ impl Buffers {
         // SAFETY: a non-zero size; zeroed memory is a valid (empty) ring.
         let entries = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<types::BufRingEntry>();
         if entries.is_null() {
-            return Err(io::ErrorKind::OutOfMemory.into());
+            return Err(io::Error::from_raw_os_error(libc::ENOMEM));
         }
-        // Zeroed pages from calloc: resident only once written.
-        let memory = vec![0u8; usize::from(BUFFERS) * BUF_SIZE];
+        let memory = zeroed_bytes(usize::from(BUFFERS) * BUF_SIZE).inspect_err(|_| {
+            // SAFETY: allocated just above with this layout, not yet shared.
+            unsafe { std::alloc::dealloc(entries.cast(), layout) };
+        })?;
         Ok(Buffers {
             entries,
             layout,
@@ -295,6 +297,21 @@ impl Buffers {
         tail.store(self.tail, Ordering::Release);
         self.held -= 1;
     }
+}
+
+/// `len` zeroed bytes (pages resident only once written), or ENOMEM
+/// instead of the abort of a failed `vec!` under a memory limit.
+fn zeroed_bytes(len: usize) -> io::Result<Box<[u8]>> {
+    let layout = std::alloc::Layout::array::<u8>(len)
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: a non-zero size (the callers' constants).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(io::Error::from_raw_os_error(libc::ENOMEM));
+    }
+    // SAFETY: `len` initialised bytes from the global allocator with the
+    // layout a `Box<[u8]>` of that length frees with.
+    Ok(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) })
 }
 
 impl Drop for Buffers {
@@ -620,6 +637,10 @@ impl<'a> Engine<'a> {
                 }
             }
             0 => {
+                // A reset that a send took first reads as 0 too.
+                if conn.error.is_none() && !conn.killed && crate::sys::eof_was_reset(fd, false) {
+                    conn.error = Some(io::Error::from_raw_os_error(libc::ECONNRESET));
+                }
                 conn.eof = true;
                 conn.recv = Recv::Ended;
             }

@@ -50,6 +50,65 @@ impl CertInfo {
     }
 }
 
+/// One subjectAltName entry of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    Dns(String),
+    Ip(std::net::IpAddr),
+    Email(String),
+    Uri(String),
+}
+
+impl std::fmt::Display for AltName {
+    /// OpenSSL's form, which Node's `subjectaltname` and its
+    /// `ERR_TLS_CERT_ALTNAME_INVALID` message use: `DNS:a.test`,
+    /// `IP Address:127.0.0.1`, an IPv6 address as eight upper-case hex
+    /// groups (`IP Address:0:0:0:0:0:0:0:1`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AltName::Dns(name) => write!(f, "DNS:{name}"),
+            AltName::Ip(std::net::IpAddr::V4(ip)) => write!(f, "IP Address:{ip}"),
+            AltName::Ip(std::net::IpAddr::V6(ip)) => {
+                let groups: Vec<String> = ip.segments().iter().map(|g| format!("{g:X}")).collect();
+                write!(f, "IP Address:{}", groups.join(":"))
+            }
+            AltName::Email(mail) => write!(f, "email:{mail}"),
+            AltName::Uri(uri) => write!(f, "URI:{uri}"),
+        }
+    }
+}
+
+/// The subjectAltName entries of a DER certificate that have a text form
+/// (empty if there are none or it does not parse).
+pub fn alt_names(der: &[u8]) -> Vec<AltName> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::SubjectAltName;
+    let Ok(cert) = Certificate::from_der(der) else {
+        return Vec::new();
+    };
+    let Ok(Some((_, SubjectAltName(names)))) = cert.tbs_certificate.get::<SubjectAltName>() else {
+        return Vec::new();
+    };
+    names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DnsName(d) => Some(AltName::Dns(d.to_string())),
+            GeneralName::Rfc822Name(m) => Some(AltName::Email(m.to_string())),
+            GeneralName::UniformResourceIdentifier(u) => Some(AltName::Uri(u.to_string())),
+            GeneralName::IpAddress(ip) => match ip.as_bytes().len() {
+                4 => <[u8; 4]>::try_from(ip.as_bytes())
+                    .ok()
+                    .map(|b| AltName::Ip(b.into())),
+                16 => <[u8; 16]>::try_from(ip.as_bytes())
+                    .ok()
+                    .map(|b| AltName::Ip(b.into())),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// SHA-256 of the DER, as Node's `fingerprint256`: `AB:CD:…`.
 pub fn fingerprint256(der: &[u8]) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
@@ -182,6 +241,23 @@ mod tests {
         let fp = fingerprint256(b"abc");
         assert_eq!(fp.len(), 32 * 3 - 1);
         assert!(fp.starts_with("BA:78:16:BF:8F:01:CF:EA"));
+    }
+
+    #[test]
+    fn alt_names_read_like_openssl() {
+        let names = ["a.test", "127.0.0.1", "::1"].map(str::to_owned).to_vec();
+        let params = rcgen::CertificateParams::new(names).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let text: Vec<String> = alt_names(&der).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "DNS:a.test",
+                "IP Address:127.0.0.1",
+                "IP Address:0:0:0:0:0:0:0:1"
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,14 @@
 //!   handshake, is `ECONNRESET` and exit 1: it is a broken connection, not a
 //!   failed verification, and it is the code Node gives a TLS socket that
 //!   disconnects before the handshake ends.
+//! - A name mismatch carries the whole message of Node's
+//!   `tls.checkServerIdentity` (`Host: x. is not in the cert's altnames:
+//!   DNS:api.test, IP Address:127.0.0.1`): the client's verifier builds it
+//!   from the certificate's subjectAltName entries, written as OpenSSL
+//!   writes them ([`altname_invalid_message`]).
+//! - A `--pin-sha256` that does not match is `ERR_TLS_CERT_PIN_MISMATCH`
+//!   (wirecat's own: Node leaves pinning to a `checkServerIdentity`
+//!   callback), exit 3, its message naming both fingerprints.
 //! - A server with no certificate for the name a client asked for (`--sni`
 //!   without a `--cert` default) reports `ERR_TLS_NO_CERTIFICATE_FOR_SERVERNAME`
 //!   (wirecat's own; Node always has a default context); the client
@@ -29,6 +37,7 @@ use std::io;
 
 use rustls::{AlertDescription, CertificateError, InvalidMessage, PeerIncompatible};
 
+use super::cert_info::AltName;
 use crate::exit::Exit;
 
 /// The error inside the `io::Error` of a handshake that did not finish in
@@ -44,20 +53,63 @@ impl fmt::Display for HandshakeTimeout {
 
 impl std::error::Error for HandshakeTimeout {}
 
-/// A certificate rejection with the OpenSSL verify code already decided
-/// (see `verify.rs`); travels inside `CertificateError::Other`.
+/// A certificate rejection with the OpenSSL verify code (Node's
+/// `err.code`) already decided, and the message when it is not OpenSSL's
+/// fixed text for the code (see `verify.rs`); travels inside
+/// `CertificateError::Other`.
 #[derive(Debug, Clone)]
 pub struct NodeCertError {
     pub code: &'static str,
+    pub message: Option<String>,
+}
+
+impl NodeCertError {
+    /// As the error a verifier returns.
+    pub fn into_rustls(self) -> rustls::Error {
+        let other = rustls::OtherError(std::sync::Arc::new(self));
+        rustls::Error::InvalidCertificate(CertificateError::Other(other))
+    }
 }
 
 impl fmt::Display for NodeCertError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(verify_message(self.code).unwrap_or(self.code))
+        match &self.message {
+            Some(m) => f.write_str(m),
+            None => f.write_str(verify_message(self.code).unwrap_or(self.code)),
+        }
     }
 }
 
 impl std::error::Error for NodeCertError {}
+
+/// Node's `ERR_TLS_CERT_ALTNAME_INVALID` message (`tls.checkServerIdentity`)
+/// for `host` (a name without its trailing dot, or an address) and the
+/// certificate's subjectAltName entries and subject CN: an address is
+/// looked for among the IP entries, a name among the DNS entries, or in
+/// the CN when there are none.
+pub fn altname_invalid_message(host: &str, alt: &[AltName], cn: Option<&str>) -> String {
+    let reason = if host.parse::<std::net::IpAddr>().is_ok() {
+        let ips: Vec<String> = alt
+            .iter()
+            .filter_map(|a| match a {
+                AltName::Ip(ip) => Some(ip.to_string()),
+                _ => None,
+            })
+            .collect();
+        format!("IP: {host} is not in the cert's list: {}", ips.join(", "))
+    } else if alt.iter().any(|a| matches!(a, AltName::Dns(_))) {
+        let all: Vec<String> = alt.iter().map(ToString::to_string).collect();
+        format!(
+            "Host: {host}. is not in the cert's altnames: {}",
+            all.join(", ")
+        )
+    } else if let Some(cn) = cn {
+        format!("Host: {host}. is not cert's CN: {cn}")
+    } else {
+        "Cert does not contain a DNS name".to_owned()
+    };
+    format!("Hostname/IP does not match certificate's altnames: {reason}")
+}
 
 fn rustls_error(err: &io::Error) -> Option<&rustls::Error> {
     err.get_ref()?.downcast_ref::<rustls::Error>()
@@ -270,19 +322,16 @@ fn verify_message(code: &str) -> Option<&'static str> {
 pub fn rustls_error_message(err: &rustls::Error) -> String {
     use rustls::Error as E;
     match err {
-        E::InvalidCertificate(CertificateError::NotValidForNameContext {
-            expected,
-            presented,
-        }) => {
-            format!(
-                "Hostname/IP does not match certificate's altnames: Host: {}. is not in the cert's altnames: {}",
-                expected.to_str(),
-                presented.join(", ")
-            )
+        E::InvalidCertificate(CertificateError::Other(other))
+            if other.0.downcast_ref::<NodeCertError>().is_some() =>
+        {
+            other.0.to_string()
         }
-        E::InvalidCertificate(CertificateError::NotValidForName) => {
-            "Hostname/IP does not match certificate's altnames".to_owned()
-        }
+        // The client's verifier puts Node's whole message in a
+        // NodeCertError (above); this is for one that did not.
+        E::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "Hostname/IP does not match certificate's altnames".to_owned(),
         E::InvalidCertificate(e) => match verify_message(certificate_error_code(e)) {
             Some(text) => text.to_owned(),
             None => err.to_string(),
@@ -361,11 +410,35 @@ mod tests {
 
     #[test]
     fn refined_verify_codes_pass_through_other() {
-        let e = CertificateError::Other(rustls::OtherError(std::sync::Arc::new(NodeCertError {
+        let e = NodeCertError {
             code: "DEPTH_ZERO_SELF_SIGNED_CERT",
-        })));
-        let err = wrapped(rustls::Error::InvalidCertificate(e));
+            message: None,
+        };
+        let err = wrapped(e.into_rustls());
         assert_eq!(tls_error_code(&err), "DEPTH_ZERO_SELF_SIGNED_CERT");
         assert_eq!(tls_error_message(&err), "self-signed certificate");
+    }
+
+    #[test]
+    fn altname_messages_are_nodes() {
+        let alt = [
+            AltName::Dns("api.test".into()),
+            AltName::Ip("127.0.0.1".parse().unwrap()),
+            AltName::Ip("::1".parse().unwrap()),
+        ];
+        assert_eq!(
+            altname_invalid_message("x", &alt, Some("api.test")),
+            "Hostname/IP does not match certificate's altnames: Host: x. is not in the \
+             cert's altnames: DNS:api.test, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+        );
+        assert_eq!(
+            altname_invalid_message("127.0.0.2", &alt, None),
+            "Hostname/IP does not match certificate's altnames: IP: 127.0.0.2 is not in \
+             the cert's list: 127.0.0.1, ::1"
+        );
+        assert_eq!(
+            altname_invalid_message("x", &[], Some("api.test")),
+            "Hostname/IP does not match certificate's altnames: Host: x. is not cert's CN: api.test"
+        );
     }
 }

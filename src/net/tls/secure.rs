@@ -44,14 +44,16 @@ impl ClientTls {
     /// `None` when TLS was not asked for. With `--insecure` the warning is
     /// printed here, every time.
     pub fn from_args(args: &TlsArgs, ep: &Endpoint) -> Result<Option<ClientTls>, Error> {
-        if !args.tls && !ep.is_tls() {
+        if !args.tls && !ep.is_tls() && args.pin_sha256.is_none() {
             return Ok(None);
         }
         let host = match ep {
             Endpoint::Tcp { host, .. } => host.as_deref().unwrap_or("localhost"),
             // A socket path names no host: the name to send and check must
             // be given, unless nothing is checked.
-            _ if args.servername.is_some() || args.insecure => "localhost",
+            _ if args.servername.is_some() || args.insecure || args.pin_sha256.is_some() => {
+                "localhost"
+            }
             _ => {
                 return Err(Error::usage(
                     format!("--tls to {ep}"),
@@ -181,8 +183,12 @@ pub fn handshake_error(e: &io::Error, what: &str) -> Error {
         "DEPTH_ZERO_SELF_SIGNED_CERT"
         | "SELF_SIGNED_CERT_IN_CHAIN"
         | "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
-        | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => {
-            err.hint("trust the server's CA with --ca FILE (or skip verification with --insecure)")
+        | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" => err.hint(
+            "trust the server's CA with --ca FILE, or its certificate with --pin-sha256 FP \
+             (or skip verification with --insecure)",
+        ),
+        "ERR_TLS_CERT_PIN_MISMATCH" => {
+            err.hint("the server shows another certificate than the one pinned")
         }
         "ERR_TLS_CERT_ALTNAME_INVALID" => {
             err.hint("--servername NAME checks the certificate against another name")
@@ -196,9 +202,9 @@ pub fn handshake_error(e: &io::Error, what: &str) -> Error {
 
 /// The server side of `--tls` / `tls://` for a server listening on `ep`,
 /// or `None` when TLS was not asked for. With no certificate a self-signed
-/// one is made now; with `-v` its fingerprint is also printed as a notice
-/// (the `listening` event carries it in every mode, see
-/// [`ServerSetup::listening_fields`]).
+/// one is made now and its fingerprint printed as a notice, `-v` or not, so
+/// a client can pin it (`--pin-sha256`); in `--json` mode the `listening`
+/// event carries it instead (see [`ServerSetup::listening_fields`]).
 pub fn server_tls(args: &TlsArgs, ep: &Endpoint) -> Result<Option<Arc<ServerSetup>>, Error> {
     if !args.tls && !ep.is_tls() {
         return Ok(None);
@@ -208,9 +214,10 @@ pub fn server_tls(args: &TlsArgs, ep: &Endpoint) -> Result<Option<Arc<ServerSetu
         _ => None,
     };
     let setup = server_config(args, host)?;
-    if let (Some(made), events::Mode::Human) = (&setup.self_signed, events::mode()) {
+    let json = events::mode() == events::Mode::Json;
+    if let (Some(made), false) = (&setup.self_signed, json) {
         events::notice(&format!(
-            "self-signed certificate for {}; SHA-256 fingerprint {}",
+            "self-signed certificate for {}; SHA-256 fingerprint {} (clients: --pin-sha256 FP)",
             made.names.join(", "),
             made.fingerprint256
         ));

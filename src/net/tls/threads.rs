@@ -29,11 +29,23 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::net::splice::{self, PumpError};
+use crate::sys::{self, poll_or_stop, Stop};
 
 /// Bytes read from stdin or the socket per call.
 const CHUNK: usize = 256 * 1024;
+
+/// How the up side ended, when it did not fail.
+#[derive(Debug)]
+pub enum UpEnd {
+    /// stdin's EOF: close_notify and FIN were sent.
+    Eof,
+    /// Our side was ended from elsewhere; `held`: a piece of stdin had been
+    /// read and never went out.
+    Stopped { held: bool },
+}
 
 /// What the down side saw at its end.
 #[derive(Debug)]
@@ -51,6 +63,9 @@ pub struct Shared {
     tx: Mutex<Tx>,
     /// The down side left records in rustls for the socket.
     pending: AtomicBool,
+    /// Our side has ended (close_notify and FIN on their way): a 0-byte
+    /// read after it is not taken for a reset.
+    fin_sent: AtomicBool,
     sock: OwnedFd,
 }
 
@@ -72,6 +87,7 @@ impl Shared {
             conn: Mutex::new(conn),
             tx: Mutex::new(Tx { ended: false }),
             pending: AtomicBool::new(false),
+            fin_sent: AtomicBool::new(false),
             sock,
         }
     }
@@ -80,12 +96,13 @@ impl Shared {
         self.sock.as_raw_fd()
     }
 
-    /// Write every record rustls has for the socket. The caller holds the
+    /// Write every record rustls has for the socket, waiting for room as
+    /// `wait` says; false if it gave up first. The caller holds the
     /// right to write (`tx`). rustls writes straight into the socket (one
     /// writev(2) for many records) while the connection is locked, but
     /// never waits under the lock: when the socket is full the lock is let
     /// go, so the down side keeps reading while we wait to write.
-    fn flush(&self, _tx: &mut Tx) -> io::Result<()> {
+    fn flush(&self, _tx: &mut Tx, wait: Wait<'_>) -> io::Result<bool> {
         loop {
             self.pending.store(false, Ordering::Release);
             let full = {
@@ -102,9 +119,11 @@ impl Shared {
                 }
             };
             if full {
-                splice::wait(self.fd(), libc::POLLOUT)?;
+                if !wait.for_room(self.fd())? {
+                    return Ok(false);
+                }
             } else if !self.pending.load(Ordering::Acquire) {
-                return Ok(());
+                return Ok(true);
             }
         }
     }
@@ -114,8 +133,10 @@ impl Shared {
     fn flush_pending(&self) -> io::Result<()> {
         while self.pending.load(Ordering::Acquire) {
             match self.tx.try_lock() {
-                Ok(mut tx) => self.flush(&mut tx)?,
-                Err(std::sync::TryLockError::Poisoned(p)) => self.flush(&mut p.into_inner())?,
+                Ok(mut tx) => self.flush(&mut tx, Wait::Forever).map(drop)?,
+                Err(std::sync::TryLockError::Poisoned(p)) => {
+                    self.flush(&mut p.into_inner(), Wait::Forever).map(drop)?
+                }
                 Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
             }
         }
@@ -123,13 +144,17 @@ impl Shared {
     }
 
     /// End our side: close_notify then FIN (nothing with `reset`: the
-    /// socket is armed to close with RST). Idempotent; later input is dropped.
-    pub fn end(&self, reset: bool) -> io::Result<()> {
+    /// socket is armed to close with RST; only the FIN when not
+    /// `graceful`: the connection has failed, and a peer that no longer
+    /// reads must not keep us waiting to send close_notify). Waiting for
+    /// room for close_notify is bounded by [`END_WAIT`]. Idempotent; later
+    /// input is dropped.
+    pub fn end(&self, reset: bool, graceful: bool) -> io::Result<()> {
         let mut tx = lock(&self.tx);
-        self.end_locked(&mut tx, reset)
+        self.end_locked(&mut tx, reset, graceful)
     }
 
-    fn end_locked(&self, tx: &mut Tx, reset: bool) -> io::Result<()> {
+    fn end_locked(&self, tx: &mut Tx, reset: bool, graceful: bool) -> io::Result<()> {
         if tx.ended {
             return Ok(());
         }
@@ -137,46 +162,89 @@ impl Shared {
         if reset {
             return Ok(());
         }
-        lock(&self.conn).send_close_notify();
-        let r = self.flush(tx);
+        self.fin_sent.store(true, Ordering::SeqCst);
+        let mut r = Ok(true);
+        if graceful {
+            lock(&self.conn).send_close_notify();
+            r = self.flush(tx, Wait::Until(Instant::now() + END_WAIT));
+        }
+        // SAFETY: shutdown(2) takes no pointers; the socket is ours.
         unsafe { libc::shutdown(self.fd(), libc::SHUT_WR) };
         match r {
             // The peer may already be gone after its own close; not a failure.
             Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Ok(()),
-            r => r,
+            r => r.map(drop),
         }
     }
 
     /// stdin → TLS → socket until stdin ends (then close_notify and FIN,
-    /// unless `reset`) or our side is ended from elsewhere. A read error on
-    /// stdin ends input like EOF. `moved(n)` after every `n` plaintext bytes.
+    /// unless `reset`) or our side is ended from elsewhere (`stop` wakes a
+    /// wait for stdin). A read error on stdin ends input like EOF.
+    /// `moved(n)` after every `n` plaintext bytes, counted before the right
+    /// to write is let go, so whoever ends our side next sees the count.
     ///
     /// Unlike the splice(2) path, a stdin pipe is not grown: read(2) copies
     /// under the pipe's lock, and with a megabyte of room the writer keeps
     /// spinning on that lock while we copy (`head | wirecat` runs of 2 GiB
     /// swung from 600 to 950 MiB/s grown, 820 to 1000 not).
-    pub fn up(&self, input: RawFd, reset: bool, mut moved: impl FnMut(usize)) -> io::Result<()> {
+    pub fn up(
+        &self,
+        input: RawFd,
+        reset: bool,
+        stop: &Stop,
+        moved: impl FnMut(usize),
+    ) -> io::Result<UpEnd> {
+        self.up_until_end(input, reset, stop, moved)
+            .map_err(|e| sys::write_error(self.fd(), e, self.fin_sent.load(Ordering::SeqCst)))
+    }
+
+    fn up_until_end(
+        &self,
+        input: RawFd,
+        reset: bool,
+        stop: &Stop,
+        mut moved: impl FnMut(usize),
+    ) -> io::Result<UpEnd> {
         let mut buf = vec![0u8; CHUNK];
         loop {
+            // An error here is left for the read to report.
+            if poll_or_stop(input, libc::POLLIN, Some(stop)).unwrap_or(false) {
+                return Ok(UpEnd::Stopped { held: false });
+            }
             let n = read_some(input, &mut buf).unwrap_or(0);
             let mut tx = lock(&self.tx);
             if tx.ended {
-                return Ok(());
+                return Ok(UpEnd::Stopped { held: n > 0 });
             }
             if n == 0 {
-                return self.end_locked(&mut tx, reset);
+                self.end_locked(&mut tx, reset, true)?;
+                return Ok(UpEnd::Eof);
             }
             lock(&self.conn).writer().write_all(&buf[..n])?;
-            self.flush(&mut tx)?;
-            drop(tx);
+            // Stopped while the socket is full: rustls holds the rest.
+            if !self.flush(&mut tx, Wait::Stop(stop))? {
+                return Ok(UpEnd::Stopped { held: true });
+            }
             moved(n);
+            drop(tx);
             self.flush_pending()?;
         }
     }
 
     /// socket → TLS → `output` (or nowhere) until the peer's close_notify.
     /// A FIN without close_notify is a truncation: `UnexpectedEof`.
-    pub fn down(&self, output: Option<RawFd>, mut moved: impl FnMut(usize)) -> io::Result<DownEnd> {
+    pub fn down(&self, output: Option<RawFd>, moved: impl FnMut(usize)) -> io::Result<DownEnd> {
+        // The down side writes too (alerts, KeyUpdate answers): its EPIPE
+        // after a reset is the reset.
+        self.down_until_end(output, moved)
+            .map_err(|e| sys::write_error(self.fd(), e, self.fin_sent.load(Ordering::SeqCst)))
+    }
+
+    fn down_until_end(
+        &self,
+        output: Option<RawFd>,
+        mut moved: impl FnMut(usize),
+    ) -> io::Result<DownEnd> {
         // Records rustls queued during or right after the handshake.
         self.pending.store(true, Ordering::Release);
         self.flush_pending()?;
@@ -210,7 +278,11 @@ impl Shared {
                 false if n == Some(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 false => {}
             }
-            n = Some(reader.read(&mut wire)?);
+            let got = reader.read(&mut wire)?;
+            if got == 0 && sys::eof_was_reset(self.fd(), self.fin_sent.load(Ordering::SeqCst)) {
+                return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+            }
+            n = Some(got);
         }
     }
 
@@ -280,6 +352,33 @@ impl Shared {
             };
         }
         (filled, Ok(false))
+    }
+}
+
+/// How long ending our side may wait for room to send close_notify.
+const END_WAIT: Duration = Duration::from_secs(1);
+
+/// How a flush waits for room on a full socket.
+#[derive(Clone, Copy)]
+enum Wait<'a> {
+    Forever,
+    /// Until the input is stopped (the peer ended, a timeout).
+    Stop(&'a Stop),
+    Until(Instant),
+}
+
+impl Wait<'_> {
+    /// Wait for `fd` to take more; false if this wait gives up first.
+    fn for_room(self, fd: RawFd) -> io::Result<bool> {
+        match self {
+            Wait::Forever => splice::wait(fd, libc::POLLOUT).map(|()| true),
+            Wait::Stop(stop) => poll_or_stop(fd, libc::POLLOUT, Some(stop)).map(|stopped| !stopped),
+            Wait::Until(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let ms = left.as_millis().min(i32::MAX as u128) as libc::c_int;
+                Ok(ms > 0 && poll_for(fd, libc::POLLOUT, ms)?)
+            }
+        }
     }
 }
 
@@ -364,7 +463,7 @@ impl SocketReader {
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
                     if !self.bulk {
                         splice::wait(self.fd, libc::POLLIN)?;
-                    } else if !poll_in(self.fd, LINGER_MS)? {
+                    } else if !poll_for(self.fd, libc::POLLIN, LINGER_MS)? {
                         // Fewer than LOWAT bytes came: take them as they are.
                         self.set_bulk(false);
                     }
@@ -395,11 +494,11 @@ impl SocketReader {
     }
 }
 
-/// poll(2) for readability for up to `ms`; false on timeout.
-fn poll_in(fd: RawFd, ms: libc::c_int) -> io::Result<bool> {
+/// poll(2) for `events` for up to `ms`; false on timeout.
+fn poll_for(fd: RawFd, events: libc::c_short, ms: libc::c_int) -> io::Result<bool> {
     let mut p = libc::pollfd {
         fd,
-        events: libc::POLLIN,
+        events,
         revents: 0,
     };
     match unsafe { libc::poll(&mut p, 1, ms) } {

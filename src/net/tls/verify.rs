@@ -9,6 +9,9 @@
 //! certificate_unknown rather than unknown_ca; the code users read is
 //! worth more than the alert the server logs.
 //!
+//! [`PinnedCertificate`] is `--pin-sha256`: exactly one certificate,
+//! known by its SHA-256, is trusted instead of a CA.
+//!
 //! [`danger::AcceptAnyCertificate`] is `--insecure`: kept in its own module
 //! so that it is easy to find and hard to use by accident.
 
@@ -16,11 +19,12 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
-use super::cert_info::CertInfo;
-use super::errors::NodeCertError;
+use super::cert_info::{alt_names, fingerprint256, CertInfo};
+use super::errors::{altname_invalid_message, NodeCertError};
 
 #[derive(Debug)]
 pub struct NodeVerifier {
@@ -50,6 +54,23 @@ pub fn unknown_issuer_code(
     }
 }
 
+/// Node's message for a certificate not valid for `name`, from the names
+/// the certificate holds.
+fn altname_message(end_entity: &CertificateDer<'_>, name: &ServerName<'_>) -> String {
+    let host = match name {
+        ServerName::DnsName(d) => d.as_ref().trim_end_matches('.').to_owned(),
+        ServerName::IpAddress(ip) => std::net::IpAddr::from(*ip).to_string(),
+        other => other.to_str().into_owned(),
+    };
+    let cn = CertInfo::parse(end_entity).and_then(|c| {
+        c.subject
+            .get("CN")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    });
+    altname_invalid_message(&host, &alt_names(end_entity), cn.as_deref())
+}
+
 impl ServerCertVerifier for NodeVerifier {
     fn verify_server_cert(
         &self,
@@ -63,10 +84,20 @@ impl ServerCertVerifier for NodeVerifier {
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             .map_err(|e| match e {
                 rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-                    let code = unknown_issuer_code(end_entity, intermediates);
-                    let refined = OtherError(Arc::new(NodeCertError { code }));
-                    rustls::Error::InvalidCertificate(CertificateError::Other(refined))
+                    NodeCertError {
+                        code: unknown_issuer_code(end_entity, intermediates),
+                        message: None,
+                    }
+                    .into_rustls()
                 }
+                rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                ) => NodeCertError {
+                    code: "ERR_TLS_CERT_ALTNAME_INVALID",
+                    message: Some(altname_message(end_entity, server_name)),
+                }
+                .into_rustls(),
                 e => e,
             })
     }
@@ -91,6 +122,100 @@ impl ServerCertVerifier for NodeVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+/// `--pin-sha256 FP`: the SHA-256 fingerprint of the one certificate a
+/// client trusts, kept in Node's `fingerprint256` form (`AB:CD:…`). Given
+/// with or without colons, in either case, as `openssl x509 -fingerprint
+/// -sha256` prints it (a leading `sha256 Fingerprint=` is accepted too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sha256Pin(String);
+
+impl std::str::FromStr for Sha256Pin {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Sha256Pin, String> {
+        let value = s.rsplit('=').next().unwrap_or(s).trim();
+        let hex: String = value.chars().filter(|c| *c != ':').collect();
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "expected a SHA-256 fingerprint (64 hex digits, colons optional: AB:CD:…), got {s:?}"
+            ));
+        }
+        let upper = hex.to_ascii_uppercase();
+        let pairs: Vec<&str> = (0..32).map(|i| &upper[2 * i..2 * i + 2]).collect();
+        Ok(Sha256Pin(pairs.join(":")))
+    }
+}
+
+impl std::fmt::Display for Sha256Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Trust exactly the certificate whose SHA-256 is pinned, instead of a CA:
+/// the way to reach a server with a self-signed certificate made at start
+/// without `--insecure`. The pin is the identity, so neither the chain, the
+/// name nor the dates are checked; the handshake signatures still are (with
+/// the provider's algorithms), so the server must hold the certificate's
+/// key. A different certificate is `ERR_TLS_CERT_PIN_MISMATCH` (wirecat's
+/// own code; Node leaves pinning to `checkServerIdentity`), naming both
+/// fingerprints.
+#[derive(Debug)]
+pub struct PinnedCertificate {
+    pub pin: Sha256Pin,
+    pub provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let seen = fingerprint256(end_entity);
+        if seen == self.pin.0 {
+            return Ok(ServerCertVerified::assertion());
+        }
+        Err(NodeCertError {
+            code: "ERR_TLS_CERT_PIN_MISMATCH",
+            message: Some(format!(
+                "the certificate's SHA-256 fingerprint {seen} is not the pinned {}",
+                self.pin
+            )),
+        }
+        .into_rustls())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -151,6 +276,31 @@ pub mod danger {
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
             self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sha256Pin;
+
+    #[test]
+    fn pins_are_read_with_or_without_colons_in_either_case() {
+        let canonical = (0..32)
+            .map(|i| format!("{:02X}", i * 7 + 3))
+            .collect::<Vec<_>>()
+            .join(":");
+        for written in [
+            canonical.clone(),
+            canonical.to_lowercase(),
+            canonical.replace(':', ""),
+            format!("sha256 Fingerprint={canonical}"),
+        ] {
+            let pin: Sha256Pin = written.parse().unwrap();
+            assert_eq!(pin.to_string(), canonical, "{written}");
+        }
+        for bad in ["", "AB:CD", &canonical[3..], &canonical.replace('0', "g")] {
+            assert!(bad.parse::<Sha256Pin>().is_err(), "{bad:?}");
         }
     }
 }

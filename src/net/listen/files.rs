@@ -1,0 +1,125 @@
+//! The files a server makes: its Unix socket file, created with the mode
+//! asked for and removed only while it is still ours, and the ready file.
+//! Each is made so that nothing already at (or swapped into) its path is
+//! written, chmod-ed or removed: no symlink is followed, no file replaced
+//! that bind(2) did not create.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::ServerOptions;
+
+/// A Unix socket file this server created: removed when dropped, which is
+/// also what happens on SIGINT/SIGTERM/SIGHUP once the accept loops have
+/// stopped; but only if the path still names the socket bind(2) made
+/// (same device and inode), never a file that has taken its place since.
+#[derive(Debug)]
+pub struct SocketFile {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl SocketFile {
+    /// The socket file just bound at `path`; `None` if something else is
+    /// already there (then it is not ours to remove).
+    pub(super) fn bound(path: &Path) -> Option<SocketFile> {
+        let id = socket_file_id(path)?;
+        Some(SocketFile {
+            path: path.to_path_buf(),
+            id,
+        })
+    }
+}
+
+/// Device and inode of the socket file at `path` (not following a symlink).
+fn socket_file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    meta.file_type()
+        .is_socket()
+        .then(|| (meta.dev(), meta.ino()))
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if socket_file_id(&self.path) == Some(self.id) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Bind `path`, its file created with the mode `--readable-all` and
+/// `--writable-all` ask for (Node's `readableAll`/`writableAll`: the
+/// usual mode plus read or write for everyone). The mode is set by
+/// bind(2) itself, under a narrower umask, not by a chmod afterwards: a
+/// chmod of the path would follow a symlink swapped in after the bind and
+/// change the mode of whatever it points at.
+pub(super) fn bind_unix_with_mode(
+    path: &Path,
+    opts: &ServerOptions,
+) -> io::Result<std::os::unix::net::UnixListener> {
+    let open =
+        if opts.readable_all { 0o444 } else { 0 } | if opts.writable_all { 0o222 } else { 0 };
+    if open == 0 {
+        return std::os::unix::net::UnixListener::bind(path);
+    }
+    // The umask is the process's: for the length of the bind, another
+    // thread creating a file would get these bits too. None does: servers
+    // bind before they start any thread that writes files.
+    // SAFETY: umask(2) takes no pointers and cannot fail.
+    let umask = unsafe { libc::umask(0o077) };
+    // SAFETY: as above.
+    unsafe { libc::umask(umask & !open) };
+    let bound = std::os::unix::net::UnixListener::bind(path);
+    // SAFETY: as above.
+    unsafe { libc::umask(umask) };
+    bound
+}
+
+/// Write via a temporary file and rename, so a reader never sees half a
+/// line. The temporary file, next to PATH, is always a new one (`O_EXCL`,
+/// `O_NOFOLLOW`: a symlink or file planted at its name is never written
+/// through), its name unpredictable (`PATH.<pid>.<random>.tmp`, another
+/// one tried if taken), mode 0644 less the umask; the rename replaces
+/// whatever PATH is (a symlink there is replaced, not followed).
+pub(super) fn write_ready_file(path: &Path, contents: &str) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut taken = io::Error::from(io::ErrorKind::AlreadyExists);
+    for attempt in 0..16u32 {
+        let tmp = temporary_name(path, attempt);
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp);
+        let mut file = match created {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                taken = e;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(format!("{contents}\n").as_bytes())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return written;
+    }
+    Err(taken)
+}
+
+/// `PATH.<pid>.<random>.tmp`: random from the standard library's
+/// OS-seeded hasher keys, so nobody can plant a file at it beforehand.
+fn temporary_name(path: &Path, attempt: u32) -> PathBuf {
+    use std::hash::BuildHasher;
+    let random = std::collections::hash_map::RandomState::new()
+        .hash_one((attempt, std::time::SystemTime::now()));
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.{random:016x}.tmp", std::process::id()));
+    PathBuf::from(tmp)
+}

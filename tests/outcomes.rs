@@ -1,0 +1,327 @@
+//! Bytes and outcomes are never misreported (the trust issue, part 1):
+//! the peer's FIN while stdin still holds bytes is Node's `writeAfterFIN`
+//! (EPIPE, exit 1), a reset is never a clean end, `bytesWritten` is what
+//! the peer received, and `--timeout` ends our side without dropping the
+//! peer's reply. The races behind these show in a fraction of runs, so
+//! each scenario runs [`RUNS`] times on every copy path.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+/// Runs of each racy scenario per path: a race hit in 10 % of runs
+/// escapes 20 runs with probability 0.9^20 ≈ 12 %, and each scenario
+/// runs on two or more paths and stdin kinds.
+const RUNS: usize = 20;
+
+/// How stdin meets the socket: splice(2) threads or chunk channels.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Splice,
+    Channels,
+}
+
+const PATHS: [Path; 2] = [Path::Splice, Path::Channels];
+
+/// What stdin is: a regular file, or a pipe fed by a thread of ours.
+#[derive(Clone, Copy, Debug)]
+enum Input {
+    File,
+    Pipe,
+}
+
+/// More than loopback's buffers can hold, so stdin is never done first.
+const STREAM: usize = 48 << 20;
+
+/// `wirecat connect 127.0.0.1 PORT --json ARGS` on `path` with stdin of
+/// `input` (STREAM bytes), stdout and stderr piped.
+fn client(path: Path, input: Input, port: u16, args: &[&str], dir: &std::path::Path) -> Child {
+    let mut cmd = wirecat();
+    cmd.args(["connect", "127.0.0.1", &port.to_string(), "--json"])
+        .args(args);
+    if let Path::Channels = path {
+        cmd.env("WIRECAT_NO_SPLICE", "1");
+    }
+    let stdin: Stdio = match input {
+        Input::File => {
+            let f = dir.join("stdin");
+            if !f.exists() {
+                write_file(dir, "stdin", &random_bytes(STREAM, 7));
+            }
+            std::fs::File::open(f).unwrap().into()
+        }
+        Input::Pipe => Stdio::piped(),
+    };
+    let mut child = cmd
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut w) = child.stdin.take() {
+        std::thread::spawn(move || {
+            let chunk = vec![b'x'; 1 << 20];
+            for _ in 0..STREAM >> 20 {
+                if w.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    child
+}
+
+fn close_event(events: &[Value]) -> &Value {
+    find(events, "close")
+}
+
+/// The peer ends its side at once and reads nothing until we are gone;
+/// then it takes everything the kernel accepted from us.
+fn fin_while_stdin_streams(path: Path, input: Input, dir: &std::path::Path) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = client(path, input, l.local_addr().unwrap().port(), &[], dir);
+    let (mut s, _) = accept_within(&l);
+    s.shutdown(Shutdown::Write).unwrap();
+    let out = output_within(child);
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    let ev = events(&out.stderr);
+    let ctx = format!(
+        "{path:?} {input:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{ctx}");
+    let err = find(&ev, "error");
+    assert_eq!(err["code"], "EPIPE", "{ctx}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("ended by the other party"),
+        "{ctx}"
+    );
+    let close = close_event(&ev);
+    assert_eq!(close["hadError"], true, "{ctx}");
+    assert_eq!(
+        close["bytesWritten"].as_u64().unwrap(),
+        got.len() as u64,
+        "bytesWritten is what the peer received; {ctx}"
+    );
+    assert!(got.len() < STREAM, "{ctx}");
+}
+
+#[test]
+fn peer_fin_while_stdin_streams_is_epipe_and_bytes_written_is_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in PATHS {
+        for input in [Input::File, Input::Pipe] {
+            for _ in 0..RUNS / 2 {
+                fin_while_stdin_streams(path, input, dir.path());
+            }
+        }
+    }
+}
+
+/// The README's receive-a-file recipe done wrong (`listen < /dev/null`)
+/// no longer ends with both sides saying 0: the sender fails, naming the fix.
+#[test]
+fn receiver_with_empty_stdin_makes_the_sender_fail_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = random_bytes(STREAM, 3);
+    let file = write_file(dir.path(), "big", &data);
+    let got = dir.path().join("got");
+    let mut server = Server::start(
+        &["listen", "127.0.0.1:0"],
+        Stdio::null(),
+        std::fs::File::create(&got).unwrap().into(),
+        Stdio::null(),
+    );
+    let out = output_within(
+        wirecat()
+            .args(["connect", &server.addr])
+            .stdin(std::fs::File::open(&file).unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        server.wait().success(),
+        "the receiver got all that was sent"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("EPIPE"), "{stderr}");
+    assert!(stderr.contains("--recv-only"), "{stderr}");
+    assert!(std::fs::metadata(&got).unwrap().len() < STREAM as u64);
+
+    // The recipe done right: the receiver never half-closes.
+    let mut server = Server::start(
+        &["listen", "127.0.0.1:0", "--recv-only"],
+        Stdio::null(),
+        std::fs::File::create(&got).unwrap().into(),
+        Stdio::null(),
+    );
+    let st = wait_child(
+        &mut wirecat()
+            .args(["connect", &server.addr])
+            .stdin(std::fs::File::open(&file).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(st.success());
+    assert!(server.wait().success());
+    assert_eq!(sha256_file(&got), sha256(&data));
+}
+
+/// A terminal with nothing typed holds nothing: the peer's FIN is a clean end.
+#[test]
+fn peer_fin_with_an_idle_terminal_on_stdin_exits_0() {
+    for path in PATHS {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors; the other arguments may be null.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0);
+        // SAFETY: openpty just returned these descriptors; we own them.
+        let (master, slave): (std::fs::File, std::fs::File) = unsafe {
+            use std::os::fd::FromRawFd;
+            (
+                std::fs::File::from_raw_fd(master),
+                std::fs::File::from_raw_fd(slave),
+            )
+        };
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut cmd = wirecat();
+        cmd.args(["connect", &l.local_addr().unwrap().to_string(), "--json"]);
+        if let Path::Channels = path {
+            cmd.env("WIRECAT_NO_SPLICE", "1");
+        }
+        let child = cmd
+            .stdin(slave)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut s, _) = accept_within(&l);
+        s.write_all(b"bye").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let out = output_within(child);
+        drop(master);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{path:?}: {stderr}");
+        assert_eq!(out.stdout, b"bye");
+        assert_eq!(close_event(&events(&out.stderr))["hadError"], false);
+    }
+}
+
+/// The peer takes a little of the stream, then resets. Whichever of our
+/// two directions the kernel tells, the outcome is ECONNRESET, never `end`.
+fn reset_while_stdin_streams(path: Path, input: Input, dir: &std::path::Path) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = client(path, input, l.local_addr().unwrap().port(), &[], dir);
+    let (mut s, _) = accept_within(&l);
+    let mut buf = vec![0u8; 1 << 20];
+    s.read_exact(&mut buf).unwrap();
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(s);
+    let out = output_within(child);
+    let ev = events(&out.stderr);
+    let ctx = format!(
+        "{path:?} {input:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{ctx}");
+    assert!(named(&ev, "end").is_empty(), "a reset is not an end: {ctx}");
+    assert_eq!(find(&ev, "error")["code"], "ECONNRESET", "{ctx}");
+    assert_eq!(close_event(&ev)["hadError"], true, "{ctx}");
+}
+
+#[test]
+fn peer_reset_while_stdin_streams_is_econnreset_on_every_path() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in PATHS {
+        for input in [Input::File, Input::Pipe] {
+            for _ in 0..RUNS / 2 {
+                reset_while_stdin_streams(path, input, dir.path());
+            }
+        }
+    }
+}
+
+/// After `--timeout`, our FIN; a peer that answers it gets its reply
+/// delivered and counted, then `end`, and the exit is still 4.
+#[test]
+fn timeout_ends_our_side_and_delivers_the_reply_to_our_fin() {
+    for path in PATHS {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut cmd = wirecat();
+        cmd.args(["connect", &l.local_addr().unwrap().to_string()])
+            .args(["--json", "--timeout", "300"]);
+        if let Path::Channels = path {
+            cmd.env("WIRECAT_NO_SPLICE", "1");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _stdin_held_open = child.stdin.take();
+        let (mut s, _) = accept_within(&l);
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+        s.write_all(b"late reply").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let out = output_within(child);
+        let ev = events(&out.stderr);
+        let ctx = format!("{path:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(4), "{ctx}");
+        assert_eq!(out.stdout, b"late reply", "{ctx}");
+        let names: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
+        let at = |n: &str| names.iter().position(|e| *e == n).unwrap_or(usize::MAX);
+        assert!(at("timeout") < at("end"), "{ctx}");
+        assert!(at("end") < at("close"), "{ctx}");
+        assert_eq!(close_event(&ev)["bytesRead"], 10, "{ctx}");
+    }
+}
+
+/// A peer that never answers our timeout FIN cannot hold us: another
+/// silent `--timeout` and we are gone, exit 4.
+#[test]
+fn timeout_grace_is_bounded_by_another_silent_timeout() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut child = wirecat()
+        .args(["connect", &l.local_addr().unwrap().to_string()])
+        .args(["--json", "--timeout", "200"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _stdin_held_open = child.stdin.take();
+    let (_s, _) = accept_within(&l);
+    let started = std::time::Instant::now();
+    let out: Output = output_within(child);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(named(&events(&out.stderr), "end").is_empty());
+}
