@@ -1,5 +1,6 @@
-//! Name resolution (Node's `lookup`), with curl-style `--resolve HOST:ADDR`
-//! overrides and the `family` filter.
+//! Name resolution (Node's `lookup`), with curl-style `--resolve` overrides
+//! (`HOST:ADDR`, and `HOST:PORT:ADDR` for one port only) and the `family`
+//! filter.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
