@@ -490,11 +490,11 @@ fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
     ];
     let mut absent: Vec<(&str, &str)> = Vec::new();
     absent.extend(stdio.iter().map(|f| ("echo", *f)));
-    absent.extend(["--insecure", "--servername"].map(|f| ("echo", f)));
+    absent.extend(["--insecure", "--servername", "--pin-sha256"].map(|f| ("echo", f)));
     absent.extend(stdio.iter().map(|f| ("pipe", *f)));
-    absent.extend(["--reset", "--insecure", "--servername"].map(|f| ("pipe", f)));
+    absent.extend(["--reset", "--insecure", "--servername", "--pin-sha256"].map(|f| ("pipe", f)));
     absent.extend(["--sni", "--require-client-cert"].map(|f| ("connect", f)));
-    absent.extend(["--insecure", "--servername"].map(|f| ("listen", f)));
+    absent.extend(["--insecure", "--servername", "--pin-sha256"].map(|f| ("listen", f)));
     let positional = |cmd: &str| match cmd {
         "pipe" => vec!["127.0.0.1:0", "127.0.0.1:1"],
         "connect" => vec!["127.0.0.1:1"],
@@ -503,6 +503,7 @@ fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
     let value = |flag: &str| match flag {
         "--servername" => Some("x.test"),
         "--sni" => Some("a=b,c"),
+        "--pin-sha256" => Some("AB:CD"),
         _ => None,
     };
     for (cmd, flag) in &absent {
