@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --servername --insecure --pin-sha256 --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,15 +139,7 @@ _wirecat() {
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
                     return 0
                     ;;
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -175,11 +167,15 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sni)
+                --handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --handshake-timeout)
+                --servername)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -195,7 +191,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__echo)
-            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --banner --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --keepalive --nodelay --timeout --family --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,15 +237,7 @@ _wirecat() {
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
                     return 0
                     ;;
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -277,11 +265,11 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sni)
+                --handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --handshake-timeout)
+                --sni)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -441,7 +429,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --verbose --json --progress --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --workers --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -475,10 +463,6 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workers)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --allow)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -499,15 +483,7 @@ _wirecat() {
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
                     return 0
                     ;;
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -535,16 +511,20 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sni)
+                --handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --handshake-timeout)
+                --sni)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -555,7 +535,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --allow-half-open --keepalive --nodelay --timeout --family --recv-only --send-only --reset --crlf --hex --tls --servername --ca --insecure --pin-sha256 --cert --key --alpn --tls-min --tls-max --key-password-file --sni --require-client-cert --handshake-timeout --target-tls --target-ca --target-servername --target-insecure --target-pin-sha256 --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --target-tls --target-ca --target-servername --target-insecure --target-pin-sha256 --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,15 +597,7 @@ _wirecat() {
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
                     return 0
                     ;;
-                --servername)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --pin-sha256)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -653,11 +625,11 @@ _wirecat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --sni)
+                --handshake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --handshake-timeout)
+                --sni)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

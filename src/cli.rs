@@ -8,11 +8,19 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 
 use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
-use crate::net::tls::Sha256Pin;
+
+mod habits;
+mod tls;
+mod values;
+
+pub use habits::{habit_hint, usage_line};
+pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs, TlsArgs, TlsFlags};
+pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
 
 /// A command-line networking tool with the semantics of Node's `net` module.
 ///
@@ -21,7 +29,7 @@ use crate::net::tls::Sha256Pin;
 #[command(name = "wirecat", version, about, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 connection failed/broke, 2 usage, 3 TLS, \
-4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT."
+4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM (a transfer)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -76,19 +84,17 @@ impl EventArgs {
     }
 }
 
-/// Socket options shared by every command that opens sockets.
+/// Socket options of every command that opens sockets.
 #[derive(Debug, Clone, Args)]
 pub struct SocketArgs {
-    /// allowHalfOpen: after the peer's FIN, keep sending stdin until its EOF
-    #[arg(long)]
-    pub allow_half_open: bool,
-    /// keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay), TCP_KEEPCNT=10, TCP_KEEPINTVL=1
-    #[arg(long, value_name = "MS", num_args = 0..=1, require_equals = true, default_missing_value = "0")]
-    pub keepalive: Option<u64>,
+    /// keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1
+    #[arg(long, value_name = "MS", num_args = 0..=1, require_equals = true,
+          default_missing_value = "0", value_parser = parse_ms)]
+    pub keepalive: Option<Duration>,
     /// noDelay: disable Nagle's algorithm (TCP_NODELAY)
     #[arg(long)]
     pub nodelay: bool,
-    /// setTimeout(): idle timeout in milliseconds; emit `timeout`, end the connection, exit 4
+    /// setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4
     #[arg(long, value_name = "MS", value_parser = parse_ms)]
     pub timeout: Option<Duration>,
     /// family: only IPv4
@@ -100,21 +106,38 @@ pub struct SocketArgs {
     /// family: 0 (any), 4 or 6
     #[arg(long, value_name = "0|4|6", value_parser = ["0", "4", "6"])]
     pub family: Option<String>,
+}
+
+/// How one connection meets stdin and stdout (`connect`, `listen`): the
+/// half-close rule, which directions flow, and what is done to the bytes.
+#[derive(Debug, Clone, Args)]
+pub struct StdioArgs {
+    /// allowHalfOpen: after the peer's FIN, keep sending stdin until its EOF
+    #[arg(long)]
+    pub allow_half_open: bool,
     /// readable=false: read nothing from stdin and never half-close
     #[arg(long, conflicts_with = "send_only")]
     pub recv_only: bool,
     /// writable=false: send stdin, discard what arrives
     #[arg(long)]
     pub send_only: bool,
+    /// Turn LF into CRLF on the way out (telnet habit)
+    #[arg(long, conflicts_with = "recv_only")]
+    pub crlf: bool,
+    /// Show received bytes as a hex dump on stdout
+    #[arg(long, conflicts_with = "send_only")]
+    pub hex: bool,
+    #[command(flatten)]
+    pub end: ResetArgs,
+}
+
+/// `resetAndDestroy()`, for the commands that end their own connections
+/// (`connect`, `listen`, `echo`; `pipe` passes each side's ending on).
+#[derive(Debug, Clone, Args)]
+pub struct ResetArgs {
     /// resetAndDestroy(): close with RST instead of FIN
     #[arg(long)]
     pub reset: bool,
-    /// Turn LF into CRLF on the way out (telnet habit)
-    #[arg(long)]
-    pub crlf: bool,
-    /// Show received bytes as a hex dump on stdout
-    #[arg(long)]
-    pub hex: bool,
 }
 
 impl SocketArgs {
@@ -139,124 +162,18 @@ pub struct ClientArgs {
     /// localPort: the port to connect from
     #[arg(long, value_name = "PORT")]
     pub local_port: Option<u16>,
-    /// lookup: answer HOST with ADDR instead of asking DNS (repeatable, like curl's --resolve)
-    #[arg(long, value_name = "HOST:ADDR")]
+    /// lookup: answer HOST with ADDR instead of asking DNS; HOST:PORT:ADDR (curl's form) only for that port (repeatable; ADDR may be a list: A,B)
+    #[arg(long, value_name = "HOST[:PORT]:ADDR")]
     pub resolve: Vec<Resolve>,
     /// autoSelectFamily=false: try addresses one at a time, no Happy Eyeballs
     #[arg(long)]
     pub no_auto_select_family: bool,
-    /// autoSelectFamilyAttemptTimeout: ms before the next address is tried
+    /// autoSelectFamilyAttemptTimeout: milliseconds (or 1s, …) before the next address is tried
     #[arg(long, value_name = "MS", default_value = "250", value_parser = parse_ms)]
     pub attempt_timeout: Duration,
-    /// Give up connecting after MS milliseconds (exit 4)
+    /// Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)
     #[arg(long, value_name = "MS", value_parser = parse_ms)]
     pub connect_timeout: Option<Duration>,
-}
-
-/// TLS options (client and server).
-#[derive(Debug, Clone, Args)]
-pub struct TlsArgs {
-    /// Speak TLS (also implied by tls://)
-    #[arg(long)]
-    pub tls: bool,
-    /// Client: SNI server name (default: the host, when it is a name)
-    #[arg(long, value_name = "NAME")]
-    pub servername: Option<String>,
-    /// Trust anchors (PEM); server: the CA for client certificates
-    #[arg(long, value_name = "FILE")]
-    pub ca: Option<PathBuf>,
-    /// Client: do not verify the server's certificate (warned every time)
-    #[arg(long)]
-    pub insecure: bool,
-    /// Client: trust exactly the certificate with this SHA-256 fingerprint (AB:CD:…, colons
-    /// optional, as a self-signed server prints it and `openssl x509 -fingerprint -sha256`
-    /// shows it) instead of a CA; implies --tls
-    #[arg(long, value_name = "FP", conflicts_with_all = ["insecure", "ca"])]
-    pub pin_sha256: Option<Sha256Pin>,
-    /// Certificate chain (PEM)
-    #[arg(long, value_name = "FILE")]
-    pub cert: Option<PathBuf>,
-    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1)
-    #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
-    /// ALPN protocol to offer or accept (repeatable)
-    #[arg(long, value_name = "PROTO")]
-    pub alpn: Vec<String>,
-    /// Lowest TLS version allowed
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub tls_min: Option<String>,
-    /// Highest TLS version allowed (1.2 to test or reach old peers)
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub tls_max: Option<String>,
-    /// Password of an encrypted PKCS#8 --key (first line of FILE)
-    #[arg(long, value_name = "FILE")]
-    pub key_password_file: Option<PathBuf>,
-    /// Server: serve CERT/KEY to clients asking for NAME (repeatable; --cert/--key is the default)
-    #[arg(long, value_name = "NAME=CERT,KEY")]
-    pub sni: Vec<SniCert>,
-    /// Server: refuse clients without a certificate issued by --ca (mutual TLS)
-    #[arg(long, requires = "ca")]
-    pub require_client_cert: bool,
-    /// Give up a TLS handshake not finished after MS milliseconds (so a silent client cannot hold a slot)
-    #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
-    pub handshake_timeout: Duration,
-}
-
-impl Default for TlsArgs {
-    /// TLS off, every option at its command-line default; what `pipe`'s
-    /// target side and the tests start from.
-    fn default() -> TlsArgs {
-        TlsArgs {
-            tls: false,
-            servername: None,
-            ca: None,
-            insecure: false,
-            pin_sha256: None,
-            cert: None,
-            key: None,
-            alpn: Vec::new(),
-            tls_min: None,
-            tls_max: None,
-            key_password_file: None,
-            sni: Vec::new(),
-            require_client_cert: false,
-            handshake_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// One `--sni NAME=CERT,KEY`: the certificate chain and key served to
-/// clients whose SNI is NAME (EdgerOS `server.addcert`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SniCert {
-    pub name: String,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-impl std::str::FromStr for SniCert {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<SniCert, String> {
-        let expected = "expected NAME=CERT,KEY (e.g. example.com=example.pem,example.key)";
-        let (name, files) = s
-            .split_once('=')
-            .ok_or_else(|| format!("{expected}, got {s:?}"))?;
-        // A path may not contain ',' here: with two commas we cannot tell
-        // which one separates the files, so say so rather than guess.
-        let (cert, key) = match files.split(',').collect::<Vec<_>>()[..] {
-            [cert, key] if !cert.is_empty() && !key.is_empty() => (cert, key),
-            _ => return Err(format!("{expected}, got {s:?}")),
-        };
-        if name.is_empty() {
-            return Err(format!("{expected}: the server name is empty"));
-        }
-        Ok(SniCert {
-            name: name.to_ascii_lowercase(),
-            cert: PathBuf::from(cert),
-            key: PathBuf::from(key),
-        })
-    }
 }
 
 /// Options of every server (`listen`, `echo`, `pipe`).
@@ -294,21 +211,59 @@ pub struct ServerArgs {
     pub deny: Vec<RuleArg>,
 }
 
+/// What a child given the connection (`--exec`) makes meaningless: the
+/// child, not wirecat, reads and writes the bytes and ends the connection.
+const NOT_WITH_EXEC: [&str; 8] = [
+    "allow_half_open",
+    "recv_only",
+    "send_only",
+    "crlf",
+    "hex",
+    "reset",
+    "timeout",
+    "progress",
+];
+
+/// What `-z` (connect, then close at once) makes meaningless.
+const NOT_WITH_ZERO_IO: [&str; 21] = [
+    "wait",
+    "send",
+    "expect",
+    "allow_half_open",
+    "recv_only",
+    "send_only",
+    "crlf",
+    "hex",
+    "reset",
+    "timeout",
+    "progress",
+    "tls",
+    "servername",
+    "insecure",
+    "ca",
+    "cert",
+    "key",
+    "alpn",
+    "key_password_file",
+    "tls_min",
+    "tls_max",
+];
+
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, or a port alone
     pub target: String,
     /// The port, when TARGET is a host name alone (the `nc HOST PORT` habit); a list or range with -z
     pub port: Option<String>,
-    /// Retry for up to SECS seconds until the target accepts (wait-for-port)
-    #[arg(long, value_name = "SECS")]
-    pub wait: Option<f64>,
+    /// Retry for up to SECS seconds (or 500ms, 2m) until the name resolves and the target accepts (wait-for-port)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub wait: Option<Duration>,
     /// Only check which ports are open (PORT may be a list or range: 22,80,8000-8010)
-    #[arg(short = 'z', long = "zero-io")]
+    #[arg(short = 'z', long = "zero-io", conflicts_with_all = NOT_WITH_ZERO_IO)]
     pub zero_io: bool,
-    /// Send TEXT instead of stdin
-    #[arg(long, value_name = "TEXT")]
-    pub send: Option<String>,
+    /// Send TEXT instead of stdin (escapes \r \n \t \0 \e \\ \xHH are understood, as for echo --banner)
+    #[arg(long, value_name = "TEXT", value_parser = parse_escapes, conflicts_with = "recv_only")]
+    pub send: Option<Bytes>,
     /// Succeed once received data matches REGEX (exit 1 if the connection ends first)
     #[arg(long, value_name = "REGEX")]
     pub expect: Option<String>,
@@ -320,12 +275,16 @@ pub struct ConnectArgs {
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub stdio: StdioArgs,
+    #[command(flatten)]
+    pub tls: ClientTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
 
 #[derive(Debug, Args)]
+// One connection is served by one accept loop.
+#[command(mut_arg("workers", |a| a.requires("keep_open")))]
 pub struct ListenArgs {
     /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd
     #[arg(default_value = "0")]
@@ -333,18 +292,21 @@ pub struct ListenArgs {
     /// Keep serving after the first connection (stdin goes to every open connection)
     #[arg(short = 'k', long)]
     pub keep_open: bool,
-    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell)
-    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec")]
+    /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell); with --tls, CMD gets the plaintext
+    #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec",
+          conflicts_with_all = NOT_WITH_EXEC)]
     pub exec: Option<String>,
     /// As --exec, but CMD is run by /bin/sh -c
-    #[arg(short = 'c', long, value_name = "CMD")]
+    #[arg(short = 'c', long, value_name = "CMD", conflicts_with_all = NOT_WITH_EXEC)]
     pub sh_exec: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub stdio: StdioArgs,
+    #[command(flatten)]
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
@@ -355,17 +317,19 @@ pub struct EchoArgs {
     #[arg(default_value = "0")]
     pub address: String,
     /// Serve one connection, then exit
-    #[arg(long)]
+    #[arg(long, conflicts_with = "workers")]
     pub once: bool,
-    /// Send TEXT to each connection first (escapes such as \r\n, \t, \\ and \xHH are understood)
-    #[arg(long, value_name = "TEXT")]
-    pub banner: Option<String>,
+    /// Send TEXT to each connection first (escapes \r \n \t \0 \e \\ \xHH are understood)
+    #[arg(long, value_name = "TEXT", value_parser = parse_escapes)]
+    pub banner: Option<Bytes>,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]
     pub socket: SocketArgs,
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub end: ResetArgs,
+    #[command(flatten)]
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub events: EventArgs,
 }
@@ -377,7 +341,7 @@ pub struct PipeArgs {
     /// Where to connect each accepted connection
     pub target: String,
     /// Serve one connection, then exit
-    #[arg(long)]
+    #[arg(long, conflicts_with = "workers")]
     pub once: bool,
     #[command(flatten)]
     pub server: ServerArgs,
@@ -387,81 +351,11 @@ pub struct PipeArgs {
     pub socket: SocketArgs,
     // The LISTEN side: --tls (or tls:// LISTEN) terminates TLS from clients.
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: ServerTlsFlags,
     #[command(flatten)]
     pub target_tls: TargetTlsArgs,
     #[command(flatten)]
     pub events: EventArgs,
-}
-
-/// `pipe`'s TARGET side: TLS originated towards the target. Any of these
-/// (or tls:// TARGET) turns it on; `--handshake-timeout` bounds both sides.
-#[derive(Debug, Clone, Args)]
-pub struct TargetTlsArgs {
-    /// Speak TLS to TARGET (also implied by tls:// TARGET and by any --target-* flag)
-    #[arg(long)]
-    pub target_tls: bool,
-    /// Trust anchors (PEM) for the target's certificate (default: the system's roots)
-    #[arg(long, value_name = "FILE")]
-    pub target_ca: Option<PathBuf>,
-    /// SNI server name sent to the target and checked in its certificate (default: TARGET's host)
-    #[arg(long, value_name = "NAME")]
-    pub target_servername: Option<String>,
-    /// Do not verify the target's certificate (warned every time)
-    #[arg(long)]
-    pub target_insecure: bool,
-    /// Trust exactly the target certificate with this SHA-256 fingerprint (as --pin-sha256)
-    #[arg(long, value_name = "FP", conflicts_with_all = ["target_insecure", "target_ca"])]
-    pub target_pin_sha256: Option<Sha256Pin>,
-    /// Client certificate chain (PEM) presented to the target
-    #[arg(long, value_name = "FILE", requires = "target_key")]
-    pub target_cert: Option<PathBuf>,
-    /// Private key of --target-cert (PEM: PKCS#8, PKCS#1 or SEC1)
-    #[arg(long, value_name = "FILE", requires = "target_cert")]
-    pub target_key: Option<PathBuf>,
-    /// ALPN protocol to offer the target (repeatable)
-    #[arg(long, value_name = "PROTO")]
-    pub target_alpn: Vec<String>,
-    /// Lowest TLS version allowed towards the target
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub target_tls_min: Option<String>,
-    /// Highest TLS version allowed towards the target
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub target_tls_max: Option<String>,
-    /// Password of an encrypted PKCS#8 --target-key (first line of FILE)
-    #[arg(long, value_name = "FILE", requires = "target_key")]
-    pub target_key_password_file: Option<PathBuf>,
-}
-
-impl TargetTlsArgs {
-    /// The client-side [`TlsArgs`] these flags stand for, bounded by the
-    /// shared `--handshake-timeout`.
-    pub fn client_args(&self, handshake_timeout: Duration) -> TlsArgs {
-        let asked = self.target_tls
-            || self.target_ca.is_some()
-            || self.target_servername.is_some()
-            || self.target_insecure
-            || self.target_pin_sha256.is_some()
-            || self.target_cert.is_some()
-            || !self.target_alpn.is_empty()
-            || self.target_tls_min.is_some()
-            || self.target_tls_max.is_some();
-        TlsArgs {
-            tls: asked,
-            servername: self.target_servername.clone(),
-            ca: self.target_ca.clone(),
-            insecure: self.target_insecure,
-            pin_sha256: self.target_pin_sha256.clone(),
-            cert: self.target_cert.clone(),
-            key: self.target_key.clone(),
-            alpn: self.target_alpn.clone(),
-            tls_min: self.target_tls_min.clone(),
-            tls_max: self.target_tls_max.clone(),
-            key_password_file: self.target_key_password_file.clone(),
-            handshake_timeout,
-            ..TlsArgs::default()
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -495,34 +389,10 @@ pub struct GenerateArgs {
     pub dir: PathBuf,
 }
 
-/// Milliseconds as a `Duration`, with a message aimed at people.
-pub fn parse_ms(s: &str) -> Result<Duration, String> {
-    s.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| format!("expected a whole number of milliseconds, got {s:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
-
-    #[test]
-    fn sni_flag_splits_name_cert_and_key() {
-        let sni: SniCert = "A.Example=a.pem,a.key".parse().unwrap();
-        assert_eq!(sni.name, "a.example");
-        assert_eq!(sni.cert, PathBuf::from("a.pem"));
-        assert_eq!(sni.key, PathBuf::from("a.key"));
-        for bad in [
-            "a.example",
-            "a.example=a.pem",
-            "=a.pem,a.key",
-            "a=x,y,z",
-            "a=,k",
-        ] {
-            assert!(bad.parse::<SniCert>().is_err(), "{bad} should be refused");
-        }
-    }
 
     #[test]
     fn clap_definitions_are_consistent() {

@@ -462,6 +462,402 @@ fn workers_share_an_inherited_socket() {
     );
 }
 
+// ---------------------------------------------------------------------------
+// Every flag takes effect or is refused; nc habits; durations; --send escapes
+
+/// Whether `help` lists the long flag `flag`.
+fn help_lists(help: &str, flag: &str) -> bool {
+    help.lines().any(|l| {
+        let l = l.trim_start();
+        let l = l.split_once(", ").map_or(l, |(_, long)| long);
+        l.strip_prefix(flag)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '<', '[', '=']))
+    })
+}
+
+/// A flag a command would ignore is not in its `--help` and is refused
+/// with exit 2 (never accepted and run without effect); flags that make
+/// each other meaningless (`--exec` with what the child does itself, `-z`
+/// with the data flags) are refused together.
+#[test]
+fn flags_a_command_would_ignore_are_refused_and_left_out_of_its_help() {
+    let stdio = [
+        "--hex",
+        "--crlf",
+        "--recv-only",
+        "--send-only",
+        "--allow-half-open",
+    ];
+    let mut absent: Vec<(&str, &str)> = Vec::new();
+    absent.extend(stdio.iter().map(|f| ("echo", *f)));
+    absent.extend(["--insecure", "--servername", "--pin-sha256"].map(|f| ("echo", f)));
+    absent.extend(stdio.iter().map(|f| ("pipe", *f)));
+    absent.extend(["--reset", "--insecure", "--servername", "--pin-sha256"].map(|f| ("pipe", f)));
+    absent.extend(["--sni", "--require-client-cert"].map(|f| ("connect", f)));
+    absent.extend(["--insecure", "--servername", "--pin-sha256"].map(|f| ("listen", f)));
+    let positional = |cmd: &str| match cmd {
+        "pipe" => vec!["127.0.0.1:0", "127.0.0.1:1"],
+        "connect" => vec!["127.0.0.1:1"],
+        _ => vec!["127.0.0.1:0"],
+    };
+    let value = |flag: &str| match flag {
+        "--servername" => Some("x.test"),
+        "--sni" => Some("a=b,c"),
+        "--pin-sha256" => Some("AB:CD"),
+        _ => None,
+    };
+    for (cmd, flag) in &absent {
+        let help = assert_cmd().args([cmd, "--help"]).output().unwrap().stdout;
+        let help = String::from_utf8(help).unwrap();
+        assert!(help_lists(&help, "--json"), "{cmd} --help: {help}");
+        assert!(!help_lists(&help, flag), "{cmd} --help lists {flag}");
+        let mut args = vec![*cmd, flag];
+        args.extend(value(flag));
+        args.extend(positional(cmd));
+        let out = assert_cmd()
+            .args(&args)
+            .timeout(std::time::Duration::from_secs(5))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(
+            err.starts_with("wirecat: ") && err.lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+    let exec_excludes = [
+        "--hex",
+        "--crlf",
+        "--recv-only",
+        "--send-only",
+        "--allow-half-open",
+        "--reset",
+        "--progress",
+    ];
+    for flag in exec_excludes.iter().chain(&["--timeout=5"]) {
+        for exec in ["--exec", "--sh-exec"] {
+            assert_cmd()
+                .args(["listen", "127.0.0.1:0", exec, "cat", flag])
+                .timeout(std::time::Duration::from_secs(5))
+                .assert()
+                .code(2);
+        }
+    }
+    // Flags that cancel each other, and one-loop servers given N loops.
+    for args in [
+        &["connect", "127.0.0.1:1", "--recv-only", "--send", "x"][..],
+        &["connect", "127.0.0.1:1", "--recv-only", "--crlf"],
+        &["connect", "127.0.0.1:1", "--send-only", "--hex"],
+        &["listen", "127.0.0.1:0", "--workers", "2"],
+        &["echo", "127.0.0.1:0", "--once", "--workers", "2"],
+        &[
+            "pipe",
+            "127.0.0.1:0",
+            "127.0.0.1:1",
+            "--once",
+            "--workers",
+            "2",
+        ],
+    ] {
+        assert_cmd()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(5))
+            .assert()
+            .code(2);
+    }
+    for extra in [
+        &["--send", "x"][..],
+        &["--expect", "x"],
+        &["--wait", "1"],
+        &["--tls"],
+        &["--hex"],
+        &["--timeout", "5"],
+    ] {
+        let out = assert_cmd()
+            .args(["connect", "-z", "127.0.0.1", "1"])
+            .args(extra)
+            .assert()
+            .code(2);
+        // clap's own usage errors are one line too, with its usage as the hint.
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("wirecat: the argument '--zero-io' cannot be used with"),
+            "{err}"
+        );
+        assert!(err.contains("(hint: usage: wirecat connect"), "{err}");
+    }
+}
+
+/// nc/ncat habits get one line naming the wirecat way, exit 2; a typo of a
+/// command keeps clap's own tip, and a flag that means something here (isip
+/// -q, listen -k) is not caught.
+#[test]
+fn nc_habits_get_one_line_naming_the_wirecat_way() {
+    let table: &[(&[&str], &str)] = &[
+        (&["-l", "9000"], "use `wirecat listen 9000`"),
+        (&["-lvp", "9000"], "use `wirecat listen 9000`"),
+        (&["-lk", "9000"], "use `wirecat listen -k 9000`"),
+        (
+            &["example.test", "80"],
+            "use `wirecat connect example.test 80`",
+        ),
+        (
+            &["-v", "example.test", "80"],
+            "use `wirecat connect [FLAGS] example.test 80`",
+        ),
+        (&["--json", "connect", "h", "80"], "flags go after it"),
+        (&["connect", "-w", "3", "h", "80"], "--connect-timeout 3s"),
+        (&["connect", "-w3", "h", "80"], "--connect-timeout 3s"),
+        (&["connect", "-q", "1", "h", "80"], "--timeout 1s"),
+        (&["connect", "-N", "h", "80"], "FIN at stdin's EOF"),
+        (&["connect", "-u", "h", "80"], "TCP, TLS and Unix"),
+        (&["connect", "-x", "proxy:1080", "h", "80"], "no proxy"),
+        (
+            &["connect", "-e", "cat", "h", "80"],
+            "wirecat listen PORT --exec CMD",
+        ),
+        (
+            &["connect", "-c", "cat", "h", "80"],
+            "wirecat listen PORT --sh-exec CMD",
+        ),
+        (&["connect", "-k", "h", "80"], "wirecat listen -k PORT"),
+        (&["connect", "-l", "9000"], "wirecat listen PORT"),
+        (&["connect", "-p", "5000", "h", "80"], "--local-port 5000"),
+        (
+            &["connect", "-s", "127.0.0.2", "h", "80"],
+            "--local-address 127.0.0.2",
+        ),
+        (&["connect", "-n", "127.0.0.1", "80"], "never looked up"),
+        (&["connect", "-C", "h", "80"], "--crlf"),
+        (&["connect", "--ssl", "h", "443"], "--tls"),
+        (&["connect", "--ssl-verify", "h", "443"], "always verifies"),
+        (
+            &["connect", "--sni", "a=b,c", "h", "443"],
+            "TLS server's flag",
+        ),
+        (&["listen", "-p", "9000"], "`wirecat listen 9000`"),
+        (&["listen", "-l", "9000"], "not needed"),
+        (&["listen", "-w", "5", "9000"], "--timeout 5s"),
+        (
+            &["listen", "--servername", "x", "9000"],
+            "TLS client's flag",
+        ),
+        (
+            &["listen", "--max-conns", "5", "9000"],
+            "--max-connections 5",
+        ),
+        (&["echo", "--hex"], "echo sends every byte back"),
+        (
+            &["pipe", "--reset", "0", "h:1"],
+            "passes bytes, FIN and resets through",
+        ),
+        (
+            &["pipe", "--servername", "x", "0", "h:1"],
+            "--target-servername",
+        ),
+    ];
+    for (args, wanted) in table {
+        let out = assert_cmd()
+            .args(*args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("wirecat: "), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(wanted), "{args:?}: {err}");
+    }
+    let out = assert_cmd().args(["conect", "h", "80"]).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("similar subcommand") || err.contains("'connect'"),
+        "{err}"
+    );
+    let out = assert_cmd()
+        .args(["connect", "--wiat", "3", "h", "80"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("'--wait'"), "clap's tip for a typo: {err}");
+    assert_cmd()
+        .args(["isip", "-q", "1.2.3.4"])
+        .assert()
+        .code(0);
+}
+
+/// `--send` decodes the escapes `--banner` does: the README's redis smoke
+/// test sends CR LF, not a backslash.
+#[test]
+fn send_decodes_the_escapes_banner_does() {
+    let (port, peer) = echo_peer();
+    assert_cmd()
+        .args(["connect", &format!("127.0.0.1:{port}")])
+        .args(["--send", r"PING\r\n\x41\t\\\0", "--expect", "PING\r\n"])
+        .assert()
+        .success();
+    assert_eq!(peer.join().unwrap(), b"PING\r\nA\t\\\0");
+}
+
+/// `connect -z '[::1]' PORT` takes the host as `connect '[::1]' PORT` does.
+#[test]
+fn zero_io_takes_a_bracketed_ipv6_host() {
+    if !have_ipv6() {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    }
+    let l = TcpListener::bind("[::1]:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    for args in [vec!["[::1]", port.as_str()], vec!["::1", &port]] {
+        let out = assert_cmd()
+            .args(["connect", "-z"])
+            .args(&args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("::1 {port} open\n")
+        );
+    }
+    let both = format!("[::1]:{port}");
+    assert_cmd()
+        .args(["connect", "-z", &both])
+        .assert()
+        .success();
+}
+
+/// `--wait` retries a name that does not resolve (a compose service that
+/// appears late) until its deadline, then exits 6 as a lookup failure.
+#[test]
+fn wait_retries_name_resolution_until_its_deadline() {
+    let started = std::time::Instant::now();
+    let out = assert_cmd()
+        .args([
+            "connect",
+            "wirecat-late.invalid",
+            "80",
+            "--wait",
+            "1",
+            "--json",
+        ])
+        .assert()
+        .code(6)
+        .get_output()
+        .clone();
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(950),
+        "gave up after {took:?}"
+    );
+    let lookups = events(&out.stderr)
+        .iter()
+        .filter(|e| e["code"] == "ENOTFOUND" || e["code"] == "EAI_AGAIN")
+        .count();
+    assert!(
+        lookups >= 3,
+        "{lookups} lookups in {took:?}: {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--wait 1.0 s"), "{err}");
+}
+
+/// Every duration flag takes `500ms`, `5s`, `2m`; a bare number keeps its
+/// unit (milliseconds; seconds for `--wait`); a bad one is clap's usage
+/// error, exit 2.
+#[test]
+fn durations_take_units_and_bad_ones_are_usage_errors() {
+    // Idle 1s (not 1 ms) on a peer that says nothing: timeout, exit 4.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let holder = std::thread::spawn(move || {
+        let (mut s, _) = accept_within(&l);
+        let _ = s.read(&mut [0u8; 1]);
+    });
+    let started = std::time::Instant::now();
+    assert_cmd()
+        .args(["connect", &addr, "--recv-only", "--timeout", "1s"])
+        .assert()
+        .code(4);
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(950),
+        "timed out after {took:?}"
+    );
+    holder.join().unwrap();
+    let (port, peer) = echo_peer();
+    assert_cmd()
+        .args(["connect", &format!("127.0.0.1:{port}"), "--send", "x"])
+        .args(["--connect-timeout", "2s", "--attempt-timeout", "100ms"])
+        .args([
+            "--handshake-timeout",
+            "1m",
+            "--keepalive=30s",
+            "--wait",
+            "500ms",
+        ])
+        .assert()
+        .success()
+        .stdout("x");
+    peer.join().unwrap();
+    for bad in [
+        &["--timeout", "5x"][..],
+        &["--connect-timeout", "1.5"],
+        &["--wait", "5sec"],
+        &["--handshake-timeout", "soon"],
+        &["--keepalive=1y"],
+    ] {
+        let out = assert_cmd()
+            .args(["connect", "127.0.0.1:1"])
+            .args(bad)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("invalid value") && err.contains("5s"),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+/// curl's `--resolve HOST:PORT:ADDR` answers HOST only for PORT.
+#[test]
+fn resolve_host_port_addr_answers_only_for_that_port() {
+    let (port, peer) = echo_peer();
+    let host = "wirecat-api.invalid";
+    assert_cmd()
+        .args(["connect", host, &port.to_string(), "--send", "hi"])
+        .args(["--resolve", &format!("{host}:{port}:127.0.0.1")])
+        .assert()
+        .success()
+        .stdout("hi");
+    peer.join().unwrap();
+    assert_cmd()
+        .args(["connect", host, &port.to_string(), "--send", "hi"])
+        .args(["--resolve", &format!("{host}:1:127.0.0.1")])
+        .assert()
+        .code(6);
+    assert_cmd()
+        .args([
+            "connect",
+            host,
+            "80",
+            "--resolve",
+            &format!("{host}:70000:127.0.0.1"),
+        ])
+        .assert()
+        .code(2);
+}
+
 /// The line `--progress` leaves when it ends, from everything on stderr.
 fn progress_summary(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);

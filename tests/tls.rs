@@ -338,7 +338,10 @@ fn connect_events_come_in_node_order() {
         .map(|e| e["event"].as_str().unwrap().to_owned())
         .filter(|n| !n.starts_with("connectionAttempt") && n != "lookup")
         .collect();
-    assert_eq!(names, ["connect", "secureConnect", "ready", "end", "close"]);
+    assert_eq!(
+        names,
+        ["connect", "secureConnect", "ready", "end", "close", "exit"]
+    );
     server.wait();
 }
 

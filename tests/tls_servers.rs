@@ -8,6 +8,7 @@
 mod common;
 
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -639,4 +640,176 @@ fn pipe_refuses_client_flags_on_its_listen_side() {
         .code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("--target-insecure"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// listen --tls --exec: TLS terminated, the child gets plaintext
+
+/// 4 MiB each way through `listen --tls -k --exec cat`: the child sees
+/// plaintext, the client's close_notify is EOF on the child's stdin, and
+/// the child's exit ends the connection with close_notify (a truncation
+/// would fail the client's read). A plain client gets no plaintext back.
+#[test]
+fn listen_tls_exec_terminates_tls_and_gives_the_child_plaintext() {
+    let pki = Pki::new("exec CA");
+    let mut listen = tls_server(&pki, "listen", &["127.0.0.1:0", "-k", "--exec", "cat"]);
+    let size = 4 * MIB;
+    let (sent, got) = rt().block_on(within(async {
+        let tls = tls_connect(&pki.connector(), &listen.addr).await.unwrap();
+        exchange(tls, 11, size).await
+    }));
+    assert!(
+        sent == got,
+        "bytes through the child differ from those sent"
+    );
+    let plain = rt().block_on(within(async {
+        let mut tcp = TcpStream::connect(&listen.addr).await.unwrap();
+        tcp.write_all(b"hello\n").await.unwrap();
+        let mut back = Vec::new();
+        let _ = tcp.read_to_end(&mut back).await;
+        back
+    }));
+    assert!(
+        !plain.windows(5).any(|w| w == b"hello"),
+        "a plain client was served in plaintext: {plain:?}"
+    );
+    let ev = stop(&mut listen);
+    assert_eq!(find(&ev, "secureConnect")["conn"], 1);
+    let close = all(&ev, "close")
+        .into_iter()
+        .find(|e| e["conn"] == 1)
+        .expect("the child's close");
+    assert_eq!(close["exitCode"], 0, "{ev:#?}");
+    assert_eq!(close["hadError"], false);
+}
+
+/// ncat's `--ssl -e` habit with openssl as the client: one line in, the
+/// child's answer out, then the child's exit ends the TLS connection.
+#[test]
+fn listen_tls_sh_exec_answers_an_openssl_client() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new("exec CA");
+    let listen = tls_server(
+        &pki,
+        "listen",
+        &["127.0.0.1:0", "--sh-exec", "read l; echo got:$l"],
+    );
+    let mut client = std::process::Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &listen.addr])
+        .args(["-CAfile", s(&pki.ca_pem), "-verify_return_error"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = client.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, b"hi\n").unwrap();
+    // stdin stays open: only the server's close_notify can end the client.
+    let out = output_within(client);
+    drop(stdin);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got:hi\n");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// One rule for `connect` and `pipe --target-*`: a flag that only means
+/// something under TLS (`--ca`, `--servername`, `--insecure`, …) turns TLS
+/// on without `--tls`; the servers' `--cert/--key` and `--alpn` likewise.
+#[test]
+fn tls_only_flags_turn_tls_on_without_dash_dash_tls() {
+    let pki = Pki::new("implied CA");
+    let mut echo = server(&[
+        "echo",
+        "127.0.0.1:0",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+    ]);
+    for flags in [
+        vec!["--ca", s(&pki.ca_pem)],
+        vec!["--ca", s(&pki.ca_pem), "--servername", "localhost"],
+        vec!["--insecure"],
+        vec!["--insecure", "--alpn", "x-test"],
+    ] {
+        let out = assert_cmd()
+            .arg("connect")
+            .arg(&echo.addr)
+            .args(&flags)
+            .arg("--json")
+            .write_stdin("ping\n")
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        assert_eq!(out.stdout, b"ping\n", "{flags:?}");
+        let secure = find(&events(&out.stderr), "secureConnect").clone();
+        assert_eq!(secure["protocol"], "TLSv1.3", "{flags:?}");
+    }
+    let ev = stop(&mut echo);
+    assert_eq!(all(&ev, "secureConnect").len(), 4, "{ev:#?}");
+}
+
+/// Backpressure through `listen --tls --exec`: while the child reads
+/// nothing, the client's writes stall within what the kernel holds on the
+/// way (no queue in wirecat, whose memory does not grow); once the child
+/// reads (a FIFO lets it go), every byte comes back intact.
+#[test]
+fn listen_tls_exec_holds_nothing_of_its_own_while_the_child_does_not_read() {
+    let pki = Pki::new("exec CA");
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("go");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let child = format!("read go < '{}'; exec cat", fifo.display());
+    let listen = tls_server(&pki, "listen", &["127.0.0.1:0", "--sh-exec", &child]);
+    let bound = kernel_hold_through_a_relay() + MIB;
+    rt().block_on(within(async {
+        let tls = tls_connect(&pki.connector(), &listen.addr).await.unwrap();
+        let (mut rd, mut wr) = tokio::io::split(tls);
+        let before = rss_kib(listen.child.id());
+        let mut stream = Cyclic::new(3);
+        assert!(
+            stream.write_until_stalled(&mut wr, 1 << 30).await,
+            "never stalled"
+        );
+        assert!(stream.sent <= bound, "{} bytes went in unread", stream.sent);
+        let grown = rss_kib(listen.child.id()).saturating_sub(before);
+        assert!(grown < 8 << 10, "wirecat grew by {grown} KiB");
+        // Non-blocking: no reader (no child) is an error, never a hang.
+        let mut go = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .expect("the child waits on the FIFO");
+        std::io::Write::write_all(&mut go, b"go\n").unwrap();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            rd.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        stream.write_more(&mut wr, MIB).await;
+        wr.shutdown().await.unwrap();
+        assert!(stream.matches(&reader.await.unwrap()), "the bytes differ");
+    }));
+}
+
+/// A one-shot `listen --tls --exec` whose client fails the handshake
+/// starts no child and exits with the handshake's code, 3, as plain
+/// `listen --tls` does.
+#[test]
+fn listen_tls_exec_one_shot_failed_handshake_exits_3() {
+    let pki = Pki::new("exec CA");
+    let mut listen = tls_server(&pki, "listen", &["127.0.0.1:0", "--exec", "cat"]);
+    rt().block_on(within(async {
+        let mut tcp = TcpStream::connect(&listen.addr).await.unwrap();
+        tcp.write_all(b"not a client hello\r\n\r\n").await.unwrap();
+        let _ = tcp.read_to_end(&mut Vec::new()).await;
+    }));
+    let status = listen.wait_exit(LIMIT);
+    assert_eq!(status.code(), Some(3), "{:?}", listen.stderr_events());
 }

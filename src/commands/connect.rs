@@ -29,7 +29,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
-    let tls = ClientTls::from_args(&args.tls, &ep)?;
+    let tls = ClientTls::from_args(&args.tls.tls_args(), &ep)?;
     let expect = match &args.expect {
         Some(re) => {
             Some(Regex::new(re).map_err(|e| Error::usage(format!("bad --expect {re:?}"), e))?)
@@ -39,9 +39,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
     let opts = connect_options(&args);
     block_on(async move {
         let stream = match args.wait {
-            Some(secs) => {
-                connect_with_wait(&ep, &opts, Duration::from_secs_f64(secs.max(0.0))).await?
-            }
+            Some(wait) => connect_with_wait(&ep, &opts, wait).await?,
             None => connect(&ep, &opts).await?,
         };
         let addrs = stream.addresses();
@@ -59,12 +57,12 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
 
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {
-                let (io, stdout) = stdio_io(&stream, &args.socket);
+                let (io, stdout) = stdio_io(&stream, &args.stdio);
                 (io, stdout, None)
             }
             _ => scripted_io(&args, expect.clone()),
         };
-        let bopts = BridgeOptions::from_args(&args.socket);
+        let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
         let result = match matched {
             None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
             Some(mut matched) => {
@@ -120,15 +118,15 @@ fn scripted_io(
     expect: Option<Regex>,
 ) -> (Io, Option<StdoutWriter>, Option<oneshot::Receiver<()>>) {
     let filter = OutboundFilter {
-        crlf: args.socket.crlf,
+        crlf: args.stdio.crlf,
     };
-    let input = match (&args.send, args.socket.recv_only) {
+    let input = match (&args.send, args.stdio.recv_only) {
         (_, true) => None,
         (Some(text), false) => Some(stdio::text_chunks(text, filter)),
         (None, false) => Some(stdio::stdin_chunks(filter)),
     };
-    let stdout = StdoutWriter::spawn(args.socket.hex);
-    let forward = (!args.socket.send_only).then(|| stdout.sender());
+    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let forward = (!args.stdio.send_only).then(|| stdout.sender());
     let (output, matched) = match expect {
         Some(re) => {
             let (tx, rx) = watch_for(re, forward);
@@ -179,13 +177,12 @@ fn watch_for(
 
 /// `-z`: which of the ports accept a connection; one line per open port.
 async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
+    // `[::1]` is written bracketed, as in `[::1]:22`; the lookup wants it bare.
+    let bare = |h: &str| h.trim_start_matches('[').trim_end_matches(']').to_string();
     let (host, ports) = match &args.port {
-        Some(p) => (args.target.clone(), parse_ports(p)?),
+        Some(p) => (bare(&args.target), parse_ports(p)?),
         None => match args.target.rsplit_once(':') {
-            Some((h, p)) => (
-                h.trim_start_matches('[').trim_end_matches(']').to_string(),
-                parse_ports(p)?,
-            ),
+            Some((h, p)) => (bare(h), parse_ports(p)?),
             None => {
                 return Err(Error::usage(
                     "-z",

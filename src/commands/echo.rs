@@ -72,16 +72,12 @@ struct EchoOptions {
 pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let tls = tls::server_tls(&args.tls, &ep)?;
+    let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
     let echo = Arc::new(EchoOptions {
-        banner: args
-            .banner
-            .as_deref()
-            .map(|b| Bytes::from(unescape(b)))
-            .filter(|b| !b.is_empty()),
+        banner: args.banner.clone().filter(|b| !b.is_empty()),
         timeout: args.socket.timeout,
-        reset: args.socket.reset,
+        reset: args.end.reset,
     });
     let progress_wanted = args.events.progress_wanted();
     let engine = uring_applies(&args, tls.is_some());
@@ -451,56 +447,6 @@ impl EchoAll<'_> {
     }
 }
 
-/// `--banner` text with the usual escapes: `\r \n \t \0 \e \\ \xHH`.
-pub fn unescape(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(ch) = chars.next() {
-        if ch != '\\' {
-            let mut tmp = [0u8; 4];
-            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-            continue;
-        }
-        match chars.next() {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('0') => out.push(0),
-            Some('e') => out.push(0x1b),
-            Some('\\') => out.push(b'\\'),
-            Some('x') => {
-                let hex: String = chars.clone().take(2).collect();
-                match u8::from_str_radix(&hex, 16) {
-                    Ok(b) if hex.len() == 2 => {
-                        out.push(b);
-                        chars.nth(1);
-                    }
-                    _ => out.extend_from_slice(b"\\x"),
-                }
-            }
-            Some(other) => {
-                out.push(b'\\');
-                let mut tmp = [0u8; 4];
-                out.extend_from_slice(other.encode_utf8(&mut tmp).as_bytes());
-            }
-            None => out.push(b'\\'),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unescape;
-
-    #[test]
-    fn banner_escapes_are_understood() {
-        assert_eq!(unescape(r"hi\r\n"), b"hi\r\n");
-        assert_eq!(unescape(r"a\tb\\c\x41\e"), b"a\tb\\cA\x1b");
-        assert_eq!(unescape(r"odd\q\x4"), b"odd\\q\\x4");
-        assert_eq!(unescape("é"), "é".as_bytes());
-    }
-}
 #[cfg(test)]
 mod memory {
     use super::*;

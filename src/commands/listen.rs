@@ -18,7 +18,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
-use crate::net::exec::{exec_connection, ExecCommand};
+use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 use crate::net::tls::{self, ServerSetup};
@@ -27,10 +27,10 @@ use crate::progress;
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let tls = tls::server_tls(&args.tls, &ep)?;
+    let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
     let opts = ServerOptions::from_args(&args.server, &args.socket);
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
-        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open));
+        return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
     }
     if args.keep_open {
         block_on_with(keep_open(args, ep, opts, tls))
@@ -73,8 +73,14 @@ async fn once(
         .events
         .progress_wanted()
         .then(|| progress::transfer(progress::stdin_size()));
-    let (io, stdout) = stdio_io(&stream, &args.socket);
-    let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
+    let (io, stdout) = stdio_io(&stream, &args.stdio);
+    let closed = bridge(
+        stream,
+        Some(1),
+        io,
+        BridgeOptions::from_args(&args.socket, &args.stdio),
+    )
+    .await;
     finish_stdout(stdout).await;
     // The server's own `close`, with its totals, as for `-k`.
     events::emit(
@@ -92,23 +98,29 @@ async fn once(
 /// `--exec`/`--sh-exec`: each connection goes to its own child process.
 /// A child that cannot start is the exit status of a one-shot `listen`
 /// (1, with its line); with `-k` it is a line for that connection, and the
-/// server keeps serving.
+/// server keeps serving. With `--tls` each child gets the plaintext, after
+/// the handshake (a failed one is exit 3 for a one-shot `listen`).
 async fn exec_server(
     ep: Endpoint,
     opts: ServerOptions,
     cmd: ExecCommand,
     once: bool,
+    tls: Option<Arc<ServerSetup>>,
 ) -> Result<Exit, Error> {
     let shutdown = Shutdown::on_signals();
-    let listener = Listener::bind(&ep, &opts).await?;
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let cmd = Arc::new(cmd);
     let failed = Arc::new(Mutex::new(None));
     let failure = failed.clone();
     let handler = move |acc: Accepted| {
-        let (cmd, failure) = (cmd.clone(), failure.clone());
+        let (cmd, failure, tls) = (cmd.clone(), failure.clone(), tls.clone());
         async move {
             let id = acc.id;
-            let Err(e) = exec_connection(acc, &cmd).await else {
+            let served = match &tls {
+                Some(setup) => exec_tls_connection(acc, &cmd, setup).await,
+                None => exec_connection(acc, &cmd).await,
+            };
+            let Err(e) = served else {
                 return;
             };
             if once {
@@ -134,17 +146,17 @@ async fn keep_open(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = args.events.progress_wanted().then(progress::server);
-    let stdout = StdoutWriter::spawn(args.socket.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex);
     let fanout = Arc::new(FanOut::default());
-    if !args.socket.recv_only {
+    if !args.stdio.recv_only {
         let input = stdio::stdin_chunks(OutboundFilter {
-            crlf: args.socket.crlf,
+            crlf: args.stdio.crlf,
         });
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = BridgeOptions::from_args(&args.socket);
-    let (recv_only, send_only) = (args.socket.recv_only, args.socket.send_only);
+    let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
+    let (recv_only, send_only) = (args.stdio.recv_only, args.stdio.send_only);
     let out = stdout.sender();
     let exit = serve(
         listener,

@@ -10,7 +10,7 @@ pub mod pipe;
 
 use std::future::Future;
 
-use crate::cli::SocketArgs;
+use crate::cli::StdioArgs;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{stdio_threads_apply, Ending, Io, WriteAfterFin};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
@@ -99,7 +99,7 @@ fn quiet_if_reported(mut err: Error) -> Error {
 /// (splice(2), or rustls for TLS) when nothing has to look at the bytes,
 /// otherwise chunk channels
 /// (and the stdout writer, which the caller must `finish`).
-pub fn stdio_io(stream: &Stream, socket: &SocketArgs) -> (Io, Option<StdoutWriter>) {
+pub fn stdio_io(stream: &Stream, socket: &StdioArgs) -> (Io, Option<StdoutWriter>) {
     if stdio_threads_apply(stream) && !socket.crlf && !socket.hex {
         let io = Io::Stdio {
             read_stdin: !socket.recv_only,

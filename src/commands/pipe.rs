@@ -47,7 +47,6 @@ struct Target {
 
 pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
-    client_only_flags(&args)?;
     let listen = Endpoint::for_listen(&args.listen)?;
     let endpoint = Endpoint::for_connect(&args.target, None)?;
     if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
@@ -57,8 +56,10 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
         )
         .hint("give the address of the service to forward to"));
     }
-    let server_tls = tls::server_tls(&args.tls, &listen)?;
-    let target_tls = args.target_tls.client_args(args.tls.handshake_timeout);
+    let server_tls = tls::server_tls(&args.tls.tls_args(), &listen)?;
+    let target_tls = args
+        .target_tls
+        .client_args(args.tls.common.handshake_timeout);
     let target = Arc::new(Target {
         tls: ClientTls::from_args(&target_tls, &endpoint)?,
         connect: ConnectOptions::from_args(&args.client, &args.socket),
@@ -84,25 +85,6 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
         };
         serve(listener, &sopts, shutdown, args.once, totals, handler).await
     })
-}
-
-/// `--servername`, `--insecure` and `--pin-sha256` are a client's; in `pipe` the client
-/// towards the target is configured with the `--target-*` flags.
-fn client_only_flags(args: &PipeArgs) -> Result<(), Error> {
-    let (flag, instead) = if args.tls.servername.is_some() {
-        ("--servername", "--target-servername")
-    } else if args.tls.insecure {
-        ("--insecure", "--target-insecure")
-    } else if args.tls.pin_sha256.is_some() {
-        ("--pin-sha256", "--target-pin-sha256")
-    } else {
-        return Ok(());
-    };
-    Err(Error::usage(
-        format!("pipe {flag}"),
-        "the LISTEN side is a TLS server; the flag is for a client",
-    )
-    .hint(format!("for the connection to TARGET use {instead}")))
 }
 
 /// Whether connecting to `target` reaches the listener of `listen`. Only

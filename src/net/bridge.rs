@@ -56,11 +56,14 @@ pub struct BridgeOptions {
 }
 
 impl BridgeOptions {
-    pub fn from_args(socket: &crate::cli::SocketArgs) -> BridgeOptions {
+    pub fn from_args(
+        socket: &crate::cli::SocketArgs,
+        stdio: &crate::cli::StdioArgs,
+    ) -> BridgeOptions {
         BridgeOptions {
-            allow_half_open: socket.allow_half_open,
+            allow_half_open: stdio.allow_half_open,
             timeout: socket.timeout,
-            reset: socket.reset,
+            reset: stdio.end.reset,
         }
     }
 }

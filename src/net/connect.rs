@@ -287,7 +287,10 @@ fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
     out
 }
 
-/// `--wait`: connect, retrying refused attempts until `deadline`.
+/// `--wait`: connect, retrying until `wait` has passed while the name does
+/// not resolve (a compose service that appears late) or the target
+/// refuses. At the deadline a refusal is a timeout (exit 4); a name that
+/// still does not resolve stays a resolution failure (exit 6).
 pub async fn connect_with_wait(
     ep: &Endpoint,
     opts: &ConnectOptions,
@@ -295,19 +298,29 @@ pub async fn connect_with_wait(
 ) -> Result<Stream, Error> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        match connect(ep, opts).await {
+        let e = match connect(ep, opts).await {
             Ok(s) => return Ok(s),
-            Err(e) if e.exit == Exit::Failure && tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            Err(e) => e,
+        };
+        let now = tokio::time::Instant::now();
+        match e.exit {
+            Exit::Failure | Exit::Resolve if now < deadline => {
+                tokio::time::sleep((deadline - now).min(Duration::from_millis(100))).await;
             }
-            Err(e) if e.exit == Exit::Failure => {
+            Exit::Failure => {
                 return Err(Error::new(
                     Exit::Timeout,
                     format!("{ep} did not accept within {:.1} s", wait.as_secs_f64()),
                     e.why,
                 ))
             }
-            Err(e) => return Err(e),
+            Exit::Resolve => {
+                return Err(e.hint(format!(
+                    "still not resolving after --wait {:.1} s",
+                    wait.as_secs_f64()
+                )))
+            }
+            _ => return Err(e),
         }
     }
 }

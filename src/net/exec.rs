@@ -6,16 +6,24 @@
 //! it, since programs such as `cat` expect blocking descriptors. No shell is
 //! involved unless the user asks for one with `--sh-exec`. When the child
 //! exits, the connection is shut down, even if a grandchild still holds it.
+//!
+//! With `--tls` the child still gets a socket, and plaintext on it: one end
+//! of a socketpair, whose other end is relayed to the TLS connection.
 
+use std::io;
 use std::os::fd::OwnedFd;
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 
 use serde_json::json;
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::events;
 use crate::exit::{self, Error, Exit};
 use crate::net::listen::Accepted;
+use crate::net::relay::{copy, copy_until_end};
+use crate::net::stream::Stream;
+use crate::net::tls::{self, ServerSetup};
 
 /// The program to run for each connection.
 #[derive(Debug, Clone)]
@@ -73,22 +81,95 @@ pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Err
     let started = Instant::now();
     let conn = Some(acc.id);
     let remote = acc.addresses().remote.to_string();
+    let result = match acc.stream.into_blocking_fd() {
+        Ok(fd) => run_child(cmd, fd, &remote).await,
+        Err(e) => Err(e),
+    };
+    report_close(result, conn, started, cmd)
+}
+
+/// `--tls --exec`: the handshake first, then the child gets the plaintext
+/// on one end of a socketpair (a socket, as without TLS), and the other
+/// end is relayed to the TLS stream, as ncat's `--ssl -e`. A failed
+/// handshake (its `error` event is out) starts no child and is returned
+/// as the TLS error (exit 3 for a one-shot `listen`).
+pub async fn exec_tls_connection(
+    acc: Accepted,
+    cmd: &ExecCommand,
+    setup: &ServerSetup,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let conn = Some(acc.id);
+    let remote = acc.addresses().remote.to_string();
+    let tls = match tls::secure_server(setup, acc.stream, conn).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            let mut err = tls::handshake_error(&e, &format!("connection from {remote}"));
+            err.reported = events::mode() == events::Mode::Json;
+            return Err(err);
+        }
+    };
     let result = async {
-        let fd = acc.stream.into_blocking_fd()?;
-        let keep = fd.try_clone()?;
-        let mut command = cmd.command();
-        command
-            .stdin(Stdio::from(fd.try_clone()?))
-            .stdout(Stdio::from(fd))
-            .env("WIRECAT_REMOTE", &remote)
-            .kill_on_drop(true);
-        let mut child = command.spawn()?;
-        drop(command);
-        let status = child.wait().await;
-        end_connection(&keep);
+        let (ours, child_end) = std::os::unix::net::UnixStream::pair()?;
+        ours.set_nonblocking(true)?;
+        let ours = Stream::Unix(tokio::net::UnixStream::from_std(ours)?);
+        let (status, ()) = tokio::join!(
+            run_child(cmd, child_end.into(), &remote),
+            relay_plaintext(tls, ours)
+        );
         status
     }
     .await;
+    report_close(result, conn, started, cmd)
+}
+
+/// Start the child on `fd` (its stdin and stdout) and wait for it; then
+/// shut the connection down, even if a grandchild still holds it.
+async fn run_child(cmd: &ExecCommand, fd: OwnedFd, remote: &str) -> io::Result<ExitStatus> {
+    let keep = fd.try_clone()?;
+    let mut command = cmd.command();
+    command
+        .stdin(Stdio::from(fd.try_clone()?))
+        .stdout(Stdio::from(fd))
+        .env("WIRECAT_REMOTE", remote)
+        .kill_on_drop(true);
+    let mut child = command.spawn()?;
+    drop(command);
+    let status = child.wait().await;
+    end_connection(&keep);
+    status
+}
+
+/// Copy between the TLS client and the child's socket, each chunk written
+/// before the next is read (backpressure both ways). The client's end
+/// (close_notify, or a break) is EOF on the child's stdin; the child's end
+/// (it exited and [`run_child`] shut its socket) is close_notify and FIN to
+/// the client, after everything it wrote, and ends the connection.
+async fn relay_plaintext(mut tls: Stream, mut child: Stream) {
+    let (mut tls_rd, mut tls_wr) = tokio::io::split(&mut tls);
+    let (mut child_rd, mut child_wr) = tokio::io::split(&mut child);
+    let down = copy(&mut child_rd, &mut tls_wr, |_| {});
+    let up = async {
+        let _ = copy_until_end(&mut tls_rd, &mut child_wr, |_| {}).await;
+        let _ = child_wr.shutdown().await;
+    };
+    tokio::pin!(down);
+    tokio::select! {
+        _ = &mut down => {}
+        () = up => {
+            let _ = down.await;
+        }
+    }
+}
+
+/// The `close` event for a child's connection with its exit code, or what
+/// [`spawn_failed`] says when it could not be started.
+fn report_close(
+    result: io::Result<ExitStatus>,
+    conn: Option<u64>,
+    started: Instant,
+    cmd: &ExecCommand,
+) -> Result<(), Error> {
     let duration = started.elapsed().as_millis() as u64;
     match result {
         Ok(status) => {

@@ -14,16 +14,13 @@ pub struct SocketOptions {
     /// `keepAlive` with `keepAliveInitialDelay` (zero: leave the system's idle time).
     pub keep_alive: Option<Duration>,
     pub no_delay: bool,
-    /// Close with RST instead of FIN (`resetAndDestroy()`).
-    pub reset: bool,
 }
 
 impl SocketOptions {
     pub fn from_args(args: &SocketArgs) -> SocketOptions {
         SocketOptions {
-            keep_alive: args.keepalive.map(Duration::from_millis),
+            keep_alive: args.keepalive,
             no_delay: args.nodelay,
-            reset: args.reset,
         }
     }
 

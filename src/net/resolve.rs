@@ -1,5 +1,6 @@
-//! Name resolution (Node's `lookup`), with curl-style `--resolve HOST:ADDR`
-//! overrides and the `family` filter.
+//! Name resolution (Node's `lookup`), with curl-style `--resolve` overrides
+//! (`HOST:ADDR`, and `HOST:PORT:ADDR` for one port only) and the `family`
+//! filter.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -11,37 +12,82 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::sys;
 
-/// One `--resolve HOST:ADDR` override.
+/// One `--resolve` override: `HOST:ADDR`, or curl's `HOST:PORT:ADDR`, which
+/// answers HOST only when connecting to PORT. ADDR may be a list, `A,B`
+/// (curl's form too), and an IPv6 address may be bracketed (`[::1]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resolve {
     pub host: String,
-    pub addr: IpAddr,
+    /// Only for connections to this port (curl's form); None: any port.
+    pub port: Option<u16>,
+    pub addrs: Vec<IpAddr>,
 }
+
+impl Resolve {
+    /// Whether this override answers `host` (lower-cased) for `port`.
+    fn answers(&self, host: &str, port: u16) -> bool {
+        self.host == host && self.port.map_or(true, |p| p == port)
+    }
+}
+
+const EXPECTED: &str = "expected HOST:ADDR or HOST:PORT:ADDR";
 
 impl FromStr for Resolve {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Resolve, String> {
-        let (host, addr) = s
+        let (host, rest) = s
             .split_once(':')
-            .ok_or_else(|| format!("expected HOST:ADDR, got {s:?}"))?;
-        let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        let addr = addr
-            .parse()
-            .map_err(|_| format!("{addr:?} is not an IP address (in {s:?}); expected HOST:ADDR"))?;
+            .ok_or_else(|| format!("{EXPECTED}, got {s:?}"))?;
         if host.is_empty() {
-            return Err(format!("no host before ':' in {s:?}; expected HOST:ADDR"));
+            return Err(format!("no host before ':' in {s:?}; {EXPECTED}"));
         }
+        // `h:::1` and `h:1:2::3` are HOST:ADDR (the whole rest is an
+        // address); `h:443:127.0.0.1` and `h:443:[::1]` are HOST:PORT:ADDR.
+        let (port, addrs) = match (parse_addrs(rest), rest.split_once(':')) {
+            (Some(addrs), _) => (None, addrs),
+            (None, Some((port, addrs)))
+                if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let port = port
+                    .parse::<u16>()
+                    .map_err(|_| format!("{port:?} is not a port (in {s:?}); {EXPECTED}"))?;
+                let addrs = parse_addrs(addrs).ok_or_else(|| {
+                    format!(
+                        "{addrs:?} is not an IP address or a list of them (in {s:?}); {EXPECTED}"
+                    )
+                })?;
+                (Some(port), addrs)
+            }
+            _ => {
+                return Err(format!(
+                    "{rest:?} is not an IP address (in {s:?}); {EXPECTED}"
+                ))
+            }
+        };
         Ok(Resolve {
             host: host.to_ascii_lowercase(),
-            addr,
+            port,
+            addrs,
         })
     }
 }
 
+/// `127.0.0.1`, `[::1]`, `::1`, or a comma-separated list of them.
+fn parse_addrs(s: &str) -> Option<Vec<IpAddr>> {
+    s.split(',')
+        .map(|a| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
+        .collect()
+}
+
 impl fmt::Display for Resolve {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.host, self.addr)
+        write!(f, "{}:", self.host)?;
+        if let Some(port) = self.port {
+            write!(f, "{port}:")?;
+        }
+        let addrs: Vec<String> = self.addrs.iter().map(|a| a.to_string()).collect();
+        write!(f, "{}", addrs.join(","))
     }
 }
 
@@ -62,8 +108,8 @@ pub async fn lookup(
     let lower = host.to_ascii_lowercase();
     let mut addrs: Vec<SocketAddr> = overrides
         .iter()
-        .filter(|r| r.host == lower)
-        .map(|r| SocketAddr::new(r.addr, port))
+        .filter(|r| r.answers(&lower, port))
+        .flat_map(|r| r.addrs.iter().map(|a| SocketAddr::new(*a, port)))
         .collect();
     if addrs.is_empty() {
         addrs = match host.parse::<IpAddr>() {
@@ -154,10 +200,41 @@ mod tests {
     fn resolve_flag_parses() {
         let r: Resolve = "Example.com:127.0.0.1".parse().unwrap();
         assert_eq!(r.host, "example.com");
+        assert_eq!(r.port, None);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let r: Resolve = "h:[::1]".parse().unwrap();
-        assert_eq!(r.addr, "::1".parse::<IpAddr>().unwrap());
-        assert!("nohost".parse::<Resolve>().is_err());
-        assert!("h:notip".parse::<Resolve>().is_err());
+        assert_eq!(r.addrs, [ip("::1")]);
+        let r: Resolve = "h:1:2::3".parse().unwrap();
+        assert_eq!((r.port, r.addrs), (None, vec![ip("1:2::3")]));
+        let r: Resolve = "api.test:443:127.0.0.1".parse().unwrap();
+        assert_eq!((r.port, r.addrs), (Some(443), vec![ip("127.0.0.1")]));
+        let r: Resolve = "h:443:[::1],127.0.0.2".parse().unwrap();
+        assert_eq!(
+            (r.port, r.addrs),
+            (Some(443), vec![ip("::1"), ip("127.0.0.2")])
+        );
+        let r: Resolve = "h:80:::1".parse().unwrap();
+        assert_eq!(r.to_string(), "h:80:::1");
+        assert_eq!((r.port, r.addrs), (Some(80), vec![ip("::1")]));
+        for bad in [
+            "nohost",
+            "h:notip",
+            ":1.2.3.4",
+            "h:99999:1.2.3.4",
+            "h:443:nope",
+            "h:443:",
+        ] {
+            assert!(bad.parse::<Resolve>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_port_override_answers_only_for_its_port() {
+        let o = vec!["only443.invalid:443:127.0.0.3".parse().unwrap()];
+        let hit = lookup("only443.invalid", 443, 0, &o).await.unwrap();
+        assert_eq!(hit, vec!["127.0.0.3:443".parse().unwrap()]);
+        let miss = lookup("only443.invalid", 80, 0, &o).await.unwrap_err();
+        assert_eq!(miss.exit, Exit::Resolve);
     }
 
     #[tokio::test]

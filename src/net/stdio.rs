@@ -79,35 +79,44 @@ const UNSENT_LINGER: Duration = Duration::from_millis(200);
 
 /// Whether stdin's bytes have not all gone out, once sending has stopped
 /// (blocking, for up to [`UNSENT_LINGER`]). `queued()` says whether this
-/// process holds a chunk of it (a channel, a thread's buffer). Stdin
-/// thread's hands are looked at twice around the look at stdin itself, so
-/// a chunk moving from stdin into the thread's hands, or from there into
-/// the channel, is seen at one of them.
+/// process holds a chunk of it (a channel, a thread's buffer). The stdin
+/// thread's hands are looked at before and after stdin itself, so a chunk
+/// moving from stdin into its hands, or from there into the channel, is
+/// seen at one of the looks.
 pub fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
     let holding = || STDIN_HOLDING.load(Ordering::SeqCst);
     let deadline = std::time::Instant::now() + UNSENT_LINGER;
     loop {
-        if holding() || queued() {
+        let held = holding();
+        if queued() {
             return true;
         }
         let state = crate::sys::unread(0);
-        if holding() || queued() || state == Unread::Bytes {
+        if queued() || state == Unread::Bytes {
             return true;
         }
-        if state == Unread::Nothing || std::time::Instant::now() >= deadline {
+        // The thread's hands are only ever full for a moment (a read, then
+        // a send into a channel with room, or the channel is full and
+        // `queued` says so): wait for them to empty, then look again, so a
+        // read that found stdin's end is not taken for bytes.
+        let busy = held || holding();
+        if !busy && state == Unread::Nothing {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        if std::time::Instant::now() >= deadline {
+            return busy;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
 /// A fixed text as the whole of the input, then EOF (`--send`).
-pub fn text_chunks(text: &str, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+pub fn text_chunks(text: &Bytes, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(1);
     let bytes = if filter.crlf {
-        to_crlf(text.as_bytes())
+        to_crlf(text)
     } else {
-        Bytes::copy_from_slice(text.as_bytes())
+        text.clone()
     };
     let _ = tx.try_send(bytes);
     rx

@@ -1,0 +1,189 @@
+//! Typed flag values with messages aimed at people: durations with units,
+//! text with escapes, `--sni NAME=CERT,KEY`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+/// A duration flag in milliseconds (`--timeout`, `--connect-timeout`, …):
+/// a bare whole number is milliseconds, as before units were taken;
+/// `500ms`, `5s`, `1.5s`, `2m`, `1h` say their unit.
+pub fn parse_ms(s: &str) -> Result<Duration, String> {
+    match with_unit(s) {
+        Some(d) => d,
+        None => s.parse::<u64>().map(Duration::from_millis).map_err(|_| {
+            format!("expected milliseconds or a duration such as 500ms, 5s or 2m, got {s:?}")
+        }),
+    }
+}
+
+/// A duration flag in seconds (`--wait SECS`): a bare number (fractions
+/// allowed) is seconds; `500ms`, `5s`, `2m`, `1h` say their unit.
+pub fn parse_secs(s: &str) -> Result<Duration, String> {
+    match with_unit(s) {
+        Some(d) => d,
+        None => s
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| Duration::try_from_secs_f64(n).ok())
+            .ok_or_else(|| {
+                format!("expected seconds or a duration such as 500ms, 5s or 2m, got {s:?}")
+            }),
+    }
+}
+
+/// `NUMBER UNIT`, or None when `s` has no unit (a bare number).
+fn with_unit(s: &str) -> Option<Result<Duration, String>> {
+    let at = s.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = s.split_at(at);
+    let seconds = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Some(Err(format!(
+                "unknown unit {unit:?} in {s:?}; expected ms, s, m or h (500ms, 5s, 2m)"
+            )))
+        }
+    };
+    let value = number
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| Duration::try_from_secs_f64(n * seconds).ok());
+    Some(value.ok_or_else(|| format!("expected a duration such as 500ms, 5s or 2m, got {s:?}")))
+}
+
+/// `--send`/`--banner` text with its escapes decoded (see [`unescape`]).
+pub fn parse_escapes(s: &str) -> Result<Bytes, String> {
+    Ok(Bytes::from(unescape(s)))
+}
+
+/// Text with the usual escapes: `\r \n \t \0 \e \\ \xHH`. Any other
+/// backslash is kept as written.
+pub fn unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(ch) = chars.next() {
+        if ch != '\\' {
+            let mut tmp = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('0') => out.push(0),
+            Some('e') => out.push(0x1b),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars.clone().take(2).collect();
+                match u8::from_str_radix(&hex, 16) {
+                    Ok(b) if hex.len() == 2 => {
+                        out.push(b);
+                        chars.nth(1);
+                    }
+                    _ => out.extend_from_slice(b"\\x"),
+                }
+            }
+            Some(other) => {
+                out.push(b'\\');
+                let mut tmp = [0u8; 4];
+                out.extend_from_slice(other.encode_utf8(&mut tmp).as_bytes());
+            }
+            None => out.push(b'\\'),
+        }
+    }
+    out
+}
+
+/// One `--sni NAME=CERT,KEY`: the certificate chain and key served to
+/// clients whose SNI is NAME (EdgerOS `server.addcert`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SniCert {
+    pub name: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl std::str::FromStr for SniCert {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<SniCert, String> {
+        let expected = "expected NAME=CERT,KEY (e.g. example.com=example.pem,example.key)";
+        let (name, files) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{expected}, got {s:?}"))?;
+        // A path may not contain ',' here: with two commas we cannot tell
+        // which one separates the files, so say so rather than guess.
+        let (cert, key) = match files.split(',').collect::<Vec<_>>()[..] {
+            [cert, key] if !cert.is_empty() && !key.is_empty() => (cert, key),
+            _ => return Err(format!("{expected}, got {s:?}")),
+        };
+        if name.is_empty() {
+            return Err(format!("{expected}: the server name is empty"));
+        }
+        Ok(SniCert {
+            name: name.to_ascii_lowercase(),
+            cert: PathBuf::from(cert),
+            key: PathBuf::from(key),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units_and_bare_numbers_keep_their_meaning() {
+        let ms = Duration::from_millis;
+        assert_eq!(parse_ms("250").unwrap(), ms(250));
+        assert_eq!(parse_ms("500ms").unwrap(), ms(500));
+        assert_eq!(parse_ms("5s").unwrap(), ms(5000));
+        assert_eq!(parse_ms("1.5s").unwrap(), ms(1500));
+        assert_eq!(parse_ms("2m").unwrap(), ms(120_000));
+        assert_eq!(parse_ms("1h").unwrap(), ms(3_600_000));
+        assert_eq!(parse_secs("3").unwrap(), ms(3000));
+        assert_eq!(parse_secs("0.5").unwrap(), ms(500));
+        assert_eq!(parse_secs("200ms").unwrap(), ms(200));
+        assert_eq!(parse_secs("2m").unwrap(), ms(120_000));
+        for bad in [
+            "", "x", "5x", "1.5", "ms", "-1s", "5 s", "1e3s", "infs", "nan",
+        ] {
+            assert!(parse_ms(bad).is_err(), "{bad:?} should be refused");
+        }
+        for bad in ["", "x", "-1", "5sec", "nan", "inf"] {
+            assert!(parse_secs(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(parse_ms("5x").unwrap_err().contains("unknown unit"));
+    }
+
+    #[test]
+    fn escapes_are_understood() {
+        assert_eq!(unescape(r"hi\r\n"), b"hi\r\n");
+        assert_eq!(unescape(r"a\tb\\c\x41\e\0"), b"a\tb\\cA\x1b\0");
+        assert_eq!(unescape(r"odd\q\x4"), b"odd\\q\\x4");
+        assert_eq!(unescape("é"), "é".as_bytes());
+        assert_eq!(&parse_escapes(r"PING\r\n").unwrap()[..], b"PING\r\n");
+    }
+
+    #[test]
+    fn sni_flag_splits_name_cert_and_key() {
+        let sni: SniCert = "A.Example=a.pem,a.key".parse().unwrap();
+        assert_eq!(sni.name, "a.example");
+        assert_eq!(sni.cert, PathBuf::from("a.pem"));
+        assert_eq!(sni.key, PathBuf::from("a.key"));
+        for bad in [
+            "a.example",
+            "a.example=a.pem",
+            "=a.pem,a.key",
+            "a=x,y,z",
+            "a=,k",
+        ] {
+            assert!(bad.parse::<SniCert>().is_err(), "{bad} should be refused");
+        }
+    }
+}
