@@ -49,7 +49,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     client_only_flags(&args)?;
     let listen = Endpoint::for_listen(&args.listen)?;
-    let endpoint = Endpoint::for_connect(&args.target, None)?;
+    let endpoint = Endpoint::for_target(&args.target)?;
     if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
         return Err(Error::usage(
             format!("pipe {} {}", args.listen, args.target),
