@@ -21,7 +21,7 @@ use crate::net::tls::Sha256Pin;
 #[command(name = "wirecat", version, about, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 connection failed/broke, 2 usage, 3 TLS, \
-4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT."
+4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM or SIGHUP (see wirecat(1): EXIT STATUS)."
 )]
 pub struct Cli {
     #[command(subcommand)]
