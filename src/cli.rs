@@ -296,7 +296,7 @@ pub struct ServerArgs {
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, or a port alone
+    /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, a port alone, or fd:N / fd:systemd (an inherited connection)
     pub target: String,
     /// The port, when TARGET is a host name alone (the `nc HOST PORT` habit); a list or range with -z
     pub port: Option<String>,
@@ -327,7 +327,7 @@ pub struct ConnectArgs {
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd
+    /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd (a listening socket, or one inherited connection)
     #[arg(default_value = "0")]
     pub address: String,
     /// Keep serving after the first connection (stdin goes to every open connection)

@@ -712,6 +712,18 @@ fn servers_serve_an_inherited_connection_then_exit() {
         );
         assert_eq!(out.stdout, b"kept");
 
+        let (fd, mut peer) = connected_pair(tcp);
+        let child = spawn_with_fd3(&["listen", "fd:3", "--exec", "cat"], fd, b"");
+        peer.write_all(b"to the child").unwrap();
+        peer.finish();
+        assert_eq!(read_all(&mut *peer), b"to the child", "exec tcp={tcp}");
+        let out = output_within(child);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
         let (port, target) = echo_peer();
         let (fd, mut peer) = connected_pair(tcp);
         let to = format!("127.0.0.1:{port}");
