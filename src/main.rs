@@ -12,22 +12,26 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     let cli = Cli::parse();
-    let code = match wirecat::run(cli) {
-        Ok(exit) => exit.code(),
+    let (code, message) = match wirecat::run(cli) {
+        Ok(exit) => (exit.code(), None),
         Err(err) => {
-            if !err.reported {
-                if events::mode() == events::Mode::Json {
-                    events::emit(
-                        "error",
-                        None,
-                        serde_json::json!({"message": err.to_string(), "exitCode": err.exit.code()}),
-                    );
-                } else {
-                    eprintln!("{err}");
+            let message = (!err.reported).then(|| err.to_string());
+            if events::mode() != events::Mode::Json {
+                if let Some(m) = &message {
+                    eprintln!("{m}");
                 }
             }
-            err.exit.code()
+            (err.exit.code(), message)
         }
     };
+    // --json: the last line says how the process ends, with the failure's
+    // text only when no `error` event has told it already.
+    if events::mode() == events::Mode::Json {
+        let mut fields = serde_json::json!({ "exitCode": code });
+        if let Some(m) = message {
+            fields["message"] = m.into();
+        }
+        events::emit("exit", None, fields);
+    }
     std::process::exit(code);
 }

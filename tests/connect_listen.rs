@@ -412,10 +412,12 @@ fn json_events_for_a_full_connect_and_close() {
             "connect",
             "ready",
             "end",
-            "close"
+            "close",
+            "exit"
         ],
         "{ev:#?}"
     );
+    assert_eq!(find(&ev, "exit")["exitCode"], 0);
     let lookup = find(&ev, "lookup");
     assert_eq!(lookup["host"], "localhost");
     assert_eq!(lookup["address"], "127.0.0.1");

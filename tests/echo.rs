@@ -969,3 +969,40 @@ fn first_sigint_with_open_connections_says_it_drains_them_and_how_to_force() {
         assert_eq!(server.stderr_text().lines().count(), 1, "{args:?}");
     }
 }
+
+on_both_paths! {
+    /// A client that resets while its echo is still flowing back, 20
+    /// times: every connection's `close` has hadError and its `error` is
+    /// ECONNRESET, whichever of echo's recv and send meets the reset.
+    fn a_reset_mid_echo_is_an_error_every_time(path: Path) {
+        const RUNS: u64 = 20;
+        let server = echo_on(path, None, &["127.0.0.1:0"]);
+        for _ in 0..RUNS {
+            let mut s = connect(&server);
+            // More than the buffers hold, and nothing read back: the
+            // server is sending when the reset comes.
+            let data = vec![5u8; 8 << 20];
+            let mut w = s.try_clone().unwrap();
+            let writer = std::thread::spawn(move || {
+                let _ = w.write_all(&data);
+            });
+            let mut some = vec![0u8; 64 << 10];
+            s.read_exact(&mut some).unwrap();
+            socket2::SockRef::from(&s)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+            drop(s);
+            writer.join().unwrap();
+        }
+        for id in 1..=RUNS {
+            let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == id);
+            assert_eq!(close["hadError"], true, "conn {id}: {close}");
+            let err = server.wait_event("error", |e| e["event"] == "error" && e["conn"] == id);
+            assert_eq!(err["code"], "ECONNRESET", "conn {id}: {err}");
+        }
+        assert!(
+            named(&server.events(), "end").is_empty(),
+            "a reset is not an end"
+        );
+    }
+}

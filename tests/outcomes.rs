@@ -15,10 +15,10 @@ use std::time::Duration;
 use common::*;
 use serde_json::Value;
 
-/// Runs of each racy scenario per path: a race hit in 10 % of runs
-/// escapes 20 runs with probability 0.9^20 ≈ 12 %, and each scenario
-/// runs on two or more paths and stdin kinds.
-const RUNS: usize = 20;
+/// Runs of each racy scenario per path (half with stdin a file, half a
+/// pipe): a race hit in 10 % of runs escapes 40 runs with probability
+/// 0.9^40 ≈ 1.5 %. A run takes 20-100 ms.
+const RUNS: usize = 40;
 
 /// How stdin meets the socket: splice(2) threads or chunk channels.
 #[derive(Clone, Copy, Debug)]
@@ -324,4 +324,123 @@ fn timeout_grace_is_bounded_by_another_silent_timeout() {
     assert_eq!(out.status.code(), Some(4));
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(named(&events(&out.stderr), "end").is_empty());
+}
+
+/// The event names of a `--json` run, in order.
+fn names(ev: &[Value]) -> Vec<&str> {
+    ev.iter().map(|e| e["event"].as_str().unwrap()).collect()
+}
+
+fn json_connect(args: &[&str]) -> Output {
+    output_within(
+        wirecat()
+            .args(["connect", "--json"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A failed connect closes like Node's socket: one `error`, then `close`
+/// with hadError, and the last line is `exit` with the code (no second
+/// `error` repeating the first).
+#[test]
+fn failed_connects_are_one_error_then_close_then_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let spare = TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = spare.local_addr().unwrap().to_string();
+    drop(spare);
+    let missing = dir.path().join("no.sock");
+    let cases: [(Vec<&str>, &str, i32); 3] = [
+        (vec![&refused], "ECONNREFUSED", 1),
+        (vec![missing.to_str().unwrap()], "ENOENT", 1),
+        // A name whose only address is of the wrong family: no resolver needed.
+        (
+            vec!["x.test", "80", "--resolve", "x.test:127.0.0.1", "-6"],
+            "ENOTFOUND",
+            6,
+        ),
+    ];
+    for (args, code, exit) in cases {
+        let out = json_connect(&args);
+        let ev = events(&out.stderr);
+        let ctx = format!("{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(exit), "{ctx}");
+        assert_eq!(named(&ev, "error").len(), 1, "{ctx}");
+        assert_eq!(find(&ev, "error")["code"], code, "{ctx}");
+        let n = names(&ev);
+        let at = |e: &str| n.iter().position(|x| *x == e).unwrap();
+        assert!(at("error") < at("close"), "{ctx}");
+        assert_eq!(n.last(), Some(&"exit"), "{ctx}");
+        assert_eq!(find(&ev, "close")["hadError"], true, "{ctx}");
+        assert_eq!(find(&ev, "exit")["exitCode"], exit, "{ctx}");
+        if code == "ENOTFOUND" {
+            assert_eq!(find(&ev, "lookup")["code"], "ENOTFOUND", "{ctx}");
+        }
+    }
+}
+
+/// With no resolver reachable (a network namespace of our own with no
+/// route to any), a lookup fails with EAI_AGAIN, not ENOTFOUND: a script
+/// can retry the one and not the other.
+#[test]
+fn an_unreachable_resolver_is_eai_again_not_enotfound() {
+    let ok = std::process::Command::new("unshare")
+        .args(["-n", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: cannot make a network namespace (unshare -n)");
+        return;
+    }
+    let out = output_within(
+        scrubbed_in_netns(&["connect", "--json", "wirecat-test.example", "80"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let ev = events(&out.stderr);
+    let ctx = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(6), "{ctx}");
+    assert_eq!(find(&ev, "lookup")["code"], "EAI_AGAIN", "{ctx}");
+    assert_eq!(find(&ev, "error")["code"], "EAI_AGAIN", "{ctx}");
+    assert_eq!(named(&ev, "error").len(), 1, "{ctx}");
+}
+
+fn scrubbed_in_netns(args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new("unshare");
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["-n", "--"])
+        .arg(bin())
+        .args(args);
+    c
+}
+
+/// One-shot `listen` ends with the server's `close` and its totals, as
+/// `-k` does, then `exit`.
+#[test]
+fn one_shot_listen_emits_its_server_close_with_totals() {
+    let mut server = Server::start(
+        &["listen", "127.0.0.1:0", "--json", "--recv-only"],
+        Stdio::null(),
+        Stdio::null(),
+        Stdio::piped(),
+    );
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"12345").unwrap();
+    drop(s);
+    assert!(server.wait().success());
+    let ev = server.stderr_events();
+    let n = names(&ev);
+    assert_eq!(&n[n.len() - 2..], ["close", "exit"], "{n:?}");
+    let server_close = &ev[ev.len() - 2];
+    assert_eq!(server_close["connections"], 1);
+    assert_eq!(server_close["bytesRead"], 5);
+    assert!(server_close.get("conn").is_none());
 }

@@ -76,6 +76,16 @@ async fn once(
     let (io, stdout) = stdio_io(&stream, &args.socket);
     let closed = bridge(stream, Some(1), io, BridgeOptions::from_args(&args.socket)).await;
     finish_stdout(stdout).await;
+    // The server's own `close`, with its totals, as for `-k`.
+    events::emit(
+        "close",
+        None,
+        serde_json::json!({
+            "connections": 1,
+            "bytesRead": closed.bytes_read,
+            "bytesWritten": closed.bytes_written,
+        }),
+    );
     ending_to_exit(closed.ending, &what)
 }
 

@@ -125,11 +125,10 @@ fn without_denied(
                 None,
                 json!({"code": "ERR_IP_BLOCKED", "message": why}),
             );
-            Err(Error::new(
-                Exit::Failure,
-                format!("cannot connect to {ep}"),
-                why,
-            ))
+            events::emit("close", None, unopened_close());
+            let mut err = Error::new(Exit::Failure, format!("cannot connect to {ep}"), why);
+            err.reported = events::mode() == events::Mode::Json;
+            Err(err)
         }
         _ => Ok(addrs),
     }
@@ -157,6 +156,7 @@ fn failed(ep: &Endpoint, e: &io::Error, why: Option<String>) -> Error {
     let why = why.map_or_else(|| exit::describe(e), |w| format!("{code} ({w})"));
     if events::enabled() {
         events::emit("error", None, json!({"code": code, "message": why}));
+        events::emit("close", None, unopened_close());
     }
     let mut err = Error::new(
         exit::connect_exit(e),
@@ -166,7 +166,14 @@ fn failed(ep: &Endpoint, e: &io::Error, why: Option<String>) -> Error {
     if code == "ECONNREFUSED" {
         err = err.hint("is a server listening there? `wirecat connect --wait SECS` waits for one");
     }
+    err.reported = events::mode() == events::Mode::Json;
     err
+}
+
+/// The `close` of a connection that never opened (Node: `error`, then
+/// `close` with hadError).
+pub(crate) fn unopened_close() -> serde_json::Value {
+    json!({"hadError": true, "bytesRead": 0, "bytesWritten": 0, "durationMs": 0})
 }
 
 /// Happy Eyeballs over resolved addresses; the last error if all fail.

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::events;
 use crate::exit::{Error, Exit};
+use crate::sys;
 
 /// One `--resolve HOST:ADDR` override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,12 +68,21 @@ pub async fn lookup(
     if addrs.is_empty() {
         addrs = match host.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => match tokio::net::lookup_host((host, port)).await {
-                Ok(it) => it.collect(),
-                Err(e) => {
-                    return Err(not_found(host, &e.to_string()));
+            Err(_) => {
+                let name = host.to_owned();
+                let found = tokio::task::spawn_blocking(move || sys::getaddrinfo(&name, port))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(sys::LookupError {
+                            code: "EAI_FAIL",
+                            message: "the resolver thread failed".into(),
+                        })
+                    });
+                match found {
+                    Ok(addrs) => addrs,
+                    Err(e) => return Err(lookup_failed(host, e.code, &e.message)),
                 }
-            },
+            }
         };
     }
     let before = addrs.len();
@@ -84,7 +94,7 @@ pub async fn lookup(
         } else {
             "no address".to_string()
         };
-        return Err(not_found(host, &why));
+        return Err(lookup_failed(host, "ENOTFOUND", &why));
     }
     // Like Node, an IP literal is not looked up, so it has no `lookup` event.
     if events::enabled() && host.parse::<IpAddr>().is_err() {
@@ -104,20 +114,30 @@ pub async fn lookup(
     Ok(addrs)
 }
 
-fn not_found(host: &str, why: &str) -> Error {
-    let why = why.split(" (os error").next().unwrap_or(why);
-    let err = Error::new(
+/// A failed lookup as Node reports it: `lookup` with the error, then
+/// `error` and `close` (the connection never opened), and exit 6.
+/// EAI_AGAIN (no resolver reachable) is told apart from a name that does
+/// not exist, and hints that it may pass.
+fn lookup_failed(host: &str, code: &str, why: &str) -> Error {
+    let why = why.split(" (os error").next().unwrap_or(why).to_lowercase();
+    let mut err = Error::new(
         Exit::Resolve,
         format!("cannot resolve {host:?}"),
-        format!("ENOTFOUND ({why})"),
+        format!("{code} ({why})"),
     );
-    if events::enabled() {
-        events::emit(
-            "error",
-            None,
-            json!({"code": "ENOTFOUND", "message": err.why, "host": host}),
+    if code == "EAI_AGAIN" {
+        err = err.hint(
+            "the resolver could not be reached; retry (`--wait SECS` does), \
+             or answer the name with --resolve HOST:ADDR",
         );
     }
+    if events::enabled() {
+        let fields = json!({"host": host, "code": code, "message": err.why});
+        events::emit("lookup", None, fields.clone());
+        events::emit("error", None, fields);
+        events::emit("close", None, crate::net::connect::unopened_close());
+    }
+    err.reported = events::mode() == events::Mode::Json;
     err
 }
 

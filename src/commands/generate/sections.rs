@@ -201,12 +201,23 @@ fn endpoints() -> Vec<Block> {
 
 fn half_close() -> Vec<Block> {
     vec![
-        Para("By default (Node's allowHalfOpen false):"),
+        Para("By default (Node's allowHalfOpen false); --allow-half-open where it differs:"),
         Item("stdin reaches EOF", "send FIN; keep copying the socket to stdout until the peer's FIN; exit 0"),
-        Item("the peer sends FIN (end)", "write what is pending, send FIN, stop reading stdin, exit 0; with --allow-half-open keep sending stdin until its EOF, then FIN. If stdin still held unread data, that is an error event EPIPE and exit 1 (as Node's write after the peer's end): give --allow-half-open to the sender or --recv-only to the receiver"),
-        Item("the peer resets", "error ECONNRESET, close hadError=true, exit 1"),
-        Item("idle for --timeout", "timeout event, FIN, exit 4"),
+        Item("the peer sends FIN (end), stdin at its end or with nothing waiting", "write what is pending, send FIN, stop reading stdin, exit 0; with --allow-half-open keep sending stdin until its EOF, then FIN, exit 0"),
+        Item("the peer sends FIN while stdin still holds bytes", "Node's writeAfterFIN: error EPIPE (This socket has been ended by the other party), close hadError=true, exit 1, with a hint (--allow-half-open on the sender, or --recv-only on the receiver); with --allow-half-open keep sending stdin until its EOF, then FIN, exit 0"),
+        Item("the peer resets", "error ECONNRESET, close hadError=true, exit 1 (on every copy path; never an end)"),
+        Item("idle for --timeout", "timeout event, then end(): FIN, and what the peer still sends is delivered and counted until its FIN (end) or until it is silent for another --timeout; exit 4"),
+        Para("Stdin still holds bytes when a read would return some: a regular file not read to its end, bytes queued in a pipe or socket, a piece read and not yet sent. A pipe whose writer is open but quiet gets 200 ms to show more; a terminal with nothing typed holds nothing. Exit 0 means all of stdin reached the peer."),
         Para("--recv-only never reads stdin and never half-closes (it ends when the peer ends); --send-only discards what arrives. For a full exchange both ways at once give --allow-half-open to both ends."),
+        Para("Which to use (each delivers whole files, exit 0 on both sides):"),
+        Code(
+            "wirecat listen --recv-only 9000 > got          # receive; the sender:\n\
+             wirecat connect host 9000 < file\n\
+             wirecat connect --recv-only host 9000 > got    # fetch; the listener:\n\
+             wirecat listen 9000 < file\n\
+             wirecat listen --allow-half-open 9000 < a > got_b    # both ways at once\n\
+             wirecat connect --allow-half-open host 9000 < b > got_a",
+        ),
     ]
 }
 
