@@ -216,3 +216,39 @@ fn readmes_link_only_inside_the_repository() {
         }
     }
 }
+
+/// Every environment variable the code reads (`env::var("X")`,
+/// `env::var_os("X")` anywhere under src/) is in wirecat(1)'s ENVIRONMENT.
+#[test]
+fn every_environment_variable_read_is_documented() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut texts,
+    );
+    let read = regex::Regex::new(r#"env::var(?:_os)?\(\s*"([A-Z0-9_]+)""#).unwrap();
+    let vars: Vec<String> = texts
+        .iter()
+        .flat_map(|t| read.captures_iter(t).map(|c| c[1].to_string()))
+        .collect();
+    assert!(vars.iter().any(|v| v == "WIRECAT_NO_SPLICE"), "{vars:?}");
+    let pages = pages();
+    let top = &pages.iter().find(|p| p.0 == "wirecat").unwrap().1;
+    let env = section(top, "ENVIRONMENT").unwrap();
+    for var in &vars {
+        assert!(
+            env.contains(var.as_str()),
+            "{var} is read but not in ENVIRONMENT: {env}"
+        );
+    }
+}
