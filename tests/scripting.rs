@@ -859,3 +859,24 @@ fn systemd_accept_yes_serves_the_connection_it_passes() {
     let _ = activate.kill();
     let _ = activate.wait();
 }
+
+/// `--allow`/`--deny` apply to an inherited connection too: refused, it
+/// is `listen`'s failure (exit 1, one line), and a server's `drop` event
+/// and a clean end with no connection served.
+#[test]
+fn an_inherited_connection_outside_allow_is_refused() {
+    let (fd, _peer) = connected_pair(true);
+    let child = spawn_with_fd3(&["listen", "fd:3", "--allow", "10.0.0.0/8"], fd, b"");
+    let out = output_within(child);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused by --allow/--deny"), "{err}");
+
+    let (fd, _peer) = connected_pair(true);
+    let args = ["echo", "fd:3", "--allow", "10.0.0.0/8", "--json"];
+    let out = output_within(spawn_with_fd3(&args, fd, b""));
+    let evs = events(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{evs:?}");
+    assert_eq!(find(&evs, "drop")["rule"], "not in --allow");
+    assert_eq!(named(&evs, "close").last().unwrap()["connections"], 0);
+}

@@ -862,7 +862,8 @@ impl Listener {
     /// The first admitted connection (`listen` without `-k`): refused peers
     /// get their `drop` event and accept errors the same backoff as the
     /// server loop, so running out of descriptors never spins.
-    /// An inherited connection that is refused is the end (exit 1).
+    /// An inherited connection that is refused (or whose socket options
+    /// cannot be set) is the end: exit 1.
     pub async fn accept_admitted(&self, opts: &ServerOptions) -> Result<Stream, Error> {
         let mut backoff = Duration::from_millis(10);
         loop {
@@ -870,6 +871,9 @@ impl Listener {
                 Ok(s) if opts.admit(&s.addresses()) => return Ok(s),
                 Ok(s) if self.is_connected() => return Err(refused(&s)),
                 Ok(_) => {}
+                Err(e) if self.exhausted() => {
+                    return Err(Error::io(Exit::Failure, "inherited connection", &e))
+                }
                 Err(e) => accept_failed(&e, &mut backoff).await,
             }
         }
