@@ -765,6 +765,7 @@ fn connect_fd_refuses_a_listening_socket_and_pipe_an_inherited_target() {
 /// stderr lines (its own and wirecat's) as they come. It cannot bind port
 /// 0, so a free port is picked and the start retried if it was taken since.
 fn socket_activate(
+    flags: &[&str],
     args: &[&str],
     input: &[u8],
 ) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
@@ -779,6 +780,7 @@ fn socket_activate(
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .args(["-a", "-l", &format!("127.0.0.1:{port}")])
+            .args(flags)
             .arg(bin())
             .args(args)
             .stdin(Stdio::piped())
@@ -829,7 +831,7 @@ fn systemd_accept_yes_serves_the_connection_it_passes() {
         return;
     }
     let (mut activate, port, rx) =
-        socket_activate(&["listen", "fd:systemd", "--json"], b"to the client");
+        socket_activate(&[], &["listen", "fd:systemd", "--json"], b"to the client");
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(LIMIT)).unwrap();
     s.write_all(b"to the server").unwrap();
@@ -844,7 +846,16 @@ fn systemd_accept_yes_serves_the_connection_it_passes() {
     let out = output_within(activate);
     assert_eq!(out.stdout, b"to the server");
 
-    let (mut activate, port, rx) = socket_activate(&["echo", "fd:systemd"], b"");
+    // And inetd's way (`--inetd`): the connection is stdin and stdout, fd:0.
+    for (flags, ep) in [(&[][..], "fd:systemd"), (&["--inetd"][..], "fd:0")] {
+        echo_twice(flags, ep);
+    }
+}
+
+/// Two connections through `systemd-socket-activate -a FLAGS wirecat echo EP`,
+/// each echoed by a wirecat of its own that exits 0.
+fn echo_twice(flags: &[&str], ep: &str) {
+    let (mut activate, port, rx) = socket_activate(flags, &["echo", ep], b"");
     for round in 0..2 {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(LIMIT)).unwrap();
@@ -852,7 +863,7 @@ fn systemd_accept_yes_serves_the_connection_it_passes() {
         s.shutdown(Shutdown::Write).unwrap();
         let mut got = Vec::new();
         s.read_to_end(&mut got).unwrap();
-        assert_eq!(got, b"echoed once per connection", "round {round}");
+        assert_eq!(got, b"echoed once per connection", "{ep} round {round}");
         let seen = lines_until(&rx, "died with code").join("\n");
         assert!(seen.contains("died with code 0"), "{seen}");
     }

@@ -151,8 +151,11 @@ fn examples(command: Option<&str>) -> Vec<Block> {
                  wirecat echo 8124 --banner 'hello\\r\\n' --max-connections 1000 --workers 2\n\
                  wirecat echo --tls --cert srv.pem --key srv.key 7443",
             ),
-            Para("inetd style: systemd-socket-activate accepts, wirecat echoes each connection."),
-            Code("systemd-socket-activate -l 127.0.0.1:7000 -a wirecat echo fd:systemd"),
+            Para("systemd Accept=yes as systemd-socket-activate runs it, and inetd's way (the connection as stdin and stdout): one wirecat per connection."),
+            Code(
+                "systemd-socket-activate -l 127.0.0.1:7000 -a wirecat echo fd:systemd\n\
+                 systemd-socket-activate -l 127.0.0.1:7000 -a --inetd wirecat echo fd:0",
+            ),
         ],
         Some("pipe") => vec![
             Para("A port forwarder; expose a TCP service on a Unix socket."),
@@ -194,7 +197,7 @@ fn endpoints() -> Vec<Block> {
         Item("PATH, unix:PATH", "a Unix socket: any argument with a / is a path"),
         Item("unix:@NAME", "a Linux abstract socket"),
         Item("\\\\.\\pipe\\NAME, npipe:NAME", "a Windows named pipe: a clear error on other systems"),
-        Item("fd:N, fd:systemd", "an inherited socket (fd:systemd: fd 3 when LISTEN_PID is this process and LISTEN_FDS is at least 1). A listening or only bound socket is accepted on, as one the server bound itself. A connected one (inetd, systemd Accept=yes: not listening, and with a peer) is served as the one connection: listen bridges it, echo echoes it, pipe relays it, then the command exits, with or without -k; connect fd:N bridges it too, and refuses a listening socket (exit 2). A pipe TARGET cannot be fd:."),
+        Item("fd:N, fd:systemd", "an inherited socket (fd:systemd: fd 3 when LISTEN_PID is this process and LISTEN_FDS is at least 1). A listening or only bound socket is accepted on, as one the server bound itself. A connected one (systemd Accept=yes, or inetd's, which is fd:0: not listening, and with a peer) is served as the one connection: listen bridges it, echo echoes it, pipe relays it, then the command exits, with or without -k; connect fd:N bridges it too, and refuses a listening socket (exit 2). A pipe TARGET cannot be fd:."),
         Para("A malformed endpoint is exit 2 with a suggestion where one can be guessed: wirecat connect ::1:80 says did you mean [::1]:80?"),
     ]
 }
