@@ -29,7 +29,7 @@ pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
 #[command(name = "wirecat", version, about, propagate_version = true)]
 #[command(
     after_help = "Exit codes: 0 ok, 1 connection failed/broke, 2 usage, 3 TLS, \
-4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM (a transfer)."
+4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM or SIGHUP (see wirecat(1): EXIT STATUS)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -251,7 +251,7 @@ const NOT_WITH_ZERO_IO: [&str; 21] = [
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, or a port alone
+    /// host:port, [v6]:port, tcp://, tls://, a Unix socket path, unix:@name, a port alone, or fd:N / fd:systemd (an inherited connection)
     pub target: String,
     /// The port, when TARGET is a host name alone (the `nc HOST PORT` habit); a list or range with -z
     pub port: Option<String>,
@@ -286,7 +286,7 @@ pub struct ConnectArgs {
 // One connection is served by one accept loop.
 #[command(mut_arg("workers", |a| a.requires("keep_open")))]
 pub struct ListenArgs {
-    /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd
+    /// Where to listen: a port, host:port, [v6]:port, a Unix socket path, unix:@name, fd:N, fd:systemd (a listening socket, or one inherited connection)
     #[arg(default_value = "0")]
     pub address: String,
     /// Keep serving after the first connection (stdin goes to every open connection)

@@ -966,3 +966,324 @@ fn progress_leaves_a_summary_with_exact_bytes_and_the_receiver_shows_its_rate() 
         "{summary:?}"
     );
 }
+
+/// The peer's end of a connection handed to wirecat as an inherited fd.
+trait Peer: Read + Write + Send {
+    /// Our FIN.
+    fn finish(&self);
+}
+
+impl Peer for std::net::TcpStream {
+    fn finish(&self) {
+        self.shutdown(Shutdown::Write).unwrap();
+    }
+}
+
+impl Peer for std::os::unix::net::UnixStream {
+    fn finish(&self) {
+        self.shutdown(Shutdown::Write).unwrap();
+    }
+}
+
+/// A connected pair, as inetd would hold one: wirecat's end as a
+/// descriptor, ours as a blocking stream with timeouts. TCP on loopback
+/// (`tcp`) or a Unix socketpair.
+fn connected_pair(tcp: bool) -> (std::os::fd::OwnedFd, Box<dyn Peer>) {
+    if tcp {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (theirs, _) = accept_within(&l);
+        ours.set_read_timeout(Some(LIMIT)).unwrap();
+        (theirs.into(), Box::new(ours))
+    } else {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_read_timeout(Some(LIMIT)).unwrap();
+        (theirs.into(), Box::new(ours))
+    }
+}
+
+/// `wirecat ARGS` with `fd` inherited as fd 3 (as inetd and systemd pass
+/// it), stdin from `input`, stdout and stderr piped. Our copy of `fd` is
+/// closed once the child has it, so its close is the connection's close.
+fn spawn_with_fd3(args: &[&str], fd: std::os::fd::OwnedFd, input: &[u8]) -> std::process::Child {
+    let raw = fd.as_raw_fd();
+    let mut cmd = wirecat();
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: dup2 and fcntl are async-signal-safe; they put the socket at fd 3.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
+            let r = if raw == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(raw, 3)
+            };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(fd);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    child
+}
+
+/// Read until EOF (bounded by the stream's read timeout).
+fn read_all(peer: &mut dyn Peer) -> Vec<u8> {
+    let mut got = Vec::new();
+    peer.read_to_end(&mut got).unwrap();
+    got
+}
+
+/// `listen fd:3` and `connect fd:3` on an inherited *connected* socket
+/// (inetd, systemd `Accept=yes`) bridge it to stdin/stdout: bytes both
+/// ways, the `connection` (or `connect`) event with its addresses, exit 0.
+#[test]
+fn an_inherited_connection_is_bridged_by_listen_and_connect() {
+    for tcp in [true, false] {
+        for (cmd, event) in [("listen", "connection"), ("connect", "connect")] {
+            let (fd, mut peer) = connected_pair(tcp);
+            let child = spawn_with_fd3(&[cmd, "fd:3", "--json"], fd, b"from stdin");
+            peer.write_all(b"from the peer").unwrap();
+            // wirecat sends stdin, then its FIN; ours follows, so no byte is lost.
+            assert_eq!(read_all(&mut *peer), b"from stdin", "{cmd} tcp={tcp}");
+            peer.finish();
+            let out = output_within(child);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{cmd} tcp={tcp}: {err}");
+            assert_eq!(out.stdout, b"from the peer", "{cmd} tcp={tcp}");
+            let evs = events(&out.stderr);
+            assert!(named(&evs, "listening").is_empty(), "{err}");
+            let ev = find(&evs, event);
+            if tcp {
+                assert_eq!(ev["remoteAddress"], "127.0.0.1", "{err}");
+            }
+            let close = named(&evs, "close");
+            assert_eq!(close[0]["bytesRead"], 13, "{err}");
+            assert_eq!(close[0]["bytesWritten"], 10, "{err}");
+        }
+    }
+}
+
+/// `echo fd:3`, `listen -k fd:3` and `pipe fd:3 TARGET` serve the inherited
+/// connection as their only one and exit with its outcome (0), the
+/// server's `close` counting one connection.
+#[test]
+fn servers_serve_an_inherited_connection_then_exit() {
+    for tcp in [true, false] {
+        // The default engine: io_uring for a listening socket, but an
+        // inherited connection is served on the tokio loop.
+        let (fd, mut peer) = connected_pair(tcp);
+        let child = spawn_with_fd3(&["echo", "fd:3", "--json"], fd, b"");
+        peer.write_all(b"echo me").unwrap();
+        peer.finish();
+        assert_eq!(read_all(&mut *peer), b"echo me", "echo tcp={tcp}");
+        let out = output_within(child);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "echo: {err}");
+        let evs = events(&out.stderr);
+        assert_eq!(
+            named(&evs, "close").last().unwrap()["connections"],
+            1,
+            "{err}"
+        );
+
+        let (fd, mut peer) = connected_pair(tcp);
+        let child = spawn_with_fd3(&["listen", "-k", "fd:3", "--json"], fd, b"");
+        peer.write_all(b"kept").unwrap();
+        peer.finish();
+        let _ = read_all(&mut *peer);
+        let out = output_within(child);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, b"kept");
+
+        let (fd, mut peer) = connected_pair(tcp);
+        let child = spawn_with_fd3(&["listen", "fd:3", "--exec", "cat"], fd, b"");
+        peer.write_all(b"to the child").unwrap();
+        peer.finish();
+        assert_eq!(read_all(&mut *peer), b"to the child", "exec tcp={tcp}");
+        let out = output_within(child);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let (port, target) = echo_peer();
+        let (fd, mut peer) = connected_pair(tcp);
+        let to = format!("127.0.0.1:{port}");
+        let child = spawn_with_fd3(&["pipe", "fd:3", &to, "--json"], fd, b"");
+        peer.write_all(b"relayed").unwrap();
+        peer.finish();
+        assert_eq!(read_all(&mut *peer), b"relayed", "pipe tcp={tcp}");
+        let out = output_within(child);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(target.join().unwrap(), b"relayed");
+    }
+}
+
+/// `connect fd:N` needs a connected socket: a listening one is a usage
+/// error that names `listen`; and a relay's TARGET cannot be inherited.
+#[test]
+fn connect_fd_refuses_a_listening_socket_and_pipe_an_inherited_target() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = spawn_with_fd3(&["connect", "fd:3"], l.into(), b"");
+    let out = output_within(child);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a connected socket"), "{err}");
+    assert!(err.contains("wirecat listen fd:3"), "{err}");
+    assert_cmd()
+        .args(["pipe", "0", "fd:3"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("inherited socket"));
+}
+
+/// `systemd-socket-activate -a -l 127.0.0.1:PORT wirecat ARGS`: it accepts
+/// each connection itself and starts wirecat with it as fd 3 (LISTEN_FDS=1),
+/// as systemd does for `Accept=yes`. Returns it once it listens, with its
+/// stderr lines (its own and wirecat's) as they come. It cannot bind port
+/// 0, so a free port is picked and the start retried if it was taken since.
+fn socket_activate(
+    flags: &[&str],
+    args: &[&str],
+    input: &[u8],
+) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = std::process::Command::new("systemd-socket-activate");
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(["-a", "-l", &format!("127.0.0.1:{port}")])
+            .args(flags)
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        loop {
+            match rx.recv_timeout(LIMIT) {
+                Ok(l) if l.starts_with("Listening on") => return (child, port, rx),
+                Ok(_) => continue,
+                // Exited (the port was taken meanwhile): another port.
+                Err(_) => break,
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("systemd-socket-activate did not start");
+}
+
+/// Lines from `rx` until one contains `needle` (bounded); all of them.
+fn lines_until(rx: &std::sync::mpsc::Receiver<String>, needle: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    while let Ok(l) = rx.recv_timeout(LIMIT) {
+        let hit = l.contains(needle);
+        seen.push(l);
+        if hit {
+            return seen;
+        }
+    }
+    panic!("no line with {needle:?} in {seen:#?}");
+}
+
+/// systemd `Accept=yes` as `systemd-socket-activate -a` runs it: `listen
+/// fd:systemd` bridges the connection it is given (bytes both ways, its
+/// `connection` event, exit 0), `echo fd:systemd` echoes it and exits 0.
+#[test]
+fn systemd_accept_yes_serves_the_connection_it_passes() {
+    if !have("systemd-socket-activate") {
+        return;
+    }
+    let (mut activate, port, rx) =
+        socket_activate(&[], &["listen", "fd:systemd", "--json"], b"to the client");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s.write_all(b"to the server").unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"to the client");
+    s.shutdown(Shutdown::Write).unwrap();
+    let seen = lines_until(&rx, "died with code").join("\n");
+    assert!(seen.contains("died with code 0"), "{seen}");
+    assert!(seen.contains(r#""event":"connection""#), "{seen}");
+    let _ = activate.kill();
+    let out = output_within(activate);
+    assert_eq!(out.stdout, b"to the server");
+
+    // And inetd's way (`--inetd`): the connection is stdin and stdout, fd:0.
+    for (flags, ep) in [(&[][..], "fd:systemd"), (&["--inetd"][..], "fd:0")] {
+        echo_twice(flags, ep);
+    }
+}
+
+/// Two connections through `systemd-socket-activate -a FLAGS wirecat echo EP`,
+/// each echoed by a wirecat of its own that exits 0.
+fn echo_twice(flags: &[&str], ep: &str) {
+    let (mut activate, port, rx) = socket_activate(flags, &["echo", ep], b"");
+    for round in 0..2 {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        s.write_all(b"echoed once per connection").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"echoed once per connection", "{ep} round {round}");
+        let seen = lines_until(&rx, "died with code").join("\n");
+        assert!(seen.contains("died with code 0"), "{seen}");
+    }
+    let _ = activate.kill();
+    let _ = activate.wait();
+}
+
+/// `--allow`/`--deny` apply to an inherited connection too: refused, it
+/// is `listen`'s failure (exit 1, one line), and a server's `drop` event
+/// and a clean end with no connection served.
+#[test]
+fn an_inherited_connection_outside_allow_is_refused() {
+    let (fd, _peer) = connected_pair(true);
+    let child = spawn_with_fd3(&["listen", "fd:3", "--allow", "10.0.0.0/8"], fd, b"");
+    let out = output_within(child);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused by --allow/--deny"), "{err}");
+
+    let (fd, _peer) = connected_pair(true);
+    let args = ["echo", "fd:3", "--allow", "10.0.0.0/8", "--json"];
+    let out = output_within(spawn_with_fd3(&args, fd, b""));
+    let evs = events(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{evs:?}");
+    assert_eq!(find(&evs, "drop")["rule"], "not in --allow");
+    assert_eq!(named(&evs, "close").last().unwrap()["connections"], 0);
+}

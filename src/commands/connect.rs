@@ -19,6 +19,7 @@ use crate::net::blocklist::BlockList;
 use crate::net::bridge::{bridge, BridgeOptions, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
+use crate::net::listen::connected_stream;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::tls::ClientTls;
 use crate::progress;
@@ -39,6 +40,8 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
     let opts = connect_options(&args);
     block_on(async move {
         let stream = match args.wait {
+            // inetd / systemd `Accept=yes`: the connection is already made.
+            _ if ep.is_inherited() => connected_stream(&ep, &opts.socket)?,
             Some(wait) => connect_with_wait(&ep, &opts, wait).await?,
             None => connect(&ep, &opts).await?,
         };

@@ -91,7 +91,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
         let _progress = progress_wanted.then(progress::server);
         let totals = Arc::new(Totals::default());
         #[cfg(target_os = "linux")]
-        if engine {
+        if engine && !listener.is_connected() {
             let setup = uring::EchoSetup {
                 banner: echo.banner.clone(),
                 reset: echo.reset,

@@ -58,7 +58,7 @@ async fn once(
 ) -> Result<Exit, Error> {
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     // The one connection this command serves is the first one admitted.
-    let stream = listener.accept_admitted(&opts).await;
+    let stream = listener.accept_admitted(&opts).await?;
     drop(listener);
     let addrs = stream.addresses();
     events::emit("connection", Some(1), addrs.remote_fields());

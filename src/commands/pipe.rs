@@ -48,7 +48,7 @@ struct Target {
 pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let listen = Endpoint::for_listen(&args.listen)?;
-    let endpoint = Endpoint::for_connect(&args.target, None)?;
+    let endpoint = Endpoint::for_target(&args.target)?;
     if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
         return Err(Error::usage(
             format!("pipe {} {}", args.listen, args.target),

@@ -4,7 +4,7 @@
 //! ask for the role they need ([`Endpoint::for_connect`], [`Endpoint::for_listen`]),
 //! which fills in Node's defaults (`localhost` when connecting to a bare port,
 //! every interface when listening) and rejects forms that make no sense for
-//! the role (`fd:3` to connect to). Errors say what was expected and, when the
+//! the role (`fd:3` as a relay's target). Errors say what was expected and, when the
 //! mistake is a common one, what was probably meant.
 
 use std::fmt;
@@ -26,9 +26,11 @@ pub enum Endpoint {
     Abstract(String),
     /// A Windows named pipe, by its full `\\.\pipe\NAME` name.
     NamedPipe(String),
-    /// An inherited, already bound listening socket (`fd:N`).
+    /// An inherited socket (`fd:N`): a listening (or bound) one to accept
+    /// on, or one connection accepted by the parent (inetd).
     Fd(i32),
-    /// The systemd socket-activation protocol (`fd:systemd`).
+    /// The systemd socket-activation protocol (`fd:systemd`), `Accept=no`
+    /// (a listening socket) or `Accept=yes` (one connection).
     Systemd,
 }
 
@@ -261,7 +263,8 @@ fn check_host(input: &str, host: &str) -> Result<(), EndpointError> {
 
 impl Endpoint {
     /// The endpoint of `connect TARGET [PORT]`: `nc HOST PORT` is accepted as
-    /// two words, a bare port means `localhost`, `fd:` forms are refused.
+    /// two words, a bare port means `localhost`; `fd:` forms name an
+    /// inherited connection (refused later if the socket is not connected).
     pub fn for_connect(target: &str, port: Option<&str>) -> Result<Endpoint, EndpointError> {
         let ep = match port {
             Some(port) => {
@@ -301,12 +304,26 @@ impl Endpoint {
                 tls,
             }),
             Endpoint::Tcp { port: 0, .. } => Err(err(target, "cannot connect to port 0")),
-            Endpoint::Fd(_) | Endpoint::Systemd => Err(err(
-                target,
-                "fd: endpoints are for listening on an inherited socket",
-            )),
             ep => Ok(ep),
         }
+    }
+
+    /// The TARGET of `pipe`: as [`Endpoint::for_connect`], but each
+    /// connection needs a new one, so an inherited socket cannot be it.
+    pub fn for_target(target: &str) -> Result<Endpoint, EndpointError> {
+        let ep = Endpoint::for_connect(target, None)?;
+        if ep.is_inherited() {
+            return Err(err(
+                target,
+                "an inherited socket is one connection; a relay's TARGET is connected to once per client",
+            ));
+        }
+        Ok(ep)
+    }
+
+    /// Whether this names an inherited socket (`fd:N`, `fd:systemd`).
+    pub fn is_inherited(&self) -> bool {
+        matches!(self, Endpoint::Fd(_) | Endpoint::Systemd)
     }
 
     /// The endpoint of a server: a bare port means every interface.
@@ -421,7 +438,9 @@ mod tests {
             Endpoint::for_connect("::1", Some("80")),
             Ok(tcp(Some("::1"), 80))
         );
-        assert!(Endpoint::for_connect("fd:3", None).is_err());
+        assert_eq!(Endpoint::for_connect("fd:3", None), Ok(Endpoint::Fd(3)));
+        assert!(Endpoint::for_target("fd:3").is_err());
+        assert!(Endpoint::for_target("fd:systemd").is_err());
         assert!(Endpoint::for_connect("localhost:0", None).is_err());
     }
 

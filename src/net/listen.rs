@@ -11,7 +11,6 @@
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -34,9 +33,12 @@ use crate::net::resolve::lookup;
 use crate::net::stream::{family_name, Addr, Addresses, Stream};
 
 mod files;
+mod inherited;
 
 pub use files::SocketFile;
 use files::{bind_unix_with_mode, write_ready_file};
+use inherited::{adopt_fd, systemd_fd};
+pub use inherited::{connected_stream, Connected};
 
 /// Node's `server.listen()` options, plus the ready file.
 #[derive(Debug, Clone)]
@@ -108,6 +110,9 @@ pub enum Listener {
         listener: UnixListener,
         cleanup: Option<SocketFile>,
     },
+    /// An inherited connection (`fd:N` from inetd or systemd `Accept=yes`):
+    /// accepted once, then the server stops accepting.
+    Connected(Connected),
 }
 
 /// A listening socket outside any runtime, so that a `--workers` thread can
@@ -170,6 +175,11 @@ impl Listener {
     ) -> Result<Listener, Error> {
         let listener = bind_endpoint(ep, opts).await?;
         let local = listener.local_addr();
+        if listener.is_connected() {
+            // Nothing listens here (the supervisor does): no `listening`.
+            write_ready(opts, &local)?;
+            return Ok(listener);
+        }
         let mut fields = serde_json::Map::new();
         match &local {
             Addr::Inet(a) => {
@@ -191,15 +201,7 @@ impl Listener {
         {
             events::notice(&format!("listening on {local}"));
         }
-        if let Some(path) = &opts.ready_file {
-            write_ready_file(path, &local.to_string()).map_err(|e| {
-                Error::io(
-                    Exit::Usage,
-                    format!("cannot write --ready-file {}", path.display()),
-                    &e,
-                )
-            })?;
-        }
+        write_ready(opts, &local)?;
         Ok(listener)
     }
 
@@ -209,6 +211,12 @@ impl Listener {
         Ok(match self {
             Listener::Tcp(l) => (Detached::Tcp(l.into_std()?), None),
             Listener::Unix { listener, cleanup } => (Detached::Unix(listener.into_std()?), cleanup),
+            Listener::Connected(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "an inherited connection has no accept loop to share",
+                ))
+            }
         })
     }
 
@@ -222,7 +230,20 @@ impl Listener {
                     unix_addr_name(&std)
                 })
                 .unwrap_or(Addr::Unknown),
+            Listener::Connected(c) => c.local_addr(),
         }
+    }
+
+    /// Whether this is an inherited connection rather than a listening
+    /// socket: it is served as the only connection, on one accept loop.
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Listener::Connected(_))
+    }
+
+    /// Whether no connection will ever be accepted again (an inherited
+    /// connection already handed out).
+    fn exhausted(&self) -> bool {
+        matches!(self, Listener::Connected(c) if c.taken())
     }
 
     /// Accept one connection, with the socket options applied.
@@ -234,8 +255,26 @@ impl Listener {
                 Ok(Stream::Tcp(s))
             }
             Listener::Unix { listener, .. } => Ok(Stream::Unix(listener.accept().await?.0)),
+            Listener::Connected(c) => match c.take(opts)? {
+                Some(s) => Ok(s),
+                None => std::future::pending().await,
+            },
         }
     }
+}
+
+/// `--ready-file`: the address, once the server is ready to serve.
+fn write_ready(opts: &ServerOptions, local: &Addr) -> Result<(), Error> {
+    let Some(path) = &opts.ready_file else {
+        return Ok(());
+    };
+    write_ready_file(path, &local.to_string()).map_err(|e| {
+        Error::io(
+            Exit::Usage,
+            format!("cannot write --ready-file {}", path.display()),
+            &e,
+        )
+    })
 }
 
 fn unix_addr_name(a: &std::os::unix::net::SocketAddr) -> Addr {
@@ -286,7 +325,11 @@ async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, 
         Endpoint::Abstract(name) => bind_abstract(name, opts).map_err(fail),
         Endpoint::NamedPipe(_) => Err(named_pipe_unsupported(ep)),
         Endpoint::Fd(fd) => adopt_fd(*fd, opts).map_err(fail),
-        Endpoint::Systemd => adopt_fd(systemd_fd()?, opts).map_err(fail),
+        Endpoint::Systemd => {
+            let fd = systemd_fd()
+                .map_err(|why| Error::new(Exit::Listen, "cannot listen on fd:systemd", why))?;
+            adopt_fd(fd, opts).map_err(fail)
+        }
     }
 }
 
@@ -335,57 +378,6 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
         listener: UnixListener::from_std(listener)?,
         cleanup: None,
     })
-}
-
-/// `fd:N`: an inherited socket (Node's `listen({fd})`); listen on it if the
-/// parent only bound it.
-fn adopt_fd(fd: RawFd, opts: &ServerOptions) -> io::Result<Listener> {
-    // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the descriptor is open (checked above) and handed to us to own.
-    let sock = unsafe { Socket::from_raw_fd(fd) };
-    if sock.r#type()? != Type::STREAM {
-        let _ = sock.into_raw_fd();
-        return Err(io::Error::from_raw_os_error(libc::ENOTSOCK));
-    }
-    if !sock.is_listener()? {
-        sock.listen(opts.backlog)?;
-    }
-    sock.set_nonblocking(true)?;
-    sock.set_cloexec(true)?;
-    if sock.domain()? == Domain::UNIX {
-        let std: std::os::unix::net::UnixListener = sock.into();
-        Ok(Listener::Unix {
-            listener: UnixListener::from_std(std)?,
-            cleanup: None,
-        })
-    } else {
-        Ok(Listener::Tcp(TcpListener::from_std(sock.into())?))
-    }
-}
-
-/// The systemd socket-activation protocol: LISTEN_PID is us, LISTEN_FDS ≥ 1,
-/// the first socket is fd 3.
-fn systemd_fd() -> Result<RawFd, Error> {
-    let bad = |why: &str| Error::new(Exit::Listen, "cannot listen on fd:systemd", why.to_string());
-    let pid = std::env::var("LISTEN_PID")
-        .map_err(|_| bad("LISTEN_PID is not set (not started by systemd?)"))?;
-    if pid.trim() != std::process::id().to_string() {
-        return Err(bad("LISTEN_PID names another process"));
-    }
-    let fds: u32 = std::env::var("LISTEN_FDS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| bad("LISTEN_FDS is not a number"))?;
-    if fds == 0 {
-        return Err(bad("LISTEN_FDS is 0: no socket was passed"));
-    }
-    std::env::remove_var("LISTEN_PID");
-    std::env::remove_var("LISTEN_FDS");
-    std::env::remove_var("LISTEN_FDNAMES");
-    Ok(3)
 }
 
 fn listen_failed(ep: &Endpoint, e: &io::Error) -> Error {
@@ -608,6 +600,8 @@ where
     H: Fn(Accepted) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    // An inherited connection is the one connection: served, then the end.
+    let once = once || listener.is_connected();
     if !once {
         return serve_workers(listener, opts, shutdown, totals, handler).await;
     }
@@ -752,6 +746,9 @@ where
     let mut backoff = Duration::from_millis(10);
     loop {
         while tasks.try_join_next().is_some() {}
+        if listener.exhausted() {
+            break;
+        }
         let accepted = tokio::select! {
             r = listener.accept(&opts.socket) => r,
             _ = shutdown.reached(1) => break,
@@ -865,16 +862,28 @@ impl Listener {
     /// The first admitted connection (`listen` without `-k`): refused peers
     /// get their `drop` event and accept errors the same backoff as the
     /// server loop, so running out of descriptors never spins.
-    pub async fn accept_admitted(&self, opts: &ServerOptions) -> Stream {
+    /// An inherited connection that is refused (or whose socket options
+    /// cannot be set) is the end: exit 1.
+    pub async fn accept_admitted(&self, opts: &ServerOptions) -> Result<Stream, Error> {
         let mut backoff = Duration::from_millis(10);
         loop {
             match self.accept(&opts.socket).await {
-                Ok(s) if opts.admit(&s.addresses()) => return s,
+                Ok(s) if opts.admit(&s.addresses()) => return Ok(s),
+                Ok(s) if self.is_connected() => return Err(refused(&s)),
                 Ok(_) => {}
+                Err(e) if self.exhausted() => {
+                    return Err(Error::io(Exit::Failure, "inherited connection", &e))
+                }
                 Err(e) => accept_failed(&e, &mut backoff).await,
             }
         }
     }
+}
+
+/// The inherited connection was refused by `--allow`/`--deny`.
+fn refused(s: &Stream) -> Error {
+    let what = format!("connection from {}", s.addresses().remote);
+    Error::new(Exit::Failure, what, "refused by --allow/--deny")
 }
 
 /// Accept errors never end the server. Running out of descriptors or memory
