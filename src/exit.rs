@@ -114,6 +114,7 @@ pub fn error_code(err: &io::Error) -> &'static str {
         io::ErrorKind::TimedOut => "ETIMEDOUT",
         io::ErrorKind::ConnectionRefused => "ECONNREFUSED",
         io::ErrorKind::ConnectionReset => "ECONNRESET",
+        io::ErrorKind::ConnectionAborted => "ECONNABORTED",
         io::ErrorKind::BrokenPipe => "EPIPE",
         io::ErrorKind::NotFound => "ENOENT",
         io::ErrorKind::PermissionDenied => "EACCES",

@@ -965,3 +965,33 @@ fn sighup_ignored_at_start_stays_ignored() {
     server.signal(libc::SIGTERM);
     assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
 }
+
+/// `listen -k`: the second SIGINT ends open connections and keeps their
+/// books: an `error` ECONNABORTED and a `close` with the bytes each moved
+/// (from the client to stdout, from stdin to the client), and the final
+/// totals are their sum.
+#[test]
+fn keep_open_second_sigint_keeps_the_books_of_forced_connections() {
+    let mut server = Server::json_piped_stdin(&["listen", "-k", "127.0.0.1:0"]);
+    let mut stdin = server.child.stdin.take().unwrap();
+    let mut clients = Vec::new();
+    for (i, len) in [10usize, 20].into_iter().enumerate() {
+        let mut c = TcpStream::connect(&server.addr).unwrap();
+        c.set_read_timeout(Some(LIMIT)).unwrap();
+        server.wait_event("connection", |e| {
+            e["event"] == "connection" && e["conn"] == i + 1
+        });
+        c.write_all(&vec![b'a' + i as u8; len]).unwrap();
+        clients.push(c);
+    }
+    server.wait_stdout_len(30);
+    stdin.write_all(b"hello\n").unwrap();
+    for c in &mut clients {
+        let mut got = [0u8; 6];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"hello\n");
+    }
+    server.force_stop();
+    server.assert_forced_books(&[], &[(1, 10, 6), (2, 20, 6)]);
+    drop(stdin);
+}

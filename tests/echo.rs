@@ -1013,3 +1013,89 @@ on_both_paths! {
         );
     }
 }
+
+on_both_paths! {
+    /// The second signal ends open connections and keeps their books: each
+    /// gets an `error` ECONNABORTED and a `close` with the bytes it moved,
+    /// and the server's final totals are their sum.
+    fn second_sigint_keeps_the_books_of_forced_connections(path: Path) {
+        let mut server = echo_on(path, None, &["127.0.0.1:0"]);
+        let mut clients = Vec::new();
+        for (i, len) in [100usize, 2500].into_iter().enumerate() {
+            let mut c = connect(&server);
+            let data = random_bytes(len, i as u64);
+            c.write_all(&data).unwrap();
+            let mut back = vec![0; len];
+            c.read_exact(&mut back).unwrap();
+            assert_eq!(back, data);
+            server.wait_event("connection", |e| e["event"] == "connection" && e["conn"] == i + 1);
+            clients.push(c);
+        }
+        server.force_stop();
+        server.assert_forced_books(&[], &[(1, 100, 100), (2, 2500, 2500)]);
+    }
+}
+
+/// `--timeout` ends, it does not destroy: after the `timeout` event our
+/// FIN; a client that has not read its echo yet, then sends more and its
+/// FIN, gets every byte echoed before the timeout and a FIN (no reset).
+/// What it sent after our FIN cannot be echoed: it is counted in
+/// bytesRead, then `end` and a clean `close`.
+#[test]
+fn timeout_ends_with_a_fin_and_counts_what_the_client_still_sends() {
+    let server = Server::json(&["echo", "127.0.0.1:0", "--timeout", "300"]);
+    let mut c = connect(&server);
+    let data = random_bytes(64 * 1024, 7);
+    c.write_all(&data).unwrap();
+    server.wait_event("timeout", |e| e["event"] == "timeout" && e["conn"] == 1);
+    // Our FIN has gone (or goes now); the client still talks.
+    let late = vec![b'x'; 1000];
+    c.write_all(&late).unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    c.read_to_end(&mut back).expect("a FIN, not a reset");
+    assert!(
+        back == data,
+        "{} bytes echoed of {}",
+        back.len(),
+        data.len()
+    );
+    let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+    assert_eq!(close["hadError"], false, "{close}");
+    assert_eq!(close["bytesRead"], data.len() + late.len(), "{close}");
+    assert_eq!(close["bytesWritten"], data.len(), "{close}");
+    let events = server.events();
+    let at = |name: &str| {
+        events
+            .iter()
+            .position(|e| e["event"] == name && e["conn"] == 1)
+            .unwrap_or_else(|| panic!("no {name}: {events:#?}"))
+    };
+    assert!(
+        at("timeout") < at("end") && at("end") < at("close"),
+        "{events:#?}"
+    );
+}
+
+/// A client that never answers our timeout FIN cannot hold the connection:
+/// another silent `--timeout` and it is closed (no `end`).
+#[test]
+fn timeout_grace_of_a_silent_client_is_bounded() {
+    let server = Server::json(&["echo", "127.0.0.1:0", "--timeout", "200"]);
+    let mut c = connect(&server);
+    c.write_all(b"hi").unwrap();
+    let mut b = [0u8; 2];
+    c.read_exact(&mut b).unwrap();
+    // Our FIN, then nothing from us: the server gives up after the grace.
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    let start = std::time::Instant::now();
+    let close = server.wait_event("close", |e| e["event"] == "close" && e["conn"] == 1);
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(close["hadError"], false, "{close}");
+    assert_eq!(close["bytesRead"], 2, "{close}");
+    let events = server.events();
+    assert!(named(&events, "end").is_empty(), "{events:#?}");
+    assert_eq!(named(&events, "timeout").len(), 1, "{events:#?}");
+    drop(c);
+}

@@ -476,3 +476,113 @@ async fn a_target_resetting_mid_stream_is_one_line_on_stderr_without_v() {
         "{lines:#?}"
     );
 }
+
+/// A test-side TCP target, and the pipe to it with `args`.
+fn pipe_to_own_target(args: &[&str]) -> (std::net::TcpListener, Server) {
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    let mut all = vec!["pipe", "127.0.0.1:0", &taddr];
+    all.extend_from_slice(args);
+    let server = Server::json(&all);
+    (target, server)
+}
+
+/// A client through the pipe, and the target's end of its pair.
+fn pair(
+    server: &Server,
+    target: &std::net::TcpListener,
+) -> (std::net::TcpStream, std::net::TcpStream) {
+    let c = std::net::TcpStream::connect(&server.addr).unwrap();
+    c.set_read_timeout(Some(common::LIMIT)).unwrap();
+    let (t, _) = common::accept_within(target);
+    t.set_read_timeout(Some(common::LIMIT)).unwrap();
+    (c, t)
+}
+
+/// The second signal ends open pairs and keeps their books: an `error`
+/// ECONNABORTED and both `close` events with the bytes that moved, and
+/// the server's final totals are the clients' sums.
+#[test]
+fn second_sigint_keeps_the_books_of_forced_pairs() {
+    use std::io::{Read, Write};
+    let (target, mut server) = pipe_to_own_target(&[]);
+    let mut pairs = Vec::new();
+    for (up, down) in [(10usize, 40usize), (300, 7)] {
+        let (mut c, mut t) = pair(&server, &target);
+        c.write_all(&vec![1; up]).unwrap();
+        t.read_exact(&mut vec![0; up]).unwrap();
+        t.write_all(&vec![2; down]).unwrap();
+        c.read_exact(&mut vec![0; down]).unwrap();
+        pairs.push((c, t));
+    }
+    server.force_stop();
+    server.assert_forced_books(&["client", "target"], &[(1, 10, 40), (2, 300, 7)]);
+    let events = server.events();
+    for conn in [1, 2] {
+        let target_close = events
+            .iter()
+            .find(|e| e["event"] == "close" && e["conn"] == conn && e["side"] == "target")
+            .unwrap();
+        let (read, written) = if conn == 1 { (40, 10) } else { (7, 300) };
+        assert_eq!(target_close["bytesRead"], read, "{target_close}");
+        assert_eq!(target_close["bytesWritten"], written, "{target_close}");
+    }
+}
+
+/// `--timeout` ends, it does not destroy: after the `timeout` event both
+/// peers get a FIN (nothing is reset), the reply the client had not read
+/// yet arrives whole, and what each peer still sends (which can no longer
+/// be passed on) is counted in that side's bytesRead until its FIN; then
+/// clean `close` events.
+#[test]
+fn timeout_ends_both_sides_with_a_fin_and_counts_what_they_still_send() {
+    use std::io::{Read, Write};
+    let (target, server) = pipe_to_own_target(&["--timeout", "300"]);
+    let (mut c, mut t) = pair(&server, &target);
+    c.write_all(b"ping").unwrap();
+    t.read_exact(&mut [0u8; 4]).unwrap();
+    let reply = common::random_bytes(64 * 1024, 3);
+    t.write_all(&reply).unwrap();
+    server.wait_event("timeout", |e| e["event"] == "timeout" && e["conn"] == 1);
+    let mut rest = Vec::new();
+    t.read_to_end(&mut rest).expect("the target gets a FIN");
+    assert!(rest.is_empty());
+    t.write_all(b"late from target").unwrap();
+    t.shutdown(std::net::Shutdown::Write).unwrap();
+    c.write_all(b"late").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    c.read_to_end(&mut back)
+        .expect("the client gets a FIN, not a reset");
+    assert!(
+        back == reply,
+        "{} bytes of the reply of {}",
+        back.len(),
+        reply.len()
+    );
+    let close =
+        |side: &str| server.wait_event("close", |e| e["event"] == "close" && e["side"] == side);
+    let (client, tclose) = (close("client"), close("target"));
+    assert_eq!(client["hadError"], false, "{client}");
+    assert_eq!(client["bytesRead"], 8, "{client}");
+    assert_eq!(client["bytesWritten"], reply.len(), "{client}");
+    assert_eq!(tclose["bytesRead"], reply.len() + 16, "{tclose}");
+    assert_eq!(tclose["bytesWritten"], 4, "{tclose}");
+}
+
+/// Peers that never answer the timeout FINs cannot hold the pair: another
+/// silent `--timeout` and it is closed.
+#[test]
+fn timeout_grace_of_silent_peers_is_bounded() {
+    use std::io::Read;
+    let (target, server) = pipe_to_own_target(&["--timeout", "200"]);
+    let (mut c, mut t) = pair(&server, &target);
+    let mut rest = Vec::new();
+    t.read_to_end(&mut rest).unwrap();
+    c.read_to_end(&mut rest).unwrap();
+    let start = std::time::Instant::now();
+    let close = server.wait_event("close", |e| e["event"] == "close" && e["side"] == "client");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    assert_eq!(close["hadError"], false, "{close}");
+    assert_eq!(named(&server.events(), "timeout").len(), 1);
+}

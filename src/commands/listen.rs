@@ -16,7 +16,7 @@ use crate::cli::ListenArgs;
 use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, BridgeOptions, Io};
+use crate::net::bridge::{bridge, bridge_until, BridgeOptions, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
@@ -188,7 +188,7 @@ async fn keep_open(
                     output,
                     stdin: false,
                 };
-                let closed = bridge(stream, Some(acc.id), io, bopts).await;
+                let closed = bridge_until(stream, Some(acc.id), io, bopts, acc.forced.wait()).await;
                 totals.add_bytes(closed.bytes_read, closed.bytes_written);
             }
         },

@@ -179,20 +179,35 @@ async fn pipe_connection(
     totals: &Totals,
 ) {
     let conn = Some(acc.id);
-    let client = match server_tls {
-        None => acc.stream,
-        Some(setup) => match tls::secure_server_side(setup, acc.stream, conn, Some("client")).await
-        {
-            Ok(s) => s,
-            // The error event is out; dropping the socket closes it.
-            Err(_) => return closed_early(conn),
-        },
+    let forced = acc.forced;
+    let pair = async {
+        let client = match server_tls {
+            None => acc.stream,
+            Some(setup) => {
+                match tls::secure_server_side(setup, acc.stream, conn, Some("client")).await {
+                    Ok(s) => s,
+                    // The error event is out; dropping the socket closes it.
+                    Err(_) => return None,
+                }
+            }
+        };
+        // Without a target, `client` is dropped: the client sees its
+        // connection close.
+        Some((client, reach(target, acc.id).await?))
     };
-    let Some(peer) = reach(target, acc.id).await else {
-        // `client` is dropped: the client sees its connection close.
+    let pair = tokio::select! {
+        pair = pair => pair,
+        // The second signal before the relay began.
+        e = forced.clone().wait() => {
+            let fields = json!({"code": tls::tls_error_code(&e), "message": tls::tls_error_message(&e)});
+            events::emit("error", conn, fields);
+            None
+        }
+    };
+    let Some((client, peer)) = pair else {
         return closed_early(conn);
     };
-    let relayed = relay(client, peer, conn, ropts).await;
+    let relayed = relay(client, peer, conn, ropts, forced.wait()).await;
     totals.add_bytes(relayed.bytes_read, relayed.bytes_written);
 }
 

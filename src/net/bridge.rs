@@ -209,6 +209,19 @@ type DownFuture<'a> = Pin<Box<dyn Future<Output = io::Result<DownEnd>> + Send + 
 /// Bridge `stream` to `io` with the half-close rules. Emits `end`,
 /// `timeout`, `error` and `close` for connection `conn`.
 pub async fn bridge(stream: Stream, conn: Option<u64>, io: Io, opts: BridgeOptions) -> Closed {
+    bridge_until(stream, conn, io, opts, std::future::pending()).await
+}
+
+/// [`bridge`], unless `stop` resolves first (a server's second signal):
+/// then the connection ends at once with that error, its `close` carrying
+/// the bytes it moved.
+pub async fn bridge_until(
+    stream: Stream,
+    conn: Option<u64>,
+    io: Io,
+    opts: BridgeOptions,
+    stop: impl Future<Output = io::Error>,
+) -> Closed {
     let started = Instant::now();
     let counters = Arc::new(Counters::default());
     if opts.reset {
@@ -267,7 +280,10 @@ pub async fn bridge(stream: Stream, conn: Option<u64>, io: Io, opts: BridgeOptio
         started,
         opts,
     };
-    let ending = half.drive(up, down).await;
+    let ending = tokio::select! {
+        ending = half.drive(up, down) => ending,
+        e = stop => Ending::Error(e),
+    };
     report_close(conn, &ending, &counters, started);
     closed(ending, &counters)
 }

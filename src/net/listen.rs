@@ -466,6 +466,11 @@ impl Shutdown {
         let _ = self.rx.wait_for(|l| *l >= level).await;
     }
 
+    /// The second signal, as one connection waits for it.
+    pub fn forced(&self) -> Forced {
+        Forced(self.rx.clone())
+    }
+
     /// The exit code once the server has stopped.
     pub fn exit(&self) -> Exit {
         if self.interrupted.load(Ordering::Relaxed) {
@@ -474,6 +479,48 @@ impl Shutdown {
             Exit::Success
         }
     }
+}
+
+/// The second SIGINT/SIGTERM, as a connection sees it: the server stops
+/// waiting for it. A connection that watches for it ends at once and keeps
+/// its books: its `error` ([`forced_close`]) and `close` with the bytes it
+/// moved, which the server's final totals include.
+#[derive(Clone)]
+pub struct Forced(watch::Receiver<u8>);
+
+impl Forced {
+    /// Resolves at the second signal, with the error the connection ends
+    /// with; never if the signals cannot come.
+    pub async fn wait(mut self) -> io::Error {
+        // `changed()` rather than `wait_for`: every open echo connection
+        // holds this future, and it is the smaller of the two.
+        while *self.0.borrow_and_update() < 2 {
+            if self.0.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        forced_close()
+    }
+}
+
+/// Why a connection ended at the second signal: `ECONNABORTED` (the
+/// system's name for a connection ended on our side, as
+/// `socket.destroy(err)` would be told), with a message that says it was
+/// the server's forced shutdown.
+#[derive(Debug)]
+struct ForcedClose;
+
+impl std::fmt::Display for ForcedClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ended by the server's forced shutdown (a second SIGINT/SIGTERM)")
+    }
+}
+
+impl std::error::Error for ForcedClose {}
+
+/// The error a connection ended by the second signal reports.
+pub fn forced_close() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, ForcedClose)
 }
 
 /// SIGHUP (the terminal closed), taken as SIGTERM: a server drains and
@@ -543,6 +590,10 @@ pub struct Accepted {
     /// Looked up only when events or admission rules need them, else
     /// unknown: see [`Accepted::addresses`].
     pub addrs: Addresses,
+    /// The second signal: a handler that races its work against it ends
+    /// the connection with its `close` and counts (else the server stops
+    /// waiting for it after [`FORCED_WAIT`] and its task is dropped).
+    pub forced: Forced,
 }
 
 impl Accepted {
@@ -774,7 +825,13 @@ where
         };
         let meter = crate::progress::meter();
         let guard = OpenGuard(totals.clone());
-        let conn = handler(Accepted { id, stream, addrs });
+        let forced = shutdown.forced();
+        let conn = handler(Accepted {
+            id,
+            stream,
+            addrs,
+            forced,
+        });
         tasks.spawn(async move {
             conn.await;
             meter.open.fetch_sub(1, Ordering::Relaxed);
@@ -827,11 +884,24 @@ fn over_limit(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool 
     full
 }
 
-/// Wait for the open connections; a second signal ends them at once.
+/// How long the second signal lets connections write their books (their
+/// `close` events, their bytes into the totals) before the server drops
+/// those that do not watch for it (a child of `--exec`).
+const FORCED_WAIT: Duration = Duration::from_millis(500);
+
+/// Wait for the open connections; a second signal ends them at once: each
+/// sees it through its [`Forced`] and reports its own end.
 async fn drain(mut tasks: JoinSet<()>, shutdown: &mut Shutdown) {
-    tokio::select! {
-        _ = async { while tasks.join_next().await.is_some() {} } => {}
-        _ = shutdown.reached(2) => tasks.abort_all(),
+    let finished = {
+        let all = async { while tasks.join_next().await.is_some() {} };
+        tokio::pin!(all);
+        tokio::select! {
+            _ = &mut all => true,
+            _ = shutdown.reached(2) => tokio::time::timeout(FORCED_WAIT, &mut all).await.is_ok(),
+        }
+    };
+    if !finished {
+        tasks.abort_all();
     }
 }
 

@@ -21,6 +21,20 @@
 //! flushed before the next read, and the source's end (FIN, or
 //! close_notify under TLS) passed on as a shutdown, which under TLS is
 //! close_notify then FIN.
+//!
+//! `--timeout` ends, it does not destroy (Node's `socket.end()` on both
+//! sockets): after the `timeout` event each direction finishes passing on
+//! what it holds, then ends its destination (FIN; close_notify first under
+//! TLS), so both peers get a FIN. Both write sides are then shut, so what
+//! the peers still send cannot be passed on: it is read, counted in that
+//! side's `bytesRead` and discarded (the other side's `bytesWritten` does
+//! not include it), until each peer's FIN or until the pair is silent for
+//! another `timeout`. The `close` events are then clean (`hadError`
+//! false); a reset during that grace is still an error.
+//!
+//! A server's second signal ends a relayed pair at once: an `error`
+//! (ECONNABORTED, [`crate::net::listen::forced_close`]) and both `close`
+//! events with the bytes that moved.
 
 use std::future::Future;
 use std::io;
@@ -30,6 +44,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::events;
@@ -55,10 +70,22 @@ pub struct RelayOptions {
 #[derive(Debug)]
 pub struct Relayed {
     pub ending: Ending,
-    /// Bytes read from the client (and written to the target).
+    /// Bytes read from the client (written to the target, but for those
+    /// that came after a timeout had ended the pair).
     pub bytes_read: u64,
-    /// Bytes written to the client (read from the target).
+    /// Bytes written to the client.
     pub bytes_written: u64,
+    /// The target's side: bytes read from it and written to it.
+    target_read: u64,
+    target_written: u64,
+}
+
+/// Bytes each direction read and did not pass on (they came after a
+/// timeout had ended the pair).
+#[derive(Debug, Default)]
+struct Dropped {
+    up: AtomicU64,
+    down: AtomicU64,
 }
 
 /// Which socket of a pair.
@@ -107,70 +134,54 @@ pub async fn relay(
     mut target: Stream,
     conn: Option<u64>,
     opts: RelayOptions,
+    forced: impl Future<Output = io::Error>,
 ) -> Relayed {
     let started = Instant::now();
     let counters = Counters::default();
-    let outcome = if client.is_plain() && target.is_plain() {
-        let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
-        let up = one_way(
-            Way {
-                src: &client,
-                dst: &target,
-                src_side: Side::Client,
-                src_fin: &client_fin,
-                dst_fin: &target_fin,
-                moved: &counters.read,
-            },
-            &counters,
-            started,
-        );
-        let down = one_way(
-            Way {
-                src: &target,
-                dst: &client,
-                src_side: Side::Target,
-                src_fin: &target_fin,
-                dst_fin: &client_fin,
-                moved: &counters.written,
-            },
-            &counters,
-            started,
-        );
-        both_ways(up, down, opts.timeout, &counters, started).await
-    } else {
-        let (mut client_rd, mut client_wr) = tokio::io::split(&mut client);
-        let (mut target_rd, mut target_wr) = tokio::io::split(&mut target);
-        let up = copy_sides(
-            &mut client_rd,
-            &mut target_wr,
-            Side::Client,
-            &counters.read,
-            &counters,
-            started,
-        );
-        let down = copy_sides(
-            &mut target_rd,
-            &mut client_wr,
-            Side::Target,
-            &counters.written,
-            &counters,
-            started,
-        );
-        both_ways(up, down, opts.timeout, &counters, started).await
+    let dropped = Dropped::default();
+    let (end_tx, end_rx) = watch::channel(false);
+    let pair = Pair {
+        counters: &counters,
+        started,
+        timeout: opts.timeout,
+        end: &end_tx,
+        conn,
+    };
+    let work = async {
+        if client.is_plain() && target.is_plain() {
+            relay_plain(&client, &target, &pair, &dropped, &end_rx).await
+        } else {
+            relay_tls(&mut client, &mut target, &pair, &dropped, &end_rx).await
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        e = forced => Outcome::Forced(e),
     };
     let ending = match outcome {
         Outcome::Done => Ending::Done,
         Outcome::Failed(f) => fail(f, &client, &target, conn),
-        Outcome::Timeout => {
-            events::emit("timeout", conn, json!({}));
-            end_both(&mut client, &mut target).await;
-            Ending::Timeout
+        Outcome::Timeout => Ending::Timeout,
+        Outcome::Forced(e) => {
+            events::emit(
+                "error",
+                conn,
+                json!({"code": tls::tls_error_code(&e), "message": tls::tls_error_message(&e)}),
+            );
+            Ending::Error(e)
         }
     };
+    let (read, written) = (&counters.read, &counters.written);
+    let (read, written) = (
+        read.load(Ordering::Relaxed),
+        written.load(Ordering::Relaxed),
+    );
     let relayed = Relayed {
         ending,
-        bytes_read: counters.read.load(Ordering::Relaxed),
-        bytes_written: counters.written.load(Ordering::Relaxed),
+        bytes_read: read,
+        bytes_written: written - dropped.down.load(Ordering::Relaxed),
+        target_read: written,
+        target_written: read - dropped.up.load(Ordering::Relaxed),
     };
     if events::enabled() {
         report_closes(conn, &relayed, started);
@@ -178,24 +189,126 @@ pub async fn relay(
     relayed
 }
 
+/// What both directions of a pair share.
+struct Pair<'a> {
+    counters: &'a Counters,
+    started: Instant,
+    timeout: Option<Duration>,
+    /// Set at the timeout: each direction ends its destination.
+    end: &'a watch::Sender<bool>,
+    conn: Option<u64>,
+}
+
+/// Both directions between plain sockets.
+async fn relay_plain(
+    client: &Stream,
+    target: &Stream,
+    pair: &Pair<'_>,
+    dropped: &Dropped,
+    end: &watch::Receiver<bool>,
+) -> Outcome {
+    let (counters, started) = (pair.counters, pair.started);
+    {
+        let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
+        let up = one_way(
+            Way {
+                src: client,
+                dst: target,
+                src_side: Side::Client,
+                src_fin: &client_fin,
+                dst_fin: &target_fin,
+                moved: &counters.read,
+                dropped: &dropped.up,
+                end: end.clone(),
+            },
+            counters,
+            started,
+        );
+        let down = one_way(
+            Way {
+                src: target,
+                dst: client,
+                src_side: Side::Target,
+                src_fin: &target_fin,
+                dst_fin: &client_fin,
+                moved: &counters.written,
+                dropped: &dropped.down,
+                end: end.clone(),
+            },
+            counters,
+            started,
+        );
+        both_ways(up, down, pair).await
+    }
+}
+
+/// Both directions when either socket speaks TLS.
+async fn relay_tls(
+    client: &mut Stream,
+    target: &mut Stream,
+    pair: &Pair<'_>,
+    dropped: &Dropped,
+    end: &watch::Receiver<bool>,
+) -> Outcome {
+    let (counters, started) = (pair.counters, pair.started);
+    let (mut client_rd, mut client_wr) = tokio::io::split(client);
+    let (mut target_rd, mut target_wr) = tokio::io::split(target);
+    let up = copy_sides(
+        Sides {
+            src: &mut client_rd,
+            dst: &mut target_wr,
+            src_side: Side::Client,
+            moved: &counters.read,
+            dropped: &dropped.up,
+            end: end.clone(),
+        },
+        counters,
+        started,
+    );
+    let down = copy_sides(
+        Sides {
+            src: &mut target_rd,
+            dst: &mut client_wr,
+            src_side: Side::Target,
+            moved: &counters.written,
+            dropped: &dropped.down,
+            end: end.clone(),
+        },
+        counters,
+        started,
+    );
+    both_ways(up, down, pair).await
+}
+
+/// Resolves once the pair is to end (the timeout); never otherwise.
+async fn ended(mut end: watch::Receiver<bool>) {
+    if end.wait_for(|e| *e).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// How the two directions of a pair ended together.
 enum Outcome {
     Done,
     Failed(Failed),
+    /// Timed out: ended in the grace, or silent through it.
     Timeout,
+    /// The server's second signal.
+    Forced(io::Error),
 }
 
-/// Run both directions until both end, one fails, or nothing moves for
-/// `timeout`.
+/// Run both directions until both end or one fails. Once nothing has
+/// moved for the timeout: the `timeout` event, and both directions are
+/// told to end their destinations; silent for another timeout after that,
+/// the pair is given up.
 async fn both_ways(
     up: impl Future<Output = Result<(), Failed>>,
     down: impl Future<Output = Result<(), Failed>>,
-    timeout: Option<Duration>,
-    counters: &Counters,
-    started: Instant,
+    pair: &Pair<'_>,
 ) -> Outcome {
     tokio::pin!(up, down);
     let (mut up_done, mut down_done) = (false, false);
+    let mut timed_out = false;
     loop {
         tokio::select! {
             r = &mut up, if !up_done => match r {
@@ -206,21 +319,24 @@ async fn both_ways(
                 Ok(()) => down_done = true,
                 Err(f) => return Outcome::Failed(f),
             },
-            _ = idle(timeout, counters, started) => return Outcome::Timeout,
+            _ = idle(pair.timeout, pair.counters, pair.started) => {
+                if timed_out {
+                    return Outcome::Timeout;
+                }
+                timed_out = true;
+                events::emit("timeout", pair.conn, json!({}));
+                touch(pair.counters, pair.started);
+                let _ = pair.end.send(true);
+            }
         }
         if up_done && down_done {
-            return Outcome::Done;
+            return if timed_out {
+                Outcome::Timeout
+            } else {
+                Outcome::Done
+            };
         }
     }
-}
-
-/// After a timeout: end both sides (close_notify first under TLS), giving
-/// a peer that does not read a second at most.
-async fn end_both(client: &mut Stream, target: &mut Stream) {
-    let ends = async {
-        let _ = tokio::join!(client.shutdown(), target.shutdown());
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(1), ends).await;
 }
 
 /// Report the failure (a target's also as a line without `-v`, see
@@ -256,7 +372,7 @@ fn report_closes(conn: Option<u64>, r: &Relayed, started: Instant) {
     let had_error = matches!(r.ending, Ending::Error(_));
     let duration = started.elapsed().as_millis() as u64;
     for (side, read, written) in [
-        (Side::Target, r.bytes_written, r.bytes_read),
+        (Side::Target, r.target_read, r.target_written),
         (Side::Client, r.bytes_read, r.bytes_written),
     ] {
         events::emit(
@@ -282,8 +398,12 @@ struct Way<'a> {
     src_fin: &'a AtomicBool,
     /// Set when this direction passes the FIN on to `dst`.
     dst_fin: &'a AtomicBool,
-    /// The byte count this direction adds to.
+    /// The byte count this direction adds to (bytes read from `src`).
     moved: &'a AtomicU64,
+    /// Of those, the ones read after the timeout and not passed on.
+    dropped: &'a AtomicU64,
+    /// Set at the timeout.
+    end: watch::Receiver<bool>,
 }
 
 /// Copy `src` → `dst` until `src`'s FIN, then pass the FIN on. A 0-byte
@@ -301,10 +421,20 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
         error,
     };
     let mut mover = Mover::new(src, dst);
+    let end = ended(w.end.clone());
+    tokio::pin!(end);
+    let mut stopped = false;
     loop {
-        let n = when_ready(src, Interest::READABLE, || mover.fill(src.raw_fd()))
-            .await
-            .map_err(read_failed)?;
+        // Bytes in hand have gone out: the timeout may end us here.
+        let n = tokio::select! {
+            biased;
+            _ = &mut end => {
+                stopped = true;
+                break;
+            }
+            n = when_ready(src, Interest::READABLE, || mover.fill(src.raw_fd())) => n,
+        };
+        let n = n.map_err(read_failed)?;
         if n == 0 {
             if crate::sys::eof_was_reset(src.raw_fd(), w.src_fin.load(Ordering::SeqCst)) {
                 return Err(read_failed(io::Error::from_raw_os_error(libc::ECONNRESET)));
@@ -329,28 +459,56 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
     }
     w.dst_fin.store(true, Ordering::SeqCst);
     match dst.sock_ref().shutdown(std::net::Shutdown::Write) {
-        Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(write_failed(e)),
-        _ => Ok(()),
+        Err(e) if e.kind() != io::ErrorKind::NotConnected => return Err(write_failed(e)),
+        _ => {}
+    }
+    if !stopped {
+        return Ok(());
+    }
+    discard_plain(src, |n| {
+        touch(c, started);
+        w.moved.fetch_add(n as u64, Ordering::Relaxed);
+        w.dropped.fetch_add(n as u64, Ordering::Relaxed);
+    })
+    .await
+    .map_err(read_failed)
+}
+
+/// After the timeout: read what `src` still sends, count it and drop it,
+/// until its FIN.
+async fn discard_plain(src: &Stream, mut counted: impl FnMut(usize)) -> io::Result<()> {
+    let mut buf = vec![0u8; COPY_SIZE];
+    loop {
+        match when_ready(src, Interest::READABLE, || src.try_read(&mut buf)).await? {
+            0 => return Ok(()),
+            n => counted(n),
+        }
     }
 }
 
-/// [`copy`] for one direction of a pair, its errors blamed on the side
-/// they came from.
-async fn copy_sides(
-    src: &mut (impl AsyncRead + Unpin),
-    dst: &mut (impl AsyncWrite + Unpin),
+/// One direction of a pair through [`copy`]'s loop.
+struct Sides<'a, R, W> {
+    src: &'a mut R,
+    dst: &'a mut W,
     src_side: Side,
-    moved: &AtomicU64,
+    /// Bytes read from `src`.
+    moved: &'a AtomicU64,
+    /// Of those, the ones read after the timeout and not passed on.
+    dropped: &'a AtomicU64,
+    /// Set at the timeout.
+    end: watch::Receiver<bool>,
+}
+
+/// [`copy`] for one direction of a pair, its errors blamed on the side
+/// they came from; after the timeout, what `src` still sends is counted
+/// and dropped until its end.
+async fn copy_sides<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    w: Sides<'_, R, W>,
     c: &Counters,
     started: Instant,
 ) -> Result<(), Failed> {
-    copy(src, dst, |n| {
-        touch(c, started);
-        moved.fetch_add(n as u64, Ordering::Relaxed);
-        src_side.progress(n);
-    })
-    .await
-    .map_err(|e| match e {
+    let src_side = w.src_side;
+    let blame = |e| match e {
         PumpError::Read(error) => Failed {
             side: src_side,
             error,
@@ -359,7 +517,41 @@ async fn copy_sides(
             side: src_side.other(),
             error,
         },
+    };
+    let moved = |n| {
+        touch(c, started);
+        w.moved.fetch_add(n as u64, Ordering::Relaxed);
+        src_side.progress(n);
+    };
+    let stopped = copy_until(w.src, w.dst, moved, ended(w.end))
+        .await
+        .map_err(blame)?;
+    end_write(w.dst).await.map_err(blame)?;
+    if !stopped {
+        return Ok(());
+    }
+    discard_until_end(w.src, |n| {
+        touch(c, started);
+        w.moved.fetch_add(n as u64, Ordering::Relaxed);
+        w.dropped.fetch_add(n as u64, Ordering::Relaxed);
     })
+    .await
+    .map_err(blame)
+}
+
+/// Read what `src` still sends, count it and drop it, until its end (FIN,
+/// or close_notify under TLS).
+pub async fn discard_until_end(
+    src: &mut (impl AsyncRead + Unpin),
+    mut counted: impl FnMut(usize),
+) -> Result<(), PumpError> {
+    let mut buf = vec![0u8; COPY_SIZE];
+    loop {
+        match src.read(&mut buf).await.map_err(PumpError::Read)? {
+            0 => return Ok(()),
+            n => counted(n),
+        }
+    }
 }
 
 /// Bytes per read of [`copy`]: four full TLS records.
@@ -377,6 +569,11 @@ pub async fn copy(
     moved: impl FnMut(usize),
 ) -> Result<(), PumpError> {
     copy_until_end(src, dst, moved).await?;
+    end_write(dst).await
+}
+
+/// Shut `dst` down: FIN, under TLS close_notify first.
+async fn end_write(dst: &mut (impl AsyncWrite + Unpin)) -> Result<(), PumpError> {
     match dst.shutdown().await {
         // The peer may already be gone after its own end: not a failure.
         Err(e) if e.kind() != io::ErrorKind::NotConnected => Err(PumpError::Write(e)),
@@ -389,13 +586,32 @@ pub async fn copy(
 pub async fn copy_until_end(
     src: &mut (impl AsyncRead + Unpin),
     dst: &mut (impl AsyncWrite + Unpin),
-    mut moved: impl FnMut(usize),
+    moved: impl FnMut(usize),
 ) -> Result<(), PumpError> {
+    copy_until(src, dst, moved, std::future::pending())
+        .await
+        .map(|_| ())
+}
+
+/// [`copy_until_end`], unless `stop` resolves: it is looked at only
+/// between chunks, so what was read has been written. Returns whether it
+/// stopped (rather than reached `src`'s end).
+async fn copy_until(
+    src: &mut (impl AsyncRead + Unpin),
+    dst: &mut (impl AsyncWrite + Unpin),
+    mut moved: impl FnMut(usize),
+    stop: impl Future<Output = ()>,
+) -> Result<bool, PumpError> {
+    tokio::pin!(stop);
     let mut buf = vec![0u8; COPY_SIZE];
     loop {
-        let n = src.read(&mut buf).await.map_err(PumpError::Read)?;
+        let n = tokio::select! {
+            biased;
+            _ = &mut stop => return Ok(true),
+            n = src.read(&mut buf) => n.map_err(PumpError::Read)?,
+        };
         if n == 0 {
-            return Ok(());
+            return Ok(false);
         }
         dst.write_all(&buf[..n]).await.map_err(PumpError::Write)?;
         dst.flush().await.map_err(PumpError::Write)?;

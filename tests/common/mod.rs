@@ -112,6 +112,81 @@ impl Server {
         Server::spawn_in(dir, cmd, Stdio::null(), Stdio::null(), events.into())
     }
 
+    /// As [`Server::json`], with a piped stdin (`child.stdin`) and stdout
+    /// written to the file `stdout` in [`Server::path`].
+    pub fn json_piped_stdin(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let events = std::fs::File::create(dir.path().join("events")).unwrap();
+        let stdout = std::fs::File::create(dir.path().join("stdout")).unwrap();
+        let mut cmd = wirecat();
+        cmd.args(args).arg("--json");
+        Server::spawn_in(dir, cmd, Stdio::piped(), stdout.into(), events.into())
+    }
+
+    /// Wait until the server's stdout file holds `len` bytes.
+    pub fn wait_stdout_len(&self, len: u64) {
+        let path = self.path("stdout");
+        poll_until(
+            LIMIT,
+            || (std::fs::metadata(&path).map_or(0, |m| m.len()) >= len).then_some(()),
+            || format!("stdout did not reach {len} bytes"),
+        )
+    }
+
+    /// The second SIGINT: the first one, then (once the port refuses, so
+    /// the accept loop has stopped) the second; exit 130 within 5 s.
+    pub fn force_stop(&mut self) {
+        self.signal(libc::SIGINT);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(&self.addr).is_ok() {
+            assert!(start.elapsed() < LIMIT, "the accept loop did not stop");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(self.running(), "exited at the first signal");
+        self.signal(libc::SIGINT);
+        assert_eq!(self.wait_exit(Duration::from_secs(5)).code(), Some(130));
+    }
+
+    /// After [`Server::force_stop`]: each connection `(conn, bytesRead,
+    /// bytesWritten)` has one `close` (with `side`, one per side of
+    /// `sides`) with hadError and those counts, after its `error`
+    /// ECONNABORTED, and the server's final totals are their sums.
+    pub fn assert_forced_books(&self, sides: &[&str], conns: &[(u64, u64, u64)]) {
+        let events = self.events();
+        for &(conn, read, written) in conns {
+            let closes: Vec<_> = events
+                .iter()
+                .filter(|e| e["event"] == "close" && e["conn"] == conn)
+                .collect();
+            assert_eq!(closes.len(), sides.len().max(1), "conn {conn}: {events:#?}");
+            let error = events
+                .iter()
+                .find(|e| e["event"] == "error" && e["conn"] == conn)
+                .unwrap_or_else(|| panic!("no error for conn {conn}: {events:#?}"));
+            assert_eq!(error["code"], "ECONNABORTED", "{error}");
+            let client = closes
+                .iter()
+                .find(|c| c.get("side").is_none() || c["side"] == "client")
+                .unwrap();
+            assert_eq!(client["hadError"], true, "{client}");
+            assert_eq!(client["bytesRead"], read, "{client}");
+            assert_eq!(client["bytesWritten"], written, "{client}");
+            for c in &closes {
+                assert_eq!(c["hadError"], true, "{c}");
+            }
+        }
+        let total = events
+            .iter()
+            .find(|e| e["event"] == "close" && e.get("conn").is_none())
+            .unwrap_or_else(|| panic!("no server close: {events:#?}"));
+        let sum = |f: fn(&(u64, u64, u64)) -> u64| conns.iter().map(f).sum::<u64>();
+        // (The probes of `force_stop` may count as connections too.)
+        let n = total["connections"].as_u64().unwrap();
+        assert!(n >= conns.len() as u64, "{total}");
+        assert_eq!(total["bytesRead"], sum(|c| c.1), "{total}");
+        assert_eq!(total["bytesWritten"], sum(|c| c.2), "{total}");
+    }
+
     /// `wirecat ARGS` without events, its stderr written to a file that
     /// [`Server::stderr_text`] reads; stdin and stdout are null.
     pub fn quiet(args: &[&str]) -> Server {

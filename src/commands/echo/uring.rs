@@ -58,8 +58,8 @@ use tokio::time::Instant;
 use crate::events;
 use crate::net::bridge::{report_close, Counters, Ending};
 use crate::net::listen::{
-    accept_backoff, register, run_workers, unregister, Detached, Listener, ServerOptions, Shutdown,
-    Stopped, Totals,
+    accept_backoff, forced_close, register, run_workers, unregister, Detached, Listener,
+    ServerOptions, Shutdown, Stopped, Totals,
 };
 use crate::net::options;
 use crate::net::stream::Addresses;
@@ -224,8 +224,8 @@ struct Conn {
     /// The client's FIN came.
     eof: bool,
     /// Ends without echoing what is left: an error, or the second signal
-    /// (`killed`, which reports no `close`, as the tokio path's aborted
-    /// tasks do not).
+    /// (`killed`: its `close` says so, with [`forced_close`], and the bytes
+    /// it moved count in the totals, as on the tokio path).
     error: Option<io::Error>,
     killed: bool,
 }
@@ -810,19 +810,18 @@ impl<'a> Engine<'a> {
                 .user_data(user_data(Op::Quiet, fd)),
         );
         self.open -= 1;
-        if !conn.killed {
-            if events::enabled() {
-                let ending = match conn.error {
-                    Some(e) => Ending::Error(e),
-                    None => Ending::Done,
-                };
-                report_close(Some(conn.id), &ending, &conn.counters, conn.started);
-            }
-            self.totals.add_bytes(
-                conn.counters.read.load(Ordering::Relaxed),
-                conn.counters.written.load(Ordering::Relaxed),
-            );
+        if events::enabled() {
+            let ending = match conn.error {
+                Some(e) => Ending::Error(e),
+                None if conn.killed => Ending::Error(forced_close()),
+                None => Ending::Done,
+            };
+            report_close(Some(conn.id), &ending, &conn.counters, conn.started);
         }
+        self.totals.add_bytes(
+            conn.counters.read.load(Ordering::Relaxed),
+            conn.counters.written.load(Ordering::Relaxed),
+        );
         unregister(self.totals);
     }
 
