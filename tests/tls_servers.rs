@@ -813,3 +813,112 @@ fn listen_tls_exec_one_shot_failed_handshake_exits_3() {
     let status = listen.wait_exit(LIMIT);
     assert_eq!(status.code(), Some(3), "{:?}", listen.stderr_events());
 }
+
+// ---------------------------------------------------------------------------
+// --timeout ends, it does not destroy
+
+/// The connection's `close` (the client side's, for pipe) from `ev`.
+fn conn_close<'a>(ev: &'a [Value], side: Option<&str>) -> &'a Value {
+    all(ev, "close")
+        .into_iter()
+        .find(|e| e["conn"] == 1 && side.is_none_or(|s| e["side"] == s))
+        .unwrap_or_else(|| panic!("no close for conn 1 {side:?}: {ev:#?}"))
+}
+
+/// `echo --tls --timeout`: after the timeout, close_notify then FIN; the
+/// echo the client had not read yet arrives whole and ends cleanly (no
+/// truncation), and what the client sends after it is counted in bytesRead
+/// until its own close_notify: `end`, then a clean close (no reset).
+#[test]
+fn echo_tls_timeout_ends_with_close_notify_and_counts_what_the_client_still_sends() {
+    let pki = Pki::new("echo CA");
+    let mut echo = tls_server(&pki, "echo", &["127.0.0.1:0", "--timeout", "300"]);
+    let data = random_bytes(64 * 1024, 5);
+    rt().block_on(within(async {
+        let mut tls = tls_connect(&pki.connector(), &echo.addr).await.unwrap();
+        tls.write_all(&data).await.unwrap();
+        tls.flush().await.unwrap();
+        // The echo, then the server's close_notify at the timeout.
+        let mut back = Vec::new();
+        tls.read_to_end(&mut back)
+            .await
+            .expect("close_notify, not a truncation");
+        assert!(
+            back == data,
+            "{} bytes echoed of {}",
+            back.len(),
+            data.len()
+        );
+        tls.write_all(b"late").await.unwrap();
+        tls.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        let tcp = &mut tls.get_mut().0;
+        tcp.read_to_end(&mut rest)
+            .await
+            .expect("a FIN, not a reset");
+    }));
+    let ev = stop(&mut echo);
+    let close = conn_close(&ev, None);
+    assert_eq!(close["hadError"], false, "{close}");
+    assert_eq!(close["bytesRead"], data.len() + 4, "{close}");
+    assert_eq!(close["bytesWritten"], data.len(), "{close}");
+    let at = |name: &str| ev.iter().position(|e| e["event"] == name && e["conn"] == 1);
+    assert!(
+        at("timeout").is_some() && at("timeout") < at("end"),
+        "{ev:#?}"
+    );
+}
+
+/// `pipe --tls --timeout` (TLS terminated on the client's side): after the
+/// timeout the client gets close_notify and FIN after the whole reply, the
+/// target a FIN; what each still sends is counted in its side's bytesRead
+/// until its end; clean closes.
+#[test]
+fn pipe_tls_timeout_ends_both_sides_and_counts_what_they_still_send() {
+    let pki = Pki::new("pipe CA");
+    let rt = rt();
+    let l = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let target = l.local_addr().unwrap().to_string();
+    let mut pipe = tls_server(&pki, "pipe", &["127.0.0.1:0", &target, "--timeout", "300"]);
+    let reply = random_bytes(64 * 1024, 6);
+    rt.block_on(within(async {
+        let mut tls = tls_connect(&pki.connector(), &pipe.addr).await.unwrap();
+        tls.write_all(b"ping").await.unwrap();
+        tls.flush().await.unwrap();
+        let (mut t, _) = l.accept().await.unwrap();
+        t.read_exact(&mut [0u8; 4]).await.unwrap();
+        t.write_all(&reply).await.unwrap();
+        // The timeout: the target sees our FIN.
+        let mut rest = Vec::new();
+        t.read_to_end(&mut rest)
+            .await
+            .expect("the target gets a FIN");
+        assert!(rest.is_empty());
+        t.write_all(b"late from target").await.unwrap();
+        t.shutdown().await.unwrap();
+        let mut back = Vec::new();
+        tls.read_to_end(&mut back)
+            .await
+            .expect("close_notify, not a truncation");
+        assert!(
+            back == reply,
+            "{} bytes of the reply of {}",
+            back.len(),
+            reply.len()
+        );
+        tls.write_all(b"late").await.unwrap();
+        tls.shutdown().await.unwrap();
+        let tcp = &mut tls.get_mut().0;
+        tcp.read_to_end(&mut rest)
+            .await
+            .expect("a FIN, not a reset");
+    }));
+    let ev = stop(&mut pipe);
+    let client = conn_close(&ev, Some("client"));
+    assert_eq!(client["hadError"], false, "{client}");
+    assert_eq!(client["bytesRead"], 8, "{client}");
+    assert_eq!(client["bytesWritten"], reply.len(), "{client}");
+    let target = conn_close(&ev, Some("target"));
+    assert_eq!(target["bytesRead"], reply.len() + 16, "{target}");
+    assert_eq!(target["bytesWritten"], 4, "{target}");
+}
