@@ -4,7 +4,9 @@
 //!
 //! The accept loop follows mini-redis's `server.rs`: `select!` against a
 //! shutdown signal, connection tasks in a `JoinSet` so the server can wait
-//! for them (first SIGINT/SIGTERM) or end them (second), `maxConnections`
+//! for them (first SIGINT/SIGTERM) or end them (second: each connection
+//! sees it through its [`Forced`] and still reports its `close` and its
+//! bytes, so the final totals are whole), `maxConnections`
 //! enforced with a `drop` event, and accept errors such as EMFILE retried
 //! with a short backoff instead of ending the server or spinning.
 

@@ -37,7 +37,9 @@
 //! - shutdown is the shared [`Shutdown`], seen through an eventfd that a
 //!   task on the main runtime writes at each level: the first signal
 //!   cancels the accept and closes the listening socket, the second ends
-//!   the open connections (their recvs and sends cancelled, then closed).
+//!   the open connections (their recvs and sends cancelled, then closed),
+//!   each with its `error` (ECONNABORTED) and `close` and its bytes in
+//!   the totals, as on the tokio path.
 //!
 //! No request ever outlives what it points at: a connection's socket is
 //! closed only once its recv has posted its last completion and its send
