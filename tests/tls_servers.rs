@@ -821,7 +821,7 @@ fn listen_tls_exec_one_shot_failed_handshake_exits_3() {
 fn conn_close<'a>(ev: &'a [Value], side: Option<&str>) -> &'a Value {
     all(ev, "close")
         .into_iter()
-        .find(|e| e["conn"] == 1 && side.is_none_or(|s| e["side"] == s))
+        .find(|e| e["conn"] == 1 && side.iter().all(|s| e["side"] == *s))
         .unwrap_or_else(|| panic!("no close for conn 1 {side:?}: {ev:#?}"))
 }
 
