@@ -683,6 +683,7 @@ where
 {
     let (o, mut sd, t) = (opts.clone(), shutdown.clone(), totals.clone());
     let run = move |sock: Detached, stopped: Stopped| {
+        memory_to_spare()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -696,6 +697,21 @@ where
         })
     };
     run_workers(listener, opts, &shutdown, &totals, run).await
+}
+
+/// Address space a new accept loop's runtime needs, with room to spare.
+const LOOP_MEMORY: usize = 1 << 20;
+
+/// Whether [`LOOP_MEMORY`] can be had now: ENOMEM if not. Building a
+/// runtime that runs out of memory halfway aborts the process (Rust's
+/// allocation failure), so under a tight `ulimit -v` the loop fails with
+/// its errno before it starts instead.
+fn memory_to_spare() -> io::Result<()> {
+    let mut probe = Vec::<u8>::new();
+    let r = probe.try_reserve_exact(LOOP_MEMORY);
+    // Observed, so the allocation is not optimised away.
+    std::hint::black_box(&probe);
+    r.map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))
 }
 
 /// Told by an accept loop once it has closed its listening socket.
