@@ -208,38 +208,36 @@ async fn relay_plain(
     end: &watch::Receiver<bool>,
 ) -> Outcome {
     let (counters, started) = (pair.counters, pair.started);
-    {
-        let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
-        let up = one_way(
-            Way {
-                src: client,
-                dst: target,
-                src_side: Side::Client,
-                src_fin: &client_fin,
-                dst_fin: &target_fin,
-                moved: &counters.read,
-                dropped: &dropped.up,
-                end: end.clone(),
-            },
-            counters,
-            started,
-        );
-        let down = one_way(
-            Way {
-                src: target,
-                dst: client,
-                src_side: Side::Target,
-                src_fin: &target_fin,
-                dst_fin: &client_fin,
-                moved: &counters.written,
-                dropped: &dropped.down,
-                end: end.clone(),
-            },
-            counters,
-            started,
-        );
-        both_ways(up, down, pair).await
-    }
+    let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
+    let up = one_way(
+        Way {
+            src: client,
+            dst: target,
+            src_side: Side::Client,
+            src_fin: &client_fin,
+            dst_fin: &target_fin,
+            moved: &counters.read,
+            dropped: &dropped.up,
+            end: end.clone(),
+        },
+        counters,
+        started,
+    );
+    let down = one_way(
+        Way {
+            src: target,
+            dst: client,
+            src_side: Side::Target,
+            src_fin: &target_fin,
+            dst_fin: &client_fin,
+            moved: &counters.written,
+            dropped: &dropped.down,
+            end: end.clone(),
+        },
+        counters,
+        started,
+    );
+    both_ways(up, down, pair).await
 }
 
 /// Both directions when either socket speaks TLS.
@@ -467,6 +465,7 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
     }
     discard_plain(src, |n| {
         touch(c, started);
+        src_side.progress(n);
         w.moved.fetch_add(n as u64, Ordering::Relaxed);
         w.dropped.fetch_add(n as u64, Ordering::Relaxed);
     })
@@ -532,6 +531,7 @@ async fn copy_sides<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     }
     discard_until_end(w.src, |n| {
         touch(c, started);
+        src_side.progress(n);
         w.moved.fetch_add(n as u64, Ordering::Relaxed);
         w.dropped.fetch_add(n as u64, Ordering::Relaxed);
     })
