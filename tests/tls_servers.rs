@@ -922,3 +922,34 @@ fn pipe_tls_timeout_ends_both_sides_and_counts_what_they_still_send() {
     assert_eq!(target["bytesRead"], reply.len() + 16, "{target}");
     assert_eq!(target["bytesWritten"], 4, "{target}");
 }
+
+/// The second signal while a client is still in its TLS handshake ends it
+/// at once with its `error` (ECONNABORTED), as a failed handshake would
+/// (`pipe` also closes it); the server does not wait for the handshake.
+#[test]
+fn second_sigint_ends_a_connection_in_its_handshake_with_its_error() {
+    let pki = Pki::new("servers CA");
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taddr = target.local_addr().unwrap().to_string();
+    for (command, rest) in [
+        ("echo", vec!["127.0.0.1:0"]),
+        ("listen", vec!["-k", "127.0.0.1:0"]),
+        ("pipe", vec!["127.0.0.1:0", &taddr]),
+    ] {
+        let mut server = tls_server(&pki, command, &rest);
+        // Connected, and silent: no ClientHello.
+        let _silent = std::net::TcpStream::connect(&server.addr).unwrap();
+        let start = std::time::Instant::now();
+        server.force_stop();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(3),
+            "{command}"
+        );
+        let ev = server.stderr_events();
+        let error = all(&ev, "error")
+            .into_iter()
+            .find(|e| e["conn"] == 1)
+            .unwrap_or_else(|| panic!("{command}: no error for conn 1: {ev:#?}"));
+        assert_eq!(error["code"], "ECONNABORTED", "{command}: {error}");
+    }
+}

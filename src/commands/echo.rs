@@ -121,10 +121,11 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
                     None => stream,
                     // Boxed, so a plain connection's task carries no handshake state.
                     Some(setup) => {
-                        match Box::pin(tls::secure_server(setup, stream, Some(id))).await {
-                            Ok(s) => s,
+                        let handshake = tls::secure_server(setup, stream, Some(id));
+                        match Box::pin(forced.clone().unless(Some(id), handshake)).await {
+                            Some(Ok(s)) => s,
                             // The error event is out; the server keeps serving.
-                            Err(_) => return,
+                            _ => return,
                         }
                     }
                 };

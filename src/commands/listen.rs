@@ -175,10 +175,11 @@ async fn keep_open(
                 let (stream, input) = match &tls {
                     None => (acc.stream, plain_input),
                     Some(setup) => {
-                        match tls::secure_server(setup, acc.stream, Some(acc.id)).await {
-                            Ok(s) => (s, (!recv_only).then(|| fanout.register())),
+                        let handshake = tls::secure_server(setup, acc.stream, Some(acc.id));
+                        match acc.forced.clone().unless(Some(acc.id), handshake).await {
+                            Some(Ok(s)) => (s, (!recv_only).then(|| fanout.register())),
                             // The error event is out; the server keeps serving.
-                            Err(_) => return,
+                            _ => return,
                         }
                     }
                 };

@@ -195,16 +195,7 @@ async fn pipe_connection(
         // connection close.
         Some((client, reach(target, acc.id).await?))
     };
-    let pair = tokio::select! {
-        pair = pair => pair,
-        // The second signal before the relay began.
-        e = forced.clone().wait() => {
-            let fields = json!({"code": tls::tls_error_code(&e), "message": tls::tls_error_message(&e)});
-            events::emit("error", conn, fields);
-            None
-        }
-    };
-    let Some((client, peer)) = pair else {
+    let Some((client, peer)) = forced.clone().unless(conn, pair).await.flatten() else {
         return closed_early(conn);
     };
     let relayed = relay(client, peer, conn, ropts, forced.wait()).await;

@@ -503,6 +503,21 @@ impl Forced {
         }
         forced_close()
     }
+
+    /// `work`, unless the second signal comes first: then connection
+    /// `conn`'s `error` event, and `None`. For what comes before a
+    /// connection's bytes move (a TLS handshake, reaching `pipe`'s target),
+    /// so the server need not wait for it.
+    pub async fn unless<T>(self, conn: Option<u64>, work: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            r = work => Some(r),
+            e = self.wait() => {
+                let fields = json!({"code": exit::error_code(&e), "message": exit::describe(&e)});
+                events::emit("error", conn, fields);
+                None
+            }
+        }
+    }
 }
 
 /// Why a connection ended at the second signal: `ECONNABORTED` (the
@@ -904,7 +919,7 @@ fn over_limit(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool 
 
 /// How long the second signal lets connections write their books (their
 /// `close` events, their bytes into the totals) before the server drops
-/// those that do not watch for it (a child of `--exec`).
+/// those that do not watch for it (a connection handed to `--exec`).
 const FORCED_WAIT: Duration = Duration::from_millis(500);
 
 /// Wait for the open connections; a second signal ends them at once: each
