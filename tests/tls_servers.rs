@@ -936,16 +936,18 @@ fn second_sigint_ends_a_connection_in_its_handshake_with_its_error() {
         ("listen", vec!["-k", "127.0.0.1:0"]),
         ("pipe", vec!["127.0.0.1:0", &taddr]),
     ] {
-        let mut server = tls_server(&pki, command, &rest);
+        let tls = ["--tls", "--cert", s(&pki.cert), "--key", s(&pki.key)];
+        let mut server = Server::json(&[&[command][..], &tls, &rest].concat());
         // Connected, and silent: no ClientHello.
         let _silent = std::net::TcpStream::connect(&server.addr).unwrap();
+        server.wait_event("connection", |e| e["event"] == "connection");
         let start = std::time::Instant::now();
         server.force_stop();
         assert!(
             start.elapsed() < std::time::Duration::from_secs(3),
             "{command}"
         );
-        let ev = server.stderr_events();
+        let ev = server.events();
         let error = all(&ev, "error")
             .into_iter()
             .find(|e| e["conn"] == 1)
