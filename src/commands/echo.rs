@@ -29,7 +29,10 @@
 //! discarded, until its FIN (`end`) or until it is silent for another
 //! `--timeout`; then the socket closes. Closing with bytes unread would
 //! be a RST, which can destroy echoed bytes still on their way to the
-//! client.
+//! client. On the plain path "what is in hand" is all of it (the bytes the
+//! socket had not taken, a borrowed pipe's); under TLS it is what rustls
+//! holds: a chunk that rustls had not taken yet either, because the client
+//! read nothing for a whole `--timeout`, is not retried.
 //!
 //! The server's second signal ends every connection at once, each with an
 //! `error` (ECONNABORTED, [`crate::net::listen::forced_close`]) and its
