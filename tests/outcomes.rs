@@ -116,16 +116,21 @@ fn fin_while_stdin_streams(path: Path, input: Input, dir: &std::path::Path) {
     assert!(got.len() < STREAM, "{ctx}");
 }
 
-#[test]
-fn peer_fin_while_stdin_streams_is_epipe_and_bytes_written_is_exact() {
+/// `scenario` [`RUNS`] times on each path, half with stdin a file, half a pipe.
+fn on_every_path(scenario: fn(Path, Input, &std::path::Path)) {
     let dir = tempfile::tempdir().unwrap();
     for path in PATHS {
         for input in [Input::File, Input::Pipe] {
             for _ in 0..RUNS / 2 {
-                fin_while_stdin_streams(path, input, dir.path());
+                scenario(path, input, dir.path());
             }
         }
     }
+}
+
+#[test]
+fn peer_fin_while_stdin_streams_is_epipe_and_bytes_written_is_exact() {
+    on_every_path(fin_while_stdin_streams);
 }
 
 /// The README's receive-a-file recipe done wrong (`listen < /dev/null`)
@@ -256,14 +261,7 @@ fn reset_while_stdin_streams(path: Path, input: Input, dir: &std::path::Path) {
 
 #[test]
 fn peer_reset_while_stdin_streams_is_econnreset_on_every_path() {
-    let dir = tempfile::tempdir().unwrap();
-    for path in PATHS {
-        for input in [Input::File, Input::Pipe] {
-            for _ in 0..RUNS / 2 {
-                reset_while_stdin_streams(path, input, dir.path());
-            }
-        }
-    }
+    on_every_path(reset_while_stdin_streams);
 }
 
 /// After `--timeout`, our FIN; a peer that answers it gets its reply

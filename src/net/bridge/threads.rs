@@ -117,7 +117,7 @@ fn splice_threads(
         })?;
     // The socket stays open until the bridge is done with it.
     let down: DownFuture<'static> = Box::pin(async move {
-        let r = rx.await.unwrap_or(Ok(DownEnd::Eof));
+        let r = rx.await.unwrap_or_else(|_| Err(vanished()));
         drop(owner);
         r
     });
@@ -223,7 +223,8 @@ fn tls_threads(stream: Stream, ctx: Ctx) -> io::Result<(UpFuture<'static>, DownF
                 tls::threads::DownEnd::StdoutClosed => DownEnd::StdoutClosed,
             }));
         })?;
-    let down: DownFuture<'static> = Box::pin(async move { rx.await.unwrap_or(Ok(DownEnd::Eof)) });
+    let down: DownFuture<'static> =
+        Box::pin(async move { rx.await.unwrap_or_else(|_| Err(vanished())) });
     Ok((up, down))
 }
 
@@ -251,20 +252,27 @@ where
             return Ok(InputEnd::Stopped { unsent: false });
         };
         tokio::select! {
-            r = &mut rx => return r.unwrap_or(Ok(InputEnd::Finished)),
+            r = &mut rx => return r.unwrap_or_else(|_| Err(vanished())),
             _ = stop.notified() => {}
         }
         wake();
         let r = match tokio::time::timeout(STOP_GRACE, rx).await {
             Ok(Ok(Ok(InputEnd::Finished))) => Ok(InputEnd::Stopped { unsent: false }),
             Ok(Ok(r)) => r,
-            Ok(Err(_)) => Ok(InputEnd::Stopped { unsent: false }),
+            // No report: what it held is unknown, so it counts as unsent.
+            Ok(Err(_)) => Ok(InputEnd::Stopped { unsent: true }),
             Err(_) => Ok(InputEnd::Stopped { unsent: true }),
         };
         let unsent = matches!(r, Ok(InputEnd::Stopped { unsent: true }) | Err(_));
         finish(unsent).await;
         r
     })
+}
+
+/// A copy thread that ended without its report (it panicked): never taken
+/// for a clean end, since what it moved is unknown.
+fn vanished() -> io::Error {
+    io::Error::other("a copy thread ended without reporting how")
 }
 
 /// Our FIN on a descriptor of the socket, marked first so that a 0-byte
