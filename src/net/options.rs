@@ -2,11 +2,13 @@
 //! applied through socket2, so every command sets them the same way.
 
 use std::io;
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
 use crate::cli::SocketArgs;
+use crate::sys;
 
 /// Per-connection options, from the shared socket flags.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +45,47 @@ impl SocketOptions {
         }
         Ok(())
     }
+}
+
+/// How long a close with RST waits for the peer to acknowledge more of
+/// what was written, before it gives up on it.
+const RESET_STALL: Duration = Duration::from_secs(1);
+
+/// Before a close with RST (`--reset` after input ended): let every byte
+/// written reach the peer first. A zero-linger close throws the send queue
+/// away: the tail of a file still queued would be lost, and so would a small
+/// last segment that Nagle holds behind an unacknowledged one (a TLS record
+/// right after the handshake's Finished, while the peer delays its ACK).
+/// TCP_NODELAY pushes that out; then wait while the peer keeps
+/// acknowledging. A peer that acknowledges nothing more for [`RESET_STALL`]
+/// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
+/// and exit 0 must not say they arrived. Blocks.
+pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {
+    let Some(mut left) = sys::unacknowledged(fd).filter(|&n| n > 0) else {
+        return Ok(());
+    };
+    sys::set_nodelay(fd);
+    let mut progress = std::time::Instant::now();
+    let mut pause = Duration::from_micros(100);
+    while left > 0 {
+        if progress.elapsed() > RESET_STALL {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "{left} bytes written were not acknowledged by the peer \
+                     within {RESET_STALL:?} before the reset"
+                ),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+        let now = sys::unacknowledged(fd).unwrap_or(0);
+        if now < left {
+            progress = std::time::Instant::now();
+        }
+        left = now;
+    }
+    Ok(())
 }
 
 /// Arrange for the coming close to send RST: SO_LINGER with a zero timeout.
