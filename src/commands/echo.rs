@@ -73,7 +73,7 @@ use crate::net::options;
 use crate::net::relay::{copy, copy_until_end, discard_until_end};
 use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
-use crate::net::tls::{self, ServerSetup};
+use crate::net::tls;
 use crate::progress;
 
 /// What each connection needs to know.
@@ -97,9 +97,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     let progress_wanted = args.events.progress_wanted();
     let engine = uring_applies(&args, tls.is_some());
     block_on_with(async move {
-        let mut extra = tls
-            .as_deref()
-            .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let mut extra = tls::listening_fields(tls.as_deref());
         extra["engine"] = if engine { "io_uring" } else { "tokio" }.into();
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&ep, &opts, extra).await?;
@@ -119,17 +117,9 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
             // Only what the connection needs goes into its task (not its addresses).
             let (id, stream, forced) = (acc.id, acc.stream, acc.forced);
             async move {
-                let stream = match &tls {
-                    None => stream,
-                    // Boxed, so a plain connection's task carries no handshake state.
-                    Some(setup) => {
-                        let handshake = tls::secure_server(setup, stream, Some(id));
-                        match Box::pin(forced.clone().unless(Some(id), handshake)).await {
-                            Some(Ok(s)) => s,
-                            // The error event is out; the server keeps serving.
-                            _ => return,
-                        }
-                    }
+                let secured = tls::secure_accepted(tls.as_deref(), stream, Some(id), None, &forced);
+                let Some(stream) = secured.await else {
+                    return;
                 };
                 echo_connection(id, stream, &echo, &totals, forced).await
             }

@@ -53,7 +53,8 @@ pub use fields::{protocol_name, secure_connect_fields, server_authorized};
 pub use files::{load_certs, load_key};
 pub use handshake::{accept, connect};
 pub use secure::{
-    handshake_error, report_error, secure_server, secure_server_side, server_tls, ClientTls,
+    handshake_error, listening_fields, report_error, secure_accepted, secure_server,
+    secure_server_side, server_tls, ClientTls,
 };
 pub use self_signed::SelfSigned;
 pub use verify::{danger, unknown_issuer_code, Sha256Pin};
