@@ -7,8 +7,8 @@
 //! future whose `poll` reads into a buffer on the thread's stack and writes
 //! it straight back; only bytes the socket cannot take at once are copied to
 //! the heap, and the socket is not read again until they are gone (bounded
-//! memory, and a slow reader slows its own writer). That keeps 10,000 idle connections within a
-//! few tens of MiB.
+//! memory, and a slow reader slows its own writer). Idle connections stay
+//! cheap (the figures are in bench/README.md).
 //!
 //! On Linux, a connection whose last read was large moves its next bytes
 //! socket → pipe → the same socket with splice(2), never through user

@@ -47,8 +47,8 @@ where
 /// its own listening socket (SO_REUSEPORT), as EdgerOS's multi-task server;
 /// without SO_REUSEPORT the loops share one socket. A connection lives on
 /// the runtime that accepted it: no work stealing or wakeups across threads
-/// (a multi-threaded runtime spent a fifth of its time in futex calls under
-/// connection churn).
+/// (a multi-threaded runtime spent much of its time in futex calls under
+/// connection churn: bench/README.md, "Figures once quoted in the code").
 async fn serve_workers<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
