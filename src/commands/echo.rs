@@ -263,15 +263,8 @@ async fn echo_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) ->
         return echo_tls_timed(stream, banner, t).await;
     }
     let mut echo = EchoAll::new(stream, t.c, banner, Some(t.started));
-    let r = tokio::select! {
-        r = &mut echo => Some(r),
-        _ = t.idle() => None,
-    };
-    if let Some(r) = r {
-        return echo_ended(r, t.conn);
-    }
-    if timed_out(&t) {
-        return Ending::Timeout;
+    if let Some(ending) = unless_idle(&mut echo, &t).await {
+        return ending;
     }
     let grace = async {
         // What is in hand goes first, then our FIN.
@@ -281,6 +274,21 @@ async fn echo_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) ->
         discard(echo.stream, &t).await
     };
     after_timeout(grace, &t).await
+}
+
+/// `work` (echoing) until the client's FIN or an error, unless nothing
+/// moves for the timeout first: then the `timeout` event. `None` when the
+/// grace after it follows; else how the connection ended (`--reset`
+/// closes at once).
+async fn unless_idle(work: impl Future<Output = io::Result<()>>, t: &Timed<'_>) -> Option<Ending> {
+    let r = tokio::select! {
+        r = work => Some(r),
+        _ = t.idle() => None,
+    };
+    if let Some(r) = r {
+        return Some(echo_ended(r, t.conn));
+    }
+    timed_out(t).then_some(Ending::Timeout)
 }
 
 /// The end of echoing: the client's FIN (`end`), or an error.
@@ -305,15 +313,8 @@ async fn echo_tls_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>
         write_banner(stream, banner, t.c).await?;
         Box::pin(echo_tls(stream, t.c, t.started, t.reset)).await
     };
-    let r = tokio::select! {
-        r = work => Some(r),
-        _ = t.idle() => None,
-    };
-    if let Some(r) = r {
-        return echo_ended(r, t.conn);
-    }
-    if timed_out(&t) {
-        return Ending::Timeout;
+    if let Some(ending) = unless_idle(work, &t).await {
+        return ending;
     }
     let grace = async {
         stream.shutdown().await?;
