@@ -42,6 +42,11 @@
 //! No request ever outlives what it points at: a connection's socket is
 //! closed only once its recv has posted its last completion and its send
 //! is done, and the loop returns only once nothing is in flight.
+//!
+//! This file is the loop (set-up, submit and wait, the queue's overflow);
+//! `requests` issues the requests and handles their completions, `conn` is
+//! a connection's state machine (no ring needed to test it), `ring` the
+//! provided buffers and their unsafe, `user_data` what a completion is for.
 
 use std::collections::VecDeque;
 use std::io;
