@@ -41,7 +41,7 @@
 //! `close` with the bytes it moved, which the server's totals include.
 //!
 //! On Linux a plain server (no TLS, no `--timeout`, not `--once`) runs on
-//! the io_uring engine in [`uring`] instead, unless `WIRECAT_NO_URING` is
+//! the io_uring engine in `uring` instead, unless `WIRECAT_NO_URING` is
 //! set or the kernel refuses the ring; the `listening` event's `engine`
 //! field says which (`io_uring` or `tokio`).
 

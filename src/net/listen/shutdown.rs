@@ -26,7 +26,7 @@ pub struct Shutdown {
 
 impl Shutdown {
     /// First SIGINT/SIGTERM drains, a second one ends everything; SIGHUP
-    /// counts as SIGTERM ([`Hangup`]). Call it before binding, so no signal
+    /// counts as SIGTERM (`Hangup`). Call it before binding, so no signal
     /// can come between the ready file and it.
     pub fn on_signals() -> Shutdown {
         use tokio::signal::unix::{signal, SignalKind};

@@ -19,7 +19,7 @@ use crate::exit::{self, Error, Exit};
 /// `handler` for each connection on its own task; then wait for the open
 /// connections (or end them on a second signal), emit `close`, and return.
 /// Unless `once`, the loops run on threads of their own, each with a
-/// single-threaded runtime ([`serve_workers`]).
+/// single-threaded runtime (`serve_workers`).
 pub async fn serve<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
