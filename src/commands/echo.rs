@@ -40,10 +40,10 @@
 //! `error` (ECONNABORTED, [`crate::net::listen::forced_close`]) and its
 //! `close` with the bytes it moved, which the server's totals include.
 //!
-//! On Linux a plain server (no TLS, no `--timeout`, not `--once`) runs on
-//! the io_uring engine in `uring` instead, unless `WIRECAT_NO_URING` is
-//! set or the kernel refuses the ring; the `listening` event's `engine`
-//! field says which (`io_uring` or `tokio`).
+//! On Linux a plain server (no TLS, no `--timeout`, not `--once`, not
+//! `--reset`) runs on the io_uring engine in `uring` instead, unless
+//! `WIRECAT_NO_URING` is set or the kernel refuses the ring; the
+//! `listening` event's `engine` field says which (`io_uring` or `tokio`).
 
 mod plain;
 #[cfg(target_os = "linux")]
@@ -129,13 +129,15 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
 }
 
 /// Whether this server runs on the io_uring engine: Linux, plain (no TLS),
-/// no idle timeout, not `--once`, `WIRECAT_NO_URING` unset (the tests use
+/// no idle timeout, not `--once`, not `--reset` (whose close waits for the
+/// echo to be acknowledged first), `WIRECAT_NO_URING` unset (the tests use
 /// it to cover both paths), and a ring can be set up here.
 fn uring_applies(args: &EchoArgs, tls: bool) -> bool {
     #[cfg(target_os = "linux")]
     {
         !tls && args.socket.timeout.is_none()
             && !args.once
+            && !args.end.reset
             && std::env::var_os("WIRECAT_NO_URING").is_none()
             && uring::available()
     }
@@ -199,6 +201,15 @@ async fn echo_connection(
         ))
         .await;
     }
+    let ending = match ending {
+        // The close is the RST: the echo is acknowledged first, TLS
+        // records included (see options::drain_before_reset).
+        Ending::Done | Ending::Timeout if opts.reset => match reset_drained(&mut stream).await {
+            Ok(()) => ending,
+            Err(e) => Ending::Error(e),
+        },
+        ending => ending,
+    };
     if events::enabled() {
         report_close(conn, &ending, &counters, started);
     }
@@ -206,6 +217,19 @@ async fn echo_connection(
         counters.read.load(Ordering::Relaxed),
         counters.written.load(Ordering::Relaxed),
     );
+}
+
+/// Before `--reset`'s close: what was echoed reaches the client.
+async fn reset_drained(stream: &mut Stream) -> io::Result<()> {
+    tokio::time::timeout(Duration::from_secs(1), stream.flush())
+        .await
+        .unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took no more bytes before the reset",
+            ))
+        })?;
+    options::drain_before_reset_async(stream.raw_fd()).await
 }
 
 fn ended(r: io::Result<()>) -> Ending {

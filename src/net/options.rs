@@ -59,33 +59,66 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// TCP_NODELAY pushes that out; then wait while the peer keeps
 /// acknowledging. A peer that acknowledges nothing more for [`RESET_STALL`]
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
-/// and exit 0 must not say they arrived. Blocks.
+/// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
 pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {
-    let Some(mut left) = sys::unacknowledged(fd).filter(|&n| n > 0) else {
-        return Ok(());
-    };
-    sys::set_nodelay(fd);
-    let mut progress = std::time::Instant::now();
-    let mut pause = Duration::from_micros(100);
-    while left > 0 {
-        if progress.elapsed() > RESET_STALL {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "{left} bytes written were not acknowledged by the peer \
-                     within {RESET_STALL:?} before the reset"
-                ),
-            ));
-        }
+    let mut drain = ResetDrain::new(fd);
+    while let Some(pause) = drain.next()? {
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-        let now = sys::unacknowledged(fd).unwrap_or(0);
-        if now < left {
-            progress = std::time::Instant::now();
-        }
-        left = now;
     }
     Ok(())
+}
+
+/// [`drain_before_reset`] on the runtime, for servers with many connections.
+pub async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
+    let mut drain = ResetDrain::new(fd);
+    while let Some(pause) = drain.next()? {
+        tokio::time::sleep(pause).await;
+    }
+    Ok(())
+}
+
+/// The wait of [`drain_before_reset`], one check at a time.
+struct ResetDrain {
+    fd: RawFd,
+    /// Unacknowledged bytes at the last check; `None` before the first.
+    left: Option<usize>,
+    progress: std::time::Instant,
+    pause: Duration,
+}
+
+impl ResetDrain {
+    fn new(fd: RawFd) -> ResetDrain {
+        ResetDrain {
+            fd,
+            left: None,
+            progress: std::time::Instant::now(),
+            pause: Duration::from_micros(100),
+        }
+    }
+
+    /// How long to wait before the next check; `None` once all is acknowledged.
+    fn next(&mut self) -> io::Result<Option<Duration>> {
+        let now = sys::unacknowledged(self.fd).unwrap_or(0);
+        match self.left {
+            _ if now == 0 => return Ok(None),
+            None => sys::set_nodelay(self.fd),
+            Some(before) if now < before => self.progress = std::time::Instant::now(),
+            Some(_) if self.progress.elapsed() > RESET_STALL => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{now} bytes written were not acknowledged by the peer \
+                         within {RESET_STALL:?} before the reset"
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        self.left = Some(now);
+        let pause = self.pause;
+        self.pause = (self.pause * 2).min(Duration::from_millis(20));
+        Ok(Some(pause))
+    }
 }
 
 /// Arrange for the coming close to send RST: SO_LINGER with a zero timeout.
