@@ -14,12 +14,14 @@ use common::*;
 
 /// A duplicate of the first TCP socket of process `pid` that matches `pick`.
 fn socket_of(pid: u32, pick: impl Fn(&socket2::Socket) -> bool) -> socket2::Socket {
+    // SAFETY: pidfd_open takes no pointers; a failure is a negative result.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_int, 0) };
     assert!(
         pidfd >= 0,
         "pidfd_open: {}",
         std::io::Error::last_os_error()
     );
+    // SAFETY: pidfd_open just returned this descriptor; nothing else owns it.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
     let start = Instant::now();
     loop {
@@ -32,8 +34,10 @@ fn socket_of(pid: u32, pick: impl Fn(&socket2::Socket) -> bool) -> socket2::Sock
                 continue;
             }
             let target: i32 = entry.file_name().to_string_lossy().parse().unwrap();
+            // SAFETY: pidfd_getfd takes no pointers; a failure is a negative result.
             let fd = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), target, 0) };
             assert!(fd >= 0, "pidfd_getfd: {}", std::io::Error::last_os_error());
+            // SAFETY: pidfd_getfd just made this descriptor; nothing else owns it.
             let sock = unsafe { socket2::Socket::from_raw_fd(fd as i32) };
             if sock.domain().ok() != Some(socket2::Domain::UNIX) && pick(&sock) {
                 return sock;

@@ -50,7 +50,7 @@ use tokio::time::Instant;
 use crate::events;
 use crate::net::bridge::{idle, touch, Counters, Ending};
 use crate::net::options;
-use crate::net::splice::{make_pipe, splice_with, sys, PumpError, SPLICE_LEN};
+use crate::net::splice::{make_pipe, PumpError, SPLICE_LEN};
 use crate::net::stream::Stream;
 use crate::net::tls;
 
@@ -659,8 +659,7 @@ impl Mover {
         match self {
             Mover::Splice { write, .. } => splice(src, write.as_raw_fd(), SPLICE_LEN),
             Mover::Buffer { buf, filled } => {
-                let n = unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) };
-                *filled = sys(n)?;
+                *filled = crate::sys::read(src, buf)?;
                 Ok(*filled)
             }
         }
@@ -672,15 +671,12 @@ impl Mover {
             Mover::Splice { read, .. } => splice(read.as_raw_fd(), dst, pending),
             Mover::Buffer { buf, filled } => {
                 let from = &buf[*filled - pending..*filled];
-                let n = unsafe {
-                    libc::send(dst, from.as_ptr().cast(), from.len(), libc::MSG_NOSIGNAL)
-                };
-                sys(n)
+                crate::sys::send(dst, from)
             }
         }
     }
 }
 
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    splice_with(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK)
+    crate::sys::splice(from, to, len, libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK)
 }
