@@ -5,14 +5,12 @@
 //! peer's reply. The races behind these show in a fraction of runs, so
 //! each scenario runs [`RUNS`] times on every copy path.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Runs of each racy scenario per path (half with stdin a file, half a

@@ -2,14 +2,12 @@
 //! built from `TlsArgs` as the command line would fill them, handshakes
 //! over an in-memory duplex pipe, and the codes and events that come out.
 
-mod common;
-
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::certs::{self, Ca, KeyFormat, Leaf, LeafOptions};
+use crate::common::certs::{self, Ca, KeyFormat, Leaf, LeafOptions};
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};

@@ -1,14 +1,12 @@
 //! `connect` and `listen` against each other and against peers written here
 //! with std sockets: bytes intact, the half-close table, events, exit codes.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const BIG: usize = 64 << 20;
 

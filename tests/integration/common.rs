@@ -1,7 +1,6 @@
 //! Helpers for the integration tests: the real binary, servers started on
 //! port 0 with `--ready-file` (and their `--json` events, signals and exit),
 //! bounded waits, checksums.
-#![allow(dead_code)]
 
 pub mod certs;
 

@@ -3,8 +3,6 @@
 //! here with rustls, so the half-close rows (close_notify, truncation) can
 //! be driven byte by byte. Certificates are made with rcgen per test.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -13,8 +11,8 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use common::certs::{Ca, Leaf, LeafOptions};
-use common::*;
+use crate::common::certs::{Ca, Leaf, LeafOptions};
+use crate::common::*;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use rustls::{ServerConnection, StreamOwned};
 use serde_json::Value;

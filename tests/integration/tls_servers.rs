@@ -5,16 +5,14 @@
 //! close_notify (a truncation fails the read). Certificates are made with
 //! rcgen per test; none is committed.
 
-mod common;
-
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use common::certs::{self, Ca, Leaf};
-use common::*;
+use crate::common::certs::{self, Ca, Leaf};
+use crate::common::*;
 use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -2,15 +2,13 @@
 //! `-z`, `--send/--expect`, `--crlf`, `--hex`, `--reset`, `--resolve`,
 //! Happy Eyeballs, local address/port, abstract sockets, systemd activation.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 /// A peer that echoes everything until EOF, then closes.
 fn echo_peer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
