@@ -5,6 +5,8 @@
 pub mod certs;
 
 use std::io::{Read, Write};
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -690,6 +692,29 @@ pub async fn stalls_then_delivers(
 pub fn sighup_default() {
     // SAFETY: signal(2) with SIG_DFL installs no handler code.
     unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+}
+
+/// Give `cmd`'s child our descriptor `fd` as its descriptor `at`, open
+/// across exec, as inetd and systemd pass a socket. Only the child's copy
+/// loses close-on-exec: cleared here, `fd` would leak into every child
+/// that the tests running beside this one start meanwhile.
+pub fn pass_fd(cmd: &mut Command, fd: RawFd, at: RawFd) -> &mut Command {
+    // SAFETY: the closure calls only dup2(2) and fcntl(2), which are
+    // async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
+            let r = if fd == at {
+                libc::fcntl(at, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, at)
+            };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Wait (bounded) until `path` no longer exists.

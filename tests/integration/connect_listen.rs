@@ -625,9 +625,7 @@ fn listen_on_inherited_fd() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
-    // Clear FD_CLOEXEC so the child inherits it, as a supervisor would.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    let child = wirecat()
+    let child = pass_fd(&mut wirecat(), fd, fd)
         .args(["listen", &format!("fd:{fd}")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -5,7 +5,6 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
 use crate::common::*;
@@ -298,21 +297,8 @@ fn systemd_socket_activation() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: dup2 is async-signal-safe; this puts the socket at fd 3 as systemd does.
-    unsafe {
-        cmd.pre_exec(move || {
-            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
-            let r = if fd == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(fd, 3)
-            };
-            if r < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // At fd 3, as systemd passes it.
+    pass_fd(&mut cmd, fd, 3);
     let child = cmd.spawn().unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.write_all(b"activated").unwrap();
@@ -436,8 +422,7 @@ fn workers_share_an_inherited_socket() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = l.as_raw_fd();
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    let child = wirecat()
+    let child = pass_fd(&mut wirecat(), fd, fd)
         .args(["echo", &format!("fd:{fd}"), "--workers", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -1010,21 +995,7 @@ fn spawn_with_fd3(args: &[&str], fd: std::os::fd::OwnedFd, input: &[u8]) -> std:
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: dup2 and fcntl are async-signal-safe; they put the socket at fd 3.
-    unsafe {
-        cmd.pre_exec(move || {
-            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
-            let r = if raw == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(raw, 3)
-            };
-            if r < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    pass_fd(&mut cmd, raw, 3);
     let mut child = cmd.spawn().unwrap();
     drop(fd);
     let mut stdin = child.stdin.take().unwrap();
