@@ -512,9 +512,17 @@ pub fn have(tool: &str) -> bool {
     found
 }
 
-/// Whether IPv6 loopback works here.
+/// Whether IPv6 loopback works here; in CI its absence is a failure, not a
+/// skip (the CI machines have `::1`).
 pub fn have_ipv6() -> bool {
-    std::net::TcpListener::bind("[::1]:0").is_ok()
+    let found = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "IPv6 loopback ([::1]) is required in CI"
+        );
+    }
+    found
 }
 
 /// `accept` with a bound, so a client that never arrives fails the test
