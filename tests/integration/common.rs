@@ -493,6 +493,21 @@ pub fn named<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_j
     events.iter().filter(|e| e["event"] == name).collect()
 }
 
+/// Assert that a finished child exited with `code`; a failure shows `ctx`
+/// (if any), the status and the child's stderr, where wirecat says why.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32, ctx: impl std::fmt::Display) {
+    let ctx = ctx.to_string();
+    let sep = if ctx.is_empty() { "" } else { ": " };
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{ctx}{sep}{}; stderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Whether a peer tool is installed; in CI a missing tool is a failure, not a skip.
 pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")

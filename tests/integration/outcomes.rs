@@ -159,7 +159,7 @@ fn receiver_with_empty_stdin_makes_the_sender_fail_with_a_hint() {
         "the receiver got all that was sent"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_exit(&out, 1, "");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("EPIPE"), "{stderr}");
     assert!(stderr.contains("--recv-only"), "{stderr}");
@@ -234,8 +234,7 @@ fn peer_fin_with_an_idle_terminal_on_stdin_exits_0() {
         s.shutdown(Shutdown::Write).unwrap();
         let out = output_within(child);
         drop(master);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{path:?}: {stderr}");
+        assert_exit(&out, 0, format_args!("{path:?}"));
         assert_eq!(out.stdout, b"bye");
         assert_eq!(close_event(&events(&out.stderr))["hadError"], false);
     }

@@ -304,11 +304,7 @@ fn systemd_socket_activation() {
     s.write_all(b"activated").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     let out = output_within(child);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     assert_eq!(out.stdout, b"activated");
     assert_eq!(find(&events(&out.stderr), "listening")["port"], addr.port());
 }
@@ -437,12 +433,7 @@ fn workers_share_an_inherited_socket() {
     assert_eq!(got, b"shared");
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = output_within(child);
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
 }
 
 // ---------------------------------------------------------------------------
@@ -927,7 +918,7 @@ fn progress_leaves_a_summary_with_exact_bytes_and_the_receiver_shows_its_rate() 
     input.write_all(&data[1 << 20..]).unwrap();
     drop(input);
     let sent = output_within(sender);
-    assert!(sent.status.success(), "{sent:?}");
+    assert_exit(&sent, 0, "");
     assert!(receiver.wait().success());
     let received_stderr = receiver_err.finish();
     assert_eq!(std::fs::read(&out_path).unwrap(), data);
@@ -1026,7 +1017,7 @@ fn an_inherited_connection_is_bridged_by_listen_and_connect() {
             peer.finish();
             let out = output_within(child);
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{cmd} tcp={tcp}: {err}");
+            assert_exit(&out, 0, format_args!("{cmd} tcp={tcp}"));
             assert_eq!(out.stdout, b"from the peer", "{cmd} tcp={tcp}");
             let evs = events(&out.stderr);
             assert!(named(&evs, "listening").is_empty(), "{err}");
@@ -1056,7 +1047,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         assert_eq!(read_all(&mut *peer), b"echo me", "echo tcp={tcp}");
         let out = output_within(child);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "echo: {err}");
+        assert_exit(&out, 0, "echo");
         let evs = events(&out.stderr);
         assert_eq!(
             named(&evs, "close").last().unwrap()["connections"],
@@ -1070,11 +1061,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         let _ = read_all(&mut *peer);
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
         assert_eq!(out.stdout, b"kept");
 
         let (fd, mut peer) = connected_pair(tcp);
@@ -1083,11 +1070,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         assert_eq!(read_all(&mut *peer), b"to the child", "exec tcp={tcp}");
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
 
         let (port, target) = echo_peer();
         let (fd, mut peer) = connected_pair(tcp);
@@ -1097,11 +1080,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         assert_eq!(read_all(&mut *peer), b"relayed", "pipe tcp={tcp}");
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
         assert_eq!(target.join().unwrap(), b"relayed");
     }
 }
@@ -1114,7 +1093,7 @@ fn connect_fd_refuses_a_listening_socket_and_pipe_an_inherited_target() {
     let child = spawn_with_fd3(&["connect", "fd:3"], l.into(), b"");
     let out = output_within(child);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_exit(&out, 2, "");
     assert!(err.contains("not a connected socket"), "{err}");
     assert!(err.contains("wirecat listen fd:3"), "{err}");
     assert_cmd()
@@ -1245,7 +1224,7 @@ fn an_inherited_connection_outside_allow_is_refused() {
     let child = spawn_with_fd3(&["listen", "fd:3", "--allow", "10.0.0.0/8"], fd, b"");
     let out = output_within(child);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_exit(&out, 1, "");
     assert!(err.contains("refused by --allow/--deny"), "{err}");
 
     let (fd, _peer) = connected_pair(true);
