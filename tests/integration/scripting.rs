@@ -216,6 +216,15 @@ fn resolve_overrides_lookup_and_happy_eyeballs_falls_back() {
     assert_eq!(failed["ip"], "::1");
     assert_eq!(failed["code"], "ECONNREFUSED");
     assert_eq!(find(&ev, "connect")["remoteAddress"], "127.0.0.1");
+    // The fallback follows a failed attempt that really ran: the refusal
+    // of ::1 on this port comes after its attempt and before the connect.
+    assert_eq!(failed["port"], port, "{failed}");
+    let at = |name: &str| ev.iter().position(|e| e["event"] == name).unwrap();
+    assert!(
+        at("connectionAttempt") < at("connectionAttemptFailed")
+            && at("connectionAttemptFailed") < at("connect"),
+        "{ev:#?}"
+    );
 }
 
 #[test]
