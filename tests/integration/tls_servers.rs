@@ -295,7 +295,7 @@ fn pipe_terminates_tls_16_mib_each_way() {
         .any(|e| e["side"] == "client" && e["hadError"] == false && e["bytesRead"] == size));
 }
 
-/// The TLS side of the bounded-memory test in tests/pipe.rs: with TLS
+/// The TLS side of the bounded-memory test in the pipe module: with TLS
 /// terminated by the relay (rustls and a 64 KiB chunk between the
 /// sockets), a target that does not read still stalls the client within
 /// what the kernel holds, and every byte arrives once it reads.
