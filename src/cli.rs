@@ -5,6 +5,10 @@
 //! (`--allow-half-open` is `allowHalfOpen`), so a Node user finds them by
 //! name; SPEC.md's tables are the source of every flag here.
 
+// The doc comments are clap's plain-text help: `[v6]:port` is an address
+// form, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

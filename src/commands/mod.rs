@@ -18,7 +18,7 @@ use crate::net::stream::Stream;
 
 /// Run a one-connection command on a current-thread runtime; SIGINT ends it
 /// with 130, SIGTERM (and SIGHUP, unless ignored: see
-/// [`crate::net::listen::Hangup`]) with 143. The runtime is not waited on at the end: a
+/// `net::listen::Hangup`) with 143. The runtime is not waited on at the end: a
 /// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where

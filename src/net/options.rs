@@ -57,7 +57,7 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// last segment that Nagle holds behind an unacknowledged one (a TLS record
 /// right after the handshake's Finished, while the peer delays its ACK).
 /// TCP_NODELAY pushes that out; then wait while the peer keeps
-/// acknowledging. A peer that acknowledges nothing more for [`RESET_STALL`]
+/// acknowledging. A peer that acknowledges nothing more for `RESET_STALL`
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
 /// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
 pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {

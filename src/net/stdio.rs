@@ -78,7 +78,7 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
 const UNSENT_LINGER: Duration = Duration::from_millis(200);
 
 /// Whether stdin's bytes have not all gone out, once sending has stopped
-/// (blocking, for up to [`UNSENT_LINGER`]). `queued()` says whether this
+/// (blocking, for up to `UNSENT_LINGER`). `queued()` says whether this
 /// process holds a chunk of it (a channel, a thread's buffer). The stdin
 /// thread's hands are looked at before and after stdin itself, so a chunk
 /// moving from stdin into its hands, or from there into the channel, is

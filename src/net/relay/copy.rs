@@ -127,7 +127,7 @@ pub(super) const COPY_SIZE: usize = 64 * 1024;
 
 /// Copy `src` → `dst` until `src` ends, then shut `dst` down (FIN; under
 /// TLS close_notify then FIN). The generic path, for streams that are not
-/// plain sockets: one buffer of [`COPY_SIZE`], each chunk written and
+/// plain sockets: one buffer of `COPY_SIZE`, each chunk written and
 /// flushed (out of rustls, onto the socket) before the next read, so
 /// memory is bounded and a slow reader slows the writer. `moved(n)` is
 /// called after each chunk has gone.

@@ -147,7 +147,7 @@ impl Shared {
     /// socket is armed to close with RST; only the FIN when not
     /// `graceful`: the connection has failed, and a peer that no longer
     /// reads must not keep us waiting to send close_notify). Waiting for
-    /// room for close_notify is bounded by [`END_WAIT`]. Idempotent; later
+    /// room for close_notify is bounded by `END_WAIT`. Idempotent; later
     /// input is dropped.
     pub fn end(&self, reset: bool, graceful: bool) -> io::Result<()> {
         let mut tx = lock(&self.tx);

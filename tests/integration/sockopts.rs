@@ -2,15 +2,13 @@
 //! wirecat's own socket with pidfd_getfd(2) and read the options back with
 //! getsockopt(2).
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A duplicate of the first TCP socket of process `pid` that matches `pick`.
 fn socket_of(pid: u32, pick: impl Fn(&socket2::Socket) -> bool) -> socket2::Socket {

@@ -1,13 +1,11 @@
 //! `--allow`/`--deny` on real sockets: the server binds 127.0.0.1 and the
 //! clients connect from 127.0.0.2 / 127.0.0.3 to hit the rules.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 fn connect_from(local: &str, to: &str) -> TcpStream {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();

@@ -1,14 +1,12 @@
 //! `connect` and `listen` against each other and against peers written here
 //! with std sockets: bytes intact, the half-close table, events, exit codes.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const BIG: usize = 64 << 20;
 
@@ -631,10 +629,7 @@ fn listen_on_inherited_fd() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
-    // Clear FD_CLOEXEC so the child inherits it, as a supervisor would.
-    // SAFETY: fcntl(F_SETFD) takes no pointers; the descriptor is ours.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    let child = wirecat()
+    let child = pass_fd(&mut wirecat(), fd, fd)
         .args(["listen", &format!("fd:{fd}")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
