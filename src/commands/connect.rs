@@ -12,11 +12,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ConnectArgs;
-use crate::commands::{block_on, ending_to_exit, finish_stdout, stdio_io};
+use crate::commands::{block_on, ending_to_exit, finish_stdout, options, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::blocklist::BlockList;
-use crate::net::bridge::{bridge, BridgeOptions, Io};
+use crate::net::bridge::{bridge, Io};
 use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::connected_stream;
@@ -30,7 +30,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
-    let tls = ClientTls::from_args(&args.tls.tls_args(), &ep)?;
+    let tls = ClientTls::new(&options::client_tls(&args.tls), &ep)?;
     let expect = match &args.expect {
         Some(re) => {
             Some(Regex::new(re).map_err(|e| Error::usage(format!("bad --expect {re:?}"), e))?)
@@ -53,19 +53,17 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
             None => stream,
         };
         events::emit("ready", None, json!({}));
-        let _progress = args
-            .events
-            .progress_wanted()
-            .then(|| progress::transfer(progress::stdin_size()));
+        let _progress =
+            options::progress(&args.events).then(|| progress::transfer(progress::stdin_size()));
 
+        let bopts = options::bridge(&args.socket, &args.stdio);
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {
-                let (io, stdout) = stdio_io(&stream, &args.stdio);
+                let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
                 (io, stdout, None)
             }
             _ => scripted_io(&args, expect.clone()),
         };
-        let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
         let result = match matched {
             None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
             Some(mut matched) => {
@@ -107,7 +105,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
 
 /// The core's connect options plus the outbound `--deny` rules.
 fn connect_options(args: &ConnectArgs) -> ConnectOptions {
-    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
+    let mut opts = options::connect(&args.client, &args.socket);
     if !args.deny.is_empty() {
         let rules = args.deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
         opts.deny = Some(Arc::new(BlockList::new(rules)));
