@@ -3,7 +3,6 @@
 //! With `--tls` or `tls://` the connection is secured after `connect`
 //! (`tls.connect`): `secureConnect` follows, then the same bridge.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,9 +14,8 @@ use crate::cli::ConnectArgs;
 use crate::commands::{block_on, ending_to_exit, finish_stdout, options, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::blocklist::BlockList;
 use crate::net::bridge::{bridge, Io};
-use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
+use crate::net::connect::{connect, connect_with_wait};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::connected_stream;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
@@ -37,7 +35,7 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         }
         None => None,
     };
-    let opts = connect_options(&args);
+    let opts = options::connect_with_deny(&args.client, &args.socket, &args.deny);
     block_on(async move {
         let stream = match args.wait {
             // inetd / systemd `Accept=yes`: the connection is already made.
@@ -101,16 +99,6 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         finish_stdout(stdout).await;
         result
     })
-}
-
-/// The core's connect options plus the outbound `--deny` rules.
-fn connect_options(args: &ConnectArgs) -> ConnectOptions {
-    let mut opts = options::connect(&args.client, &args.socket);
-    if !args.deny.is_empty() {
-        let rules = args.deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
-        opts.deny = Some(Arc::new(BlockList::new(rules)));
-    }
-    opts
 }
 
 /// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
@@ -192,7 +180,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             }
         },
     };
-    let mut opts = connect_options(args);
+    let mut opts = options::connect_with_deny(&args.client, &args.socket, &args.deny);
     opts.connect_timeout = opts.connect_timeout.or(Some(Duration::from_secs(2)));
     let mut any = false;
     for port in ports {

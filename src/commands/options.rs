@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{ClientArgs, EventArgs, Family, ServerArgs, SocketArgs, StdioArgs};
-use crate::net::blocklist::Admission;
+use crate::net::blocklist::{Admission, BlockList, RuleArg};
 use crate::net::bridge::BridgeOptions;
 use crate::net::connect::ConnectOptions;
 use crate::net::listen::ServerOptions;
@@ -48,8 +48,7 @@ pub fn socket(socket: &SocketArgs) -> SocketOptions {
     }
 }
 
-/// How a client connects (`connect`, `pipe`'s target); the outbound
-/// `--deny` is `connect`'s own and added by it.
+/// How a client connects (`pipe`'s target; `connect` adds its `--deny`).
 pub fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
     ConnectOptions {
         family: family(socket),
@@ -62,6 +61,21 @@ pub fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
         socket: self::socket(socket),
         deny: None,
     }
+}
+
+/// `connect`'s options: [`connect`]'s, with the outbound `--deny` rules
+/// (resolved addresses inside them are never tried).
+pub fn connect_with_deny(
+    client: &ClientArgs,
+    socket: &SocketArgs,
+    deny: &[RuleArg],
+) -> ConnectOptions {
+    let mut opts = connect(client, socket);
+    if !deny.is_empty() {
+        let rules = deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
+        opts.deny = Some(Arc::new(BlockList::new(rules)));
+    }
+    opts
 }
 
 /// How a server listens and admits (`listen`, `echo`, `pipe`).
@@ -116,4 +130,31 @@ fn splice_allowed() -> bool {
 /// tests set it to cover the tokio engine too.
 pub fn uring_allowed() -> bool {
     std::env::var_os("WIRECAT_NO_URING").is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn socket_of(words: &[&str]) -> SocketArgs {
+        let line = [&["wirecat", "connect", "example.com:80"], words].concat();
+        match Cli::try_parse_from(line).expect("parses").command {
+            Command::Connect(args) => args.socket,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn family_comes_from_the_short_flags_or_the_long_one() {
+        assert_eq!(family(&socket_of(&[])), 0);
+        assert_eq!(family(&socket_of(&["-4"])), 4);
+        assert_eq!(family(&socket_of(&["-6"])), 6);
+        assert_eq!(family(&socket_of(&["--family", "6"])), 6);
+        assert_eq!(family(&socket_of(&["--family", "0"])), 0);
+        let line = ["wirecat", "connect", "example.com:80", "--family", "5"];
+        assert!(Cli::try_parse_from(line).is_err());
+    }
 }

@@ -98,3 +98,59 @@ fn with_implied_client_tls(mut opts: ClientTlsOptions) -> ClientTlsOptions {
         || opts.max_version.is_some();
     opts
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::net::tls::TlsVersion;
+
+    fn parse(words: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("wirecat").chain(words.iter().copied()))
+            .expect("the command line parses")
+            .command
+    }
+
+    fn client(words: &[&str]) -> ClientTlsOptions {
+        match parse(&[&["connect", "example.com:443"], words].concat()) {
+            Command::Connect(args) => client_tls(&args.tls),
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_tls_only_flag_turns_tls_on_and_the_timeout_alone_does_not() {
+        assert!(!client(&[]).enabled);
+        assert!(!client(&["--handshake-timeout", "5s"]).enabled);
+        assert!(client(&["--tls"]).enabled);
+        assert!(client(&["--ca", "ca.pem"]).enabled);
+        assert!(client(&["--alpn", "h2"]).enabled);
+        let opts = client(&["--tls-min", "1.3", "--alpn", "h2", "--alpn", "http/1.1"]);
+        assert!(opts.enabled);
+        assert_eq!(opts.min_version, Some(TlsVersion::Tls13));
+        assert_eq!(opts.alpn, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn pipe_target_flags_make_a_client_bounded_by_the_shared_timeout() {
+        let Command::Pipe(args) = parse(&[
+            "pipe",
+            "8080",
+            "example.com:443",
+            "--target-servername",
+            "example.com",
+            "--handshake-timeout",
+            "3s",
+        ]) else {
+            unreachable!()
+        };
+        let target = target_tls(&args.target_tls, args.tls.common.handshake_timeout);
+        assert!(target.enabled);
+        assert_eq!(target.servername.as_deref(), Some("example.com"));
+        assert_eq!(target.handshake_timeout, Duration::from_secs(3));
+        // The LISTEN side is not touched by --target-* flags.
+        assert!(!server_tls(&args.tls).enabled);
+    }
+}
