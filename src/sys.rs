@@ -273,6 +273,32 @@ pub fn getaddrinfo(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, L
     Ok(out)
 }
 
+/// Bytes written to the TCP socket `fd` that its peer has not acknowledged
+/// yet, sent or still queued (SIOCOUTQ); `None` when `fd` is not TCP.
+pub fn unacknowledged(fd: RawFd) -> Option<usize> {
+    tcp_state(fd)?;
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int through the pointer, which
+    // points to `n`.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) };
+    (r == 0).then(|| usize::try_from(n).unwrap_or(0))
+}
+
+/// TCP_NODELAY on `fd`: what Nagle holds back goes out now.
+pub fn set_nodelay(fd: RawFd) {
+    let on: libc::c_int = 1;
+    // SAFETY: the option value points to an int of the given size.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,6 +264,104 @@ fn peer_reset_while_stdin_streams_is_econnreset_on_every_path() {
     on_every_path(reset_while_stdin_streams);
 }
 
+/// `--reset` closes with RST once stdin has ended, but only after the peer
+/// has acknowledged every byte: a zero-linger close throws away what is
+/// still queued, and the tail of the stream never arrived (exit 0 all the
+/// same). The peer reads everything, then meets the reset.
+fn reset_after_stdin_ends(path: Path, input: Input, dir: &std::path::Path) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = client(
+        path,
+        input,
+        l.local_addr().unwrap().port(),
+        &["--reset"],
+        dir,
+    );
+    let (mut s, _) = accept_within(&l);
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    let end = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => got += n,
+            Err(e) => break Err(e.kind()),
+        }
+    };
+    let out = output_within(child);
+    let ctx = format!(
+        "{path:?} {input:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{ctx}");
+    assert_eq!(got, STREAM, "every byte arrives before the RST; {ctx}");
+    assert_eq!(end, Err(std::io::ErrorKind::ConnectionReset), "{ctx}");
+    let close = close_event(&events(&out.stderr)).clone();
+    assert_eq!(close["bytesWritten"].as_u64(), Some(STREAM as u64), "{ctx}");
+}
+
+#[test]
+fn reset_after_stdin_ends_delivers_every_byte_first() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in PATHS {
+        for input in [Input::File, Input::Pipe] {
+            for _ in 0..2 {
+                reset_after_stdin_ends(path, input, dir.path());
+            }
+        }
+    }
+}
+
+/// A peer that acknowledges nothing more (a closed window) cannot get the
+/// bytes still queued before the RST: that is an error naming how many,
+/// not exit 0, and it comes within about a second.
+#[test]
+fn reset_to_a_peer_that_takes_nothing_more_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "stdin", &random_bytes(100_000, 5));
+    for path in PATHS {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        sock.listen(1).unwrap();
+        let l: TcpListener = sock.into();
+        let mut cmd = wirecat();
+        cmd.args(["connect", "--json", "--reset"])
+            .arg(l.local_addr().unwrap().to_string());
+        if let Path::Channels = path {
+            cmd.env("WIRECAT_NO_SPLICE", "1");
+        }
+        let child = cmd
+            .stdin(std::fs::File::open(&file).unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Accepted, never read.
+        let (_s, _) = accept_within(&l);
+        let out = output_within(child);
+        let ev = events(&out.stderr);
+        let ctx = format!("{path:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{ctx}");
+        let err = find(&ev, "error");
+        assert_eq!(err["code"], "ETIMEDOUT", "{ctx}");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains("not acknowledged"),
+            "{ctx}"
+        );
+        assert_eq!(close_event(&ev)["hadError"], true, "{ctx}");
+    }
+}
+
 /// After `--timeout`, our FIN; a peer that answers it gets its reply
 /// delivered and counted, then `end`, and the exit is still 4.
 #[test]

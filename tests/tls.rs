@@ -1114,7 +1114,9 @@ fn silent_client_is_cut_off_by_the_handshake_timeout_and_k_keeps_serving() {
     let pki = Pki::new();
     let mut server = tls_server(
         &pki,
-        &["-k", "--handshake-timeout", "300"],
+        // Long enough for the served client's own handshake on a loaded
+        // machine (300 ms once cut it off too).
+        &["-k", "--handshake-timeout", "1500"],
         Stdio::null(),
         Stdio::null(),
     );
@@ -1129,7 +1131,11 @@ fn silent_client_is_cut_off_by_the_handshake_timeout_and_k_keeps_serving() {
         ],
         b"",
     );
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut rest = Vec::new();
     let _ = silent.read_to_end(&mut rest);
     assert!(rest.is_empty(), "the silent client is closed, unanswered");
@@ -1289,6 +1295,55 @@ fn reset_over_tls_closes_with_rst_and_no_close_notify() {
         let (got, rest) = rx.recv().unwrap();
         assert_eq!(&got, b"abc", "{via:?}");
         assert!(rest.is_err(), "{via:?}: a reset, not a clean end: {rest:?}");
+    }
+}
+
+/// `--reset` after stdin's end delivers every byte written before the RST,
+/// also to a server that sends no session tickets (`openssl s_server
+/// -num_tickets 0`). There the small record right after the handshake waits
+/// (Nagle) for the ACK of our Finished, which the peer delays, and a
+/// zero-linger close used to throw it away: the peer saw the reset and
+/// none of the data, every time.
+#[test]
+fn reset_over_tls_delivers_everything_to_a_server_without_tickets() {
+    if !have("openssl") {
+        return;
+    }
+    let pki = Pki::new();
+    for via in PATHS {
+        for _ in 0..3 {
+            let (mut server, port, server_out) = s_server(&[
+                "-cert",
+                s(&pki.cert),
+                "-key",
+                s(&pki.key),
+                "-num_tickets",
+                "0",
+            ]);
+            let out = client_on(
+                via,
+                &[
+                    &format!("tls://localhost:{port}"),
+                    "--ca",
+                    s(&pki.ca_pem),
+                    "--reset",
+                ],
+                b"sent before the reset\n",
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{via:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // One connection (-naccept 1): s_server exits once it is gone.
+            wait_child(&mut server);
+            let seen = String::from_utf8_lossy(&server_out.rest()).to_string();
+            assert!(
+                seen.contains("sent before the reset\n"),
+                "{via:?}: s_server got: {seen:?}"
+            );
+        }
     }
 }
 

@@ -7,14 +7,16 @@
 //! future whose `poll` reads into a buffer on the thread's stack and writes
 //! it straight back; only bytes the socket cannot take at once are copied to
 //! the heap, and the socket is not read again until they are gone (bounded
-//! memory, and a slow reader slows its own writer). That keeps 10,000 idle connections within a
-//! few tens of MiB.
+//! memory, and a slow reader slows its own writer). Idle connections stay
+//! cheap (the figures are in bench/README.md).
 //!
 //! On Linux, a connection whose last read was large moves its next bytes
 //! socket → pipe → the same socket with splice(2), never through user
 //! space; the pipe is borrowed from the accept loop's pool only while
 //! bytes sit in it, so an idle connection still holds none. Small reads
 //! stay read(2)/write(2), where splice would cost a call more per message.
+//! That loop is `plain`'s `EchoAll`; this file holds the connection's life
+//! around it (banner, TLS, `--timeout`, the second signal, `close`).
 //!
 //! With `--tls` (or tls:// ADDRESS) each connection's handshake runs in its
 //! own task, and the bytes go through rustls with the relay's generic
@@ -38,26 +40,26 @@
 //! `error` (ECONNABORTED, [`crate::net::listen::forced_close`]) and its
 //! `close` with the bytes it moved, which the server's totals include.
 //!
-//! On Linux a plain server (no TLS, no `--timeout`, not `--once`) runs on
-//! the io_uring engine in [`uring`] instead, unless `WIRECAT_NO_URING` is
-//! set or the kernel refuses the ring; the `listening` event's `engine`
-//! field says which (`io_uring` or `tokio`).
+//! On Linux a plain server (no TLS, no `--timeout`, not `--once`, not
+//! `--reset`) runs on the io_uring engine in `uring` instead, unless
+//! `WIRECAT_NO_URING` is set or the kernel refuses the ring; the
+//! `listening` event's `engine` field says which (`io_uring` or `tokio`).
 
+mod plain;
 #[cfg(target_os = "linux")]
 mod uring;
 
+use plain::EchoAll;
+
 use std::future::Future;
 use std::io;
-use std::mem::MaybeUninit;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::cli::EchoArgs;
@@ -71,11 +73,8 @@ use crate::net::options;
 use crate::net::relay::{copy, copy_until_end, discard_until_end};
 use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
-use crate::net::tls::{self, ServerSetup};
+use crate::net::tls;
 use crate::progress;
-
-/// Bytes read per system call; on the stack, only while they are in hand.
-const READ_SIZE: usize = 64 * 1024;
 
 /// What each connection needs to know.
 #[derive(Debug, Clone)]
@@ -98,9 +97,7 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     let progress_wanted = super::options::progress(&args.events);
     let engine = uring_applies(&args, tls.is_some());
     block_on_with(async move {
-        let mut extra = tls
-            .as_deref()
-            .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let mut extra = tls::listening_fields(tls.as_deref());
         extra["engine"] = if engine { "io_uring" } else { "tokio" }.into();
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&ep, &opts, extra).await?;
@@ -120,17 +117,9 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
             // Only what the connection needs goes into its task (not its addresses).
             let (id, stream, forced) = (acc.id, acc.stream, acc.forced);
             async move {
-                let stream = match &tls {
-                    None => stream,
-                    // Boxed, so a plain connection's task carries no handshake state.
-                    Some(setup) => {
-                        let handshake = tls::secure_server(setup, stream, Some(id));
-                        match Box::pin(forced.clone().unless(Some(id), handshake)).await {
-                            Some(Ok(s)) => s,
-                            // The error event is out; the server keeps serving.
-                            _ => return,
-                        }
-                    }
+                let secured = tls::secure_accepted(tls.as_deref(), stream, Some(id), None, &forced);
+                let Some(stream) = secured.await else {
+                    return;
                 };
                 echo_connection(id, stream, &echo, &totals, forced).await
             }
@@ -140,13 +129,15 @@ pub fn run(args: EchoArgs) -> Result<Exit, Error> {
 }
 
 /// Whether this server runs on the io_uring engine: Linux, plain (no TLS),
-/// no idle timeout, not `--once`, `WIRECAT_NO_URING` unset (the tests use
+/// no idle timeout, not `--once`, not `--reset` (whose close waits for the
+/// echo to be acknowledged first), `WIRECAT_NO_URING` unset (the tests use
 /// it to cover both paths), and a ring can be set up here.
 fn uring_applies(args: &EchoArgs, tls: bool) -> bool {
     #[cfg(target_os = "linux")]
     {
         !tls && args.socket.timeout.is_none()
             && !args.once
+            && !args.end.reset
             && super::options::uring_allowed()
             && uring::available()
     }
@@ -210,6 +201,15 @@ async fn echo_connection(
         ))
         .await;
     }
+    let ending = match ending {
+        // The close is the RST: the echo is acknowledged first, TLS
+        // records included (see options::drain_before_reset).
+        Ending::Done | Ending::Timeout if opts.reset => match reset_drained(&mut stream).await {
+            Ok(()) => ending,
+            Err(e) => Ending::Error(e),
+        },
+        ending => ending,
+    };
     if events::enabled() {
         report_close(conn, &ending, &counters, started);
     }
@@ -217,6 +217,19 @@ async fn echo_connection(
         counters.read.load(Ordering::Relaxed),
         counters.written.load(Ordering::Relaxed),
     );
+}
+
+/// Before `--reset`'s close: what was echoed reaches the client.
+async fn reset_drained(stream: &mut Stream) -> io::Result<()> {
+    tokio::time::timeout(Duration::from_secs(1), stream.flush())
+        .await
+        .unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took no more bytes before the reset",
+            ))
+        })?;
+    options::drain_before_reset_async(stream.raw_fd()).await
 }
 
 fn ended(r: io::Result<()>) -> Ending {
@@ -274,15 +287,8 @@ async fn echo_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) ->
         return echo_tls_timed(stream, banner, t).await;
     }
     let mut echo = EchoAll::new(stream, t.c, banner, Some(t.started));
-    let r = tokio::select! {
-        r = &mut echo => Some(r),
-        _ = t.idle() => None,
-    };
-    if let Some(r) = r {
-        return echo_ended(r, t.conn);
-    }
-    if timed_out(&t) {
-        return Ending::Timeout;
+    if let Some(ending) = unless_idle(&mut echo, &t).await {
+        return ending;
     }
     let grace = async {
         // What is in hand goes first, then our FIN.
@@ -292,6 +298,21 @@ async fn echo_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) ->
         discard(echo.stream, &t).await
     };
     after_timeout(grace, &t).await
+}
+
+/// `work` (echoing) until the client's FIN or an error, unless nothing
+/// moves for the timeout first: then the `timeout` event. `None` when the
+/// grace after it follows; else how the connection ended (`--reset`
+/// closes at once).
+async fn unless_idle(work: impl Future<Output = io::Result<()>>, t: &Timed<'_>) -> Option<Ending> {
+    let r = tokio::select! {
+        r = work => Some(r),
+        _ = t.idle() => None,
+    };
+    if let Some(r) = r {
+        return Some(echo_ended(r, t.conn));
+    }
+    timed_out(t).then_some(Ending::Timeout)
 }
 
 /// The end of echoing: the client's FIN (`end`), or an error.
@@ -316,15 +337,8 @@ async fn echo_tls_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>
         write_banner(stream, banner, t.c).await?;
         Box::pin(echo_tls(stream, t.c, t.started, t.reset)).await
     };
-    let r = tokio::select! {
-        r = work => Some(r),
-        _ = t.idle() => None,
-    };
-    if let Some(r) = r {
-        return echo_ended(r, t.conn);
-    }
-    if timed_out(&t) {
-        return Ending::Timeout;
+    if let Some(ending) = unless_idle(work, &t).await {
+        return ending;
     }
     let grace = async {
         stream.shutdown().await?;
@@ -385,237 +399,6 @@ async fn echo_tls(
         true => copy_until_end(&mut rd, &mut wr, moved).await,
     };
     r.map_err(pump_error)
-}
-
-/// The echo loop as a hand-written future, so that the read buffer lives on
-/// the stack of `poll` and never in the connection's state.
-struct EchoAll<'a> {
-    stream: &'a mut Stream,
-    /// Bytes read that the socket would not take yet, and how many went since.
-    pending: Vec<u8>,
-    sent: usize,
-    counters: &'a Counters,
-    /// Only with `--timeout`: reading the clock twice a message costs
-    /// more than the atomic counters.
-    idle_since: Option<Instant>,
-    #[cfg(target_os = "linux")]
-    splice: Splicing,
-}
-
-impl Future for EchoAll<'_> {
-    type Output = io::Result<()>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        loop {
-            // Bytes in hand go out before more are read: bounded memory.
-            ready!(this.poll_flush(cx))?;
-            #[cfg(target_os = "linux")]
-            if this.splice.on {
-                match ready!(this.poll_splice(cx))? {
-                    Spliced::Echoed => continue,
-                    Spliced::Fin => return Poll::Ready(Ok(())),
-                    Spliced::Refused => {}
-                }
-            }
-            let mut buf = [MaybeUninit::<u8>::uninit(); READ_SIZE];
-            let mut rb = ReadBuf::uninit(&mut buf);
-            ready!(Pin::new(&mut *this.stream).poll_read(cx, &mut rb))?;
-            let data = rb.filled();
-            if data.is_empty() {
-                return Poll::Ready(this.fin_or_reset());
-            }
-            this.read(data.len());
-            let mut done = 0;
-            while done < data.len() {
-                match Pin::new(&mut *this.stream).poll_write(cx, &data[done..]) {
-                    Poll::Ready(Ok(n)) => done += this.wrote(n)?,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {
-                        this.pending = data[done..].to_vec();
-                        return Poll::Pending;
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl<'a> EchoAll<'a> {
-    /// Echo on `stream`, the banner (if any) first; `idle_since` (with
-    /// `--timeout`) is when the idle clock started, and every byte moved
-    /// then restarts it.
-    fn new(
-        stream: &'a mut Stream,
-        counters: &'a Counters,
-        banner: Option<&[u8]>,
-        idle_since: Option<Instant>,
-    ) -> EchoAll<'a> {
-        EchoAll {
-            stream,
-            pending: banner.map(<[u8]>::to_vec).unwrap_or_default(),
-            sent: 0,
-            counters,
-            idle_since,
-            #[cfg(target_os = "linux")]
-            splice: Splicing::default(),
-        }
-    }
-
-    /// Write what is in hand: bytes the socket did not take yet, and what
-    /// sits in a borrowed pipe.
-    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while self.sent < self.pending.len() {
-            let n = ready!(self.write(cx, self.sent))?;
-            self.sent += n;
-        }
-        self.pending = Vec::new();
-        self.sent = 0;
-        #[cfg(target_os = "linux")]
-        if self.splice.pipe.is_some() {
-            ready!(self.poll_drain_pipe(cx))?;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    /// A 0-byte read: the client's FIN, or a reset that a write took first
-    /// (echo has not ended its side, so CLOSED can only be a reset).
-    fn fin_or_reset(&self) -> io::Result<()> {
-        if crate::sys::eof_was_reset(self.stream.raw_fd(), false) {
-            return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
-        }
-        Ok(())
-    }
-
-    /// Write pending bytes from `from` on.
-    fn write(&mut self, cx: &mut Context<'_>, from: usize) -> Poll<io::Result<usize>> {
-        let r = ready!(Pin::new(&mut *self.stream).poll_write(cx, &self.pending[from..]));
-        Poll::Ready(r.and_then(|n| self.wrote(n)))
-    }
-
-    fn touch(&self) {
-        if let Some(started) = self.idle_since {
-            touch(self.counters, started);
-        }
-    }
-
-    /// `n` bytes came in (by read(2) or splice(2)).
-    fn read(&mut self, n: usize) {
-        self.touch();
-        self.counters.read.fetch_add(n as u64, Ordering::Relaxed);
-        progress::server_received(n);
-        #[cfg(target_os = "linux")]
-        self.splice.choose(n);
-    }
-
-    fn wrote(&self, n: usize) -> io::Result<usize> {
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        self.touch();
-        self.counters.written.fetch_add(n as u64, Ordering::Relaxed);
-        progress::server_sent(n);
-        Ok(n)
-    }
-}
-
-/// Reads at least this large switch a connection to splice(2), and
-/// smaller ones back to read(2)/write(2): a small message costs the same
-/// two calls either way, and splice's extra call to find the socket empty
-/// would cost more than the copies it saves.
-#[cfg(target_os = "linux")]
-const SPLICE_MIN: usize = 8 * 1024;
-
-/// echo's zero-copy path: socket → pipe → the same socket with splice(2),
-/// the pipe borrowed from the loop's pool only while bytes sit in it.
-#[cfg(target_os = "linux")]
-#[derive(Default)]
-struct Splicing {
-    /// The last read was large: splice the next one.
-    on: bool,
-    /// splice(2) failed with EINVAL once (not a socket it supports).
-    refused: bool,
-    pipe: Option<crate::net::splice::Pipe>,
-}
-
-#[cfg(target_os = "linux")]
-impl Splicing {
-    fn choose(&mut self, n: usize) {
-        self.on = n >= SPLICE_MIN && !self.refused;
-    }
-}
-
-/// What one round of [`EchoAll::poll_splice`] did.
-#[cfg(target_os = "linux")]
-enum Spliced {
-    /// Bytes went back; the connection may have switched to read(2).
-    Echoed,
-    /// The client's FIN.
-    Fin,
-    /// Nothing moved: splice(2) refused this socket (EINVAL, read(2) from
-    /// now on) or no pipe could be had (read(2) this time).
-    Refused,
-}
-
-#[cfg(target_os = "linux")]
-impl EchoAll<'_> {
-    /// Echo one splice(2) of bytes through a borrowed pipe. Unlike read(2)
-    /// through tokio, a short splice does not prove the socket empty (the
-    /// pipe may have run out of slots), so readiness is cleared only by the
-    /// call that finds the socket empty, and the pipe goes back then.
-    fn poll_splice(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Spliced>> {
-        use crate::net::splice::Pipe;
-        use tokio::io::Interest;
-        let fd = self.stream.raw_fd();
-        loop {
-            if self.splice.pipe.is_some() {
-                ready!(self.poll_drain_pipe(cx))?;
-                return Poll::Ready(Ok(Spliced::Echoed));
-            }
-            ready!(self.stream.poll_ready(cx, Interest::READABLE))?;
-            // Out of descriptors for a pipe (EMFILE): read(2) this time.
-            let Ok(mut pipe) = Pipe::borrow() else {
-                return Poll::Ready(Ok(Spliced::Refused));
-            };
-            match self
-                .stream
-                .try_io(Interest::READABLE, || pipe.fill(fd, READ_SIZE))
-            {
-                Ok(0) => return Poll::Ready(self.fin_or_reset().map(|()| Spliced::Fin)),
-                Ok(n) => {
-                    self.read(n);
-                    self.splice.pipe = Some(pipe);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    self.splice.refused = true;
-                    self.splice.on = false;
-                    return Poll::Ready(Ok(Spliced::Refused));
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl EchoAll<'_> {
-    /// Send what the borrowed pipe holds; then it goes back to the pool, so
-    /// a waiting connection holds none.
-    fn poll_drain_pipe(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        use tokio::io::Interest;
-        let fd = self.stream.raw_fd();
-        while let Some(pipe) = self.splice.pipe.as_mut().filter(|p| p.held() > 0) {
-            ready!(self.stream.poll_ready(cx, Interest::WRITABLE))?;
-            match self.stream.try_io(Interest::WRITABLE, || pipe.drain(fd)) {
-                Ok(n) => self.wrote(n)?,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            };
-        }
-        self.splice.pipe = None;
-        Poll::Ready(Ok(()))
-    }
 }
 
 #[cfg(test)]

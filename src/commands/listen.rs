@@ -45,8 +45,7 @@ async fn bind(
     opts: &ServerOptions,
     tls: Option<&ServerSetup>,
 ) -> Result<Listener, Error> {
-    let extra = tls.map_or_else(|| serde_json::json!({}), ServerSetup::listening_fields);
-    Listener::bind_with(ep, opts, extra).await
+    Listener::bind_with(ep, opts, tls::listening_fields(tls)).await
 }
 
 /// One connection: accept, stop listening, bridge, exit with its ending.
@@ -165,16 +164,19 @@ async fn keep_open(
             let totals = totals.clone();
             let (fanout, tls) = (fanout.clone(), tls.clone());
             async move {
-                let (stream, input) = match &tls {
-                    None => (acc.stream, plain_input),
-                    Some(setup) => {
-                        let handshake = tls::secure_server(setup, acc.stream, Some(acc.id));
-                        match acc.forced.clone().unless(Some(acc.id), handshake).await {
-                            Some(Ok(s)) => (s, (!recv_only).then(|| fanout.register())),
-                            // The error event is out; the server keeps serving.
-                            _ => return,
-                        }
-                    }
+                let secured = tls::secure_accepted(
+                    tls.as_deref(),
+                    acc.stream,
+                    Some(acc.id),
+                    None,
+                    &acc.forced,
+                );
+                let Some(stream) = secured.await else {
+                    return;
+                };
+                let input = match &tls {
+                    None => plain_input,
+                    Some(_) => (!recv_only).then(|| fanout.register()),
                 };
                 // Each connection's input is its share of the fan-out.
                 let io = Io::Channels {

@@ -67,9 +67,7 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
     let ropts = options::relay(&args.socket);
     let progress_wanted = options::progress(&args.events);
     block_on_with(async move {
-        let extra = server_tls
-            .as_deref()
-            .map_or_else(|| json!({}), ServerSetup::listening_fields);
+        let extra = tls::listening_fields(server_tls.as_deref());
         let shutdown = Shutdown::on_signals();
         let listener = Listener::bind_with(&listen, &sopts, extra).await?;
         let _progress = progress_wanted.then(progress::server);
@@ -176,22 +174,19 @@ async fn pipe_connection(
 ) {
     let conn = Some(acc.id);
     let forced = acc.forced;
-    let pair = async {
-        let client = match server_tls {
-            None => acc.stream,
-            Some(setup) => {
-                match tls::secure_server_side(setup, acc.stream, conn, Some("client")).await {
-                    Ok(s) => s,
-                    // The error event is out; dropping the socket closes it.
-                    Err(_) => return None,
-                }
-            }
-        };
-        // Without a target, `client` is dropped: the client sees its
-        // connection close.
-        Some((client, reach(target, acc.id).await?))
+    let secured = tls::secure_accepted(server_tls, acc.stream, conn, Some("client"), &forced);
+    // On failure the error event is out; dropping the socket closes it.
+    let Some(client) = secured.await else {
+        return closed_early(conn);
     };
-    let Some((client, peer)) = forced.clone().unless(conn, pair).await.flatten() else {
+    // Without a target, `client` is dropped: the client sees its
+    // connection close.
+    let Some(peer) = forced
+        .clone()
+        .unless(conn, reach(target, acc.id))
+        .await
+        .flatten()
+    else {
         return closed_early(conn);
     };
     let relayed = relay(client, peer, conn, ropts, forced.wait()).await;

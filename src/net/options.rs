@@ -2,9 +2,12 @@
 //! applied through socket2, so every command sets them the same way.
 
 use std::io;
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
+
+use crate::sys;
 
 /// Per-connection options (Node's `keepAlive` and `noDelay`).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +36,80 @@ impl SocketOptions {
             sock.set_nodelay(true)?;
         }
         Ok(())
+    }
+}
+
+/// How long a close with RST waits for the peer to acknowledge more of
+/// what was written, before it gives up on it.
+const RESET_STALL: Duration = Duration::from_secs(1);
+
+/// Before a close with RST (`--reset` after input ended): let every byte
+/// written reach the peer first. A zero-linger close throws the send queue
+/// away: the tail of a file still queued would be lost, and so would a small
+/// last segment that Nagle holds behind an unacknowledged one (a TLS record
+/// right after the handshake's Finished, while the peer delays its ACK).
+/// TCP_NODELAY pushes that out; then wait while the peer keeps
+/// acknowledging. A peer that acknowledges nothing more for [`RESET_STALL`]
+/// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
+/// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
+pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {
+    let mut drain = ResetDrain::new(fd);
+    while let Some(pause) = drain.next()? {
+        std::thread::sleep(pause);
+    }
+    Ok(())
+}
+
+/// [`drain_before_reset`] on the runtime, for servers with many connections.
+pub async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
+    let mut drain = ResetDrain::new(fd);
+    while let Some(pause) = drain.next()? {
+        tokio::time::sleep(pause).await;
+    }
+    Ok(())
+}
+
+/// The wait of [`drain_before_reset`], one check at a time.
+struct ResetDrain {
+    fd: RawFd,
+    /// Unacknowledged bytes at the last check; `None` before the first.
+    left: Option<usize>,
+    progress: std::time::Instant,
+    pause: Duration,
+}
+
+impl ResetDrain {
+    fn new(fd: RawFd) -> ResetDrain {
+        ResetDrain {
+            fd,
+            left: None,
+            progress: std::time::Instant::now(),
+            pause: Duration::from_micros(100),
+        }
+    }
+
+    /// How long to wait before the next check; `None` once all is acknowledged.
+    fn next(&mut self) -> io::Result<Option<Duration>> {
+        let now = sys::unacknowledged(self.fd).unwrap_or(0);
+        match self.left {
+            _ if now == 0 => return Ok(None),
+            None => sys::set_nodelay(self.fd),
+            Some(before) if now < before => self.progress = std::time::Instant::now(),
+            Some(_) if self.progress.elapsed() > RESET_STALL => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "{now} bytes written were not acknowledged by the peer \
+                         within {RESET_STALL:?} before the reset"
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        self.left = Some(now);
+        let pause = self.pause;
+        self.pause = (self.pause * 2).min(Duration::from_millis(20));
+        Ok(Some(pause))
     }
 }
 

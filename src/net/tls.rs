@@ -12,10 +12,15 @@
 //! System roots come from `rustls-native-certs` (the OS trust store, which
 //! is what curl and openssl on the same machine trust and what admins
 //! update), not a compiled-in webpki-roots list.
+//!
+//! This file builds the configurations; `handshake` runs the handshakes
+//! and `fields` says what the `secureConnect` event reports.
 
 mod cert_info;
 mod errors;
+mod fields;
 mod files;
+mod handshake;
 mod options;
 mod secure;
 mod self_signed;
@@ -23,7 +28,6 @@ mod sni;
 pub mod threads;
 mod verify;
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,11 +38,10 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{DnsName, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, CommonState, ProtocolVersion, RootCertStore, ServerConfig};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls::{SignatureScheme, SupportedProtocolVersion};
 use serde_json::{json, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_rustls::{client, server, TlsAcceptor, TlsConnector};
+use tokio_rustls::TlsAcceptor;
 
 use crate::exit::{Error, Exit};
 
@@ -47,10 +50,13 @@ pub use errors::{
     alert_code, certificate_error_code, rustls_error_code, rustls_error_message, stream_error_exit,
     tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
 };
+pub use fields::{protocol_name, secure_connect_fields, server_authorized};
 pub use files::{load_certs, load_key};
+pub use handshake::{accept, connect};
 pub use options::{ClientTlsOptions, ServerTlsOptions, TlsVersion, HANDSHAKE_TIMEOUT};
 pub use secure::{
-    handshake_error, report_error, secure_server, secure_server_side, server_tls, ClientTls,
+    handshake_error, listening_fields, report_error, secure_accepted, secure_server,
+    secure_server_side, server_tls, ClientTls,
 };
 pub use self_signed::SelfSigned;
 pub use sni::SniCert;
@@ -293,128 +299,5 @@ pub fn server_config(
         self_signed,
         handshake_timeout: args.handshake_timeout,
         client_auth: args.ca.is_some(),
-    })
-}
-
-fn timed_out() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, HandshakeTimeout)
-}
-
-/// How long a failed handshake waits for the peer to close, at most.
-const LINGER: Duration = Duration::from_secs(1);
-
-/// Finish a handshake within `timeout`; after a failure, close gracefully.
-///
-/// When a handshake fails, our alert has been written but the peer's last
-/// flight may still be unread in the socket; closing a socket with unread
-/// bytes makes the kernel send a RST, and a RST can destroy the alert
-/// before the peer reads it (it then sees `ECONNRESET` instead of, say,
-/// `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`). So: FIN after the alert, then
-/// read and discard until the peer closes, for at most [`LINGER`].
-async fn finish<S, IO>(
-    handshake: impl std::future::Future<Output = Result<S, (io::Error, IO)>>,
-    timeout: Option<Duration>,
-) -> io::Result<S>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let outcome = match timeout {
-        Some(limit) => match tokio::time::timeout(limit, handshake).await {
-            Ok(r) => r,
-            Err(_) => return Err(timed_out()),
-        },
-        None => handshake.await,
-    };
-    match outcome {
-        Ok(stream) => Ok(stream),
-        Err((e, mut io)) => {
-            let _ = tokio::time::timeout(LINGER, async {
-                let _ = io.shutdown().await;
-                let mut sink = [0u8; 4096];
-                while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
-            })
-            .await;
-            Err(e)
-        }
-    }
-}
-
-/// The client handshake over `io`, bounded by `timeout` when given; errors
-/// go through [`tls_error_code`] / [`tls_error_exit`].
-pub async fn connect<IO>(
-    config: Arc<ClientConfig>,
-    name: ServerName<'static>,
-    io: IO,
-    timeout: Option<Duration>,
-) -> io::Result<client::TlsStream<IO>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let handshake = TlsConnector::from(config).connect(name, io).into_fallible();
-    finish(handshake, timeout).await
-}
-
-/// The server handshake over `io`, bounded by `--handshake-timeout` so a
-/// silent client cannot hold a slot.
-pub async fn accept<IO>(setup: &ServerSetup, io: IO) -> io::Result<server::TlsStream<IO>>
-where
-    IO: AsyncRead + AsyncWrite + Unpin,
-{
-    let handshake = setup.acceptor().accept(io).into_fallible();
-    finish(handshake, Some(setup.handshake_timeout)).await
-}
-
-/// Node's `authorized` on the server side: the client presented a
-/// certificate and the verifier (which refuses bad ones) accepted it.
-pub fn server_authorized(conn: &rustls::ServerConnection) -> bool {
-    conn.peer_certificates().is_some_and(|c| !c.is_empty())
-}
-
-/// `TLSv1.3`, as Node's `getProtocol()`.
-pub fn protocol_name(version: ProtocolVersion) -> String {
-    match version {
-        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
-        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// The IANA name of the negotiated suite (`TLS_AES_128_GCM_SHA256`,
-/// `TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`), Node's `standardName`.
-fn cipher_name(conn: &CommonState) -> Option<String> {
-    let suite = conn.negotiated_cipher_suite()?.suite();
-    let name = suite
-        .as_str()
-        .map_or_else(|| format!("{suite:?}"), str::to_owned);
-    Some(match name.strip_prefix("TLS13_") {
-        Some(rest) => format!("TLS_{rest}"),
-        None => name,
-    })
-}
-
-/// The fields of the `secureConnect` event: protocol, cipher, alpnProtocol
-/// (`false` when none), servername (`false` when none), authorized, and the
-/// peer certificate's `subject`, `issuer`, `valid_to` and `fingerprint256`
-/// (`null` when the peer showed none).
-pub fn secure_connect_fields(
-    conn: &CommonState,
-    servername: Option<&str>,
-    authorized: bool,
-) -> Value {
-    let alpn = conn
-        .alpn_protocol()
-        .map_or(Value::Bool(false), |p| String::from_utf8_lossy(p).into());
-    let leaf = conn.peer_certificates().and_then(|c| c.first());
-    let info = leaf.and_then(|der| CertInfo::parse(der));
-    json!({
-        "protocol": conn.protocol_version().map(protocol_name),
-        "cipher": cipher_name(conn),
-        "alpnProtocol": alpn,
-        "servername": servername.map_or(Value::Bool(false), Value::from),
-        "authorized": authorized,
-        "subject": info.as_ref().map(|i| i.subject.clone()),
-        "issuer": info.as_ref().map(|i| i.issuer.clone()),
-        "valid_to": info.as_ref().map(|i| i.valid_to.clone()),
-        "fingerprint256": leaf.map(|der| fingerprint256(der)),
     })
 }

@@ -19,6 +19,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use super::{touch, BridgeOptions, Counters, DownEnd, DownFuture, InputEnd, UpFuture};
+use crate::net::options;
 use crate::net::splice::{self, PumpError, Pumped};
 use crate::net::stdio;
 use crate::net::stream::Stream;
@@ -135,7 +136,9 @@ fn input_ended(
     match r {
         // A read error on stdin ends input the same way EOF does.
         Ok(Pumped::Eof) | Err(PumpError::Read(_)) if !stop.is_set() => {
-            if !reset {
+            if reset {
+                options::drain_before_reset(sock)?;
+            } else {
                 shutdown_write(sock, c);
             }
             Ok(InputEnd::Finished)

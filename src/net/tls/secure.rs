@@ -25,6 +25,7 @@ use super::{
 use crate::events;
 use crate::exit::Error;
 use crate::net::endpoint::Endpoint;
+use crate::net::listen::Forced;
 use crate::net::stream::Stream;
 
 /// What a client needs to secure each connection it opens: built once from
@@ -146,6 +147,26 @@ pub async fn secure_server_side(
     Ok(Stream::TlsServer(Box::new(tls)))
 }
 
+/// A server's accepted connection `conn`, secured in its own task when
+/// the server has TLS (`setup`), else as it is: the handshake of
+/// [`secure_server_side`] unless the second signal comes first. `None`
+/// once the `error` event is out: the caller drops the connection and the
+/// server keeps serving.
+pub async fn secure_accepted(
+    setup: Option<&ServerSetup>,
+    stream: Stream,
+    conn: Option<u64>,
+    side: Option<&str>,
+    forced: &Forced,
+) -> Option<Stream> {
+    let Some(setup) = setup else {
+        return Some(stream);
+    };
+    // Boxed, so a plain connection's task carries no handshake state.
+    let handshake = secure_server_side(setup, stream, conn, side);
+    Box::pin(forced.clone().unless(conn, handshake)).await?.ok()
+}
+
 /// The `error` event for a failed handshake, with Node's code.
 pub fn report_error(e: &io::Error, conn: Option<u64>) {
     report_error_side(e, conn, None);
@@ -198,6 +219,12 @@ pub fn handshake_error(e: &io::Error, what: &str) -> Error {
     // In --json mode the error event has already told the story.
     err.reported = events::mode() == events::Mode::Json;
     err
+}
+
+/// The TLS fields of a server's `listening` event: those of
+/// [`ServerSetup::listening_fields`] with TLS, none without.
+pub fn listening_fields(tls: Option<&ServerSetup>) -> Value {
+    tls.map_or_else(|| json!({}), ServerSetup::listening_fields)
 }
 
 /// The server side of `--tls` / `tls://` for a server listening on `ep`,

@@ -160,6 +160,9 @@ impl Shared {
         }
         tx.ended = true;
         if reset {
+            if graceful {
+                crate::net::options::drain_before_reset(self.fd())?;
+            }
             return Ok(());
         }
         self.fin_sent.store(true, Ordering::SeqCst);
