@@ -8,9 +8,7 @@ use wirecat::events;
 
 fn main() {
     // A closed stdout (`| head`) must end quietly, not with a panic from print!.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
+    wirecat::sys::ignore_sigpipe();
     let cli = parse();
     let (code, message) = match wirecat::run(cli) {
         Ok(exit) => (exit.code(), None),

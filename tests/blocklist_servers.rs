@@ -62,6 +62,7 @@ fn denied_and_not_allowed_peers_are_dropped_with_the_rule() {
     ok.read_to_end(&mut v).unwrap();
     assert_eq!(v, b"welcome");
     drop(ok);
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.wait().success());
     let ev = server.stderr_events();

@@ -438,6 +438,7 @@ fn workers_share_an_inherited_socket() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = l.as_raw_fd();
+    // SAFETY: fcntl(F_SETFD) takes no pointers; the descriptor is ours.
     unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
     let child = wirecat()
         .args(["echo", &format!("fd:{fd}"), "--workers", "2"])
@@ -452,6 +453,7 @@ fn workers_share_an_inherited_socket() {
     let mut got = Vec::new();
     s.read_to_end(&mut got).unwrap();
     assert_eq!(got, b"shared");
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = output_within(child);
     assert!(

@@ -150,6 +150,7 @@ fn terminate(server: &mut Server) -> Output {
     };
     let t_out = collect(out.map(|o| Box::new(o) as Box<dyn Read + Send>));
     let t_err = collect(err.map(|e| Box::new(e) as Box<dyn Read + Send>));
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     let status = server.wait();
     Output {

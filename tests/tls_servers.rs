@@ -116,6 +116,7 @@ fn stop(server: &mut Server) -> Vec<Value> {
         let _ = err.read_to_end(&mut v);
         v
     });
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     server.wait();
     events(&t.join().unwrap())

@@ -64,6 +64,7 @@ fn watchdog(pid: u32, done: Arc<AtomicBool>) {
             std::thread::sleep(Duration::from_millis(50));
         }
         if !done.load(Ordering::Relaxed) {
+            // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
     });
@@ -257,6 +258,7 @@ impl Server {
     }
 
     pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
         unsafe { libc::kill(self.child.id() as i32, sig) };
     }
 
