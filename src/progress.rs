@@ -190,6 +190,26 @@ pub fn server() -> Progress {
     })
 }
 
+/// When a progress line is drawn (`--progress[=WHEN]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressWhen {
+    /// Only when stderr is a terminal.
+    Auto,
+    /// Even when stderr is not a terminal.
+    Always,
+}
+
+impl ProgressWhen {
+    /// Whether the line should be drawn, given where stderr goes.
+    pub fn wanted(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ProgressWhen::Always => true,
+            ProgressWhen::Auto => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 /// stderr, drawn even when it is not a terminal: the caller has already
 /// decided (`--progress=always` forces; `auto` asks only on a terminal), and
 /// indicatif's own stderr target hides itself off a terminal.

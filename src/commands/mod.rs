@@ -6,13 +6,14 @@ pub mod echo;
 pub mod generate;
 pub mod isip;
 pub mod listen;
+pub mod options;
 pub mod pipe;
 
 use std::future::Future;
 
 use crate::cli::StdioArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{stdio_threads_apply, Ending, Io, WriteAfterFin};
+use crate::net::bridge::{stdio_threads_apply, BridgeOptions, Ending, Io, WriteAfterFin};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
@@ -99,8 +100,12 @@ fn quiet_if_reported(mut err: Error) -> Error {
 /// (splice(2), or rustls for TLS) when nothing has to look at the bytes,
 /// otherwise chunk channels
 /// (and the stdout writer, which the caller must `finish`).
-pub fn stdio_io(stream: &Stream, socket: &StdioArgs) -> (Io, Option<StdoutWriter>) {
-    if stdio_threads_apply(stream) && !socket.crlf && !socket.hex {
+pub fn stdio_io(
+    stream: &Stream,
+    socket: &StdioArgs,
+    opts: &BridgeOptions,
+) -> (Io, Option<StdoutWriter>) {
+    if stdio_threads_apply(stream, opts.splice) && !socket.crlf && !socket.hex {
         let io = Io::Stdio {
             read_stdin: !socket.recv_only,
             write_stdout: !socket.send_only,

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
-use crate::cli::SocketArgs;
 use crate::sys;
 
-/// Per-connection options, from the shared socket flags.
+/// Per-connection options (Node's `keepAlive` and `noDelay`).
 #[derive(Debug, Clone, Default)]
 pub struct SocketOptions {
     /// `keepAlive` with `keepAliveInitialDelay` (zero: leave the system's idle time).
@@ -19,13 +18,6 @@ pub struct SocketOptions {
 }
 
 impl SocketOptions {
-    pub fn from_args(args: &SocketArgs) -> SocketOptions {
-        SocketOptions {
-            keep_alive: args.keepalive,
-            no_delay: args.nodelay,
-        }
-    }
-
     /// Apply to a TCP socket. As libuv does for Node: SO_KEEPALIVE, TCP_KEEPIDLE
     /// from the delay (in whole seconds, at least 1), TCP_KEEPINTVL=1, TCP_KEEPCNT=10.
     pub fn apply(&self, sock: SockRef<'_>) -> io::Result<()> {

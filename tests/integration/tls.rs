@@ -1430,8 +1430,8 @@ fn truncation_on_the_server_side_is_exit_1() {
     let pki = Pki::new();
     let mut server = tls_server(&pki, &[], Stdio::piped(), Stdio::piped());
     let _stdin_held_open = server.child.stdin.take().unwrap();
-    let config = wirecat::net::tls::client_config(&wirecat::cli::TlsArgs {
-        tls: true,
+    let config = wirecat::net::tls::client_config(&wirecat::net::tls::ClientTlsOptions {
+        enabled: true,
         ca: Some(pki.ca_pem.clone()),
         ..Default::default()
     })
