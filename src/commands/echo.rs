@@ -60,13 +60,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use tokio::time::Instant;
 
 use crate::cli::EchoArgs;
 use crate::commands::block_on_with;
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{idle, report_close, touch, Counters, Ending};
+use crate::net::activity::{Activity, Ending};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Forced, Listener, Shutdown, Totals};
 use crate::net::options;
@@ -157,8 +156,7 @@ async fn echo_connection(
     totals: &Totals,
     forced: Forced,
 ) {
-    let started = Instant::now();
-    let counters = Counters::default();
+    let activity = Activity::new();
     let conn = Some(id);
     if opts.reset {
         let _ = options::arm_reset(stream.sock_ref());
@@ -166,7 +164,7 @@ async fn echo_connection(
     let work = async {
         match opts.timeout {
             None => {
-                let r = echo_untimed(&mut stream, opts, &counters, started).await;
+                let r = echo_untimed(&mut stream, opts, &activity).await;
                 if r.is_ok() {
                     events::emit("end", conn, json!({}));
                 }
@@ -175,8 +173,7 @@ async fn echo_connection(
             // Boxed, so connections without a timeout carry no timer.
             Some(timeout) => {
                 let ctx = Timed {
-                    c: &counters,
-                    started,
+                    a: &activity,
                     conn,
                     timeout,
                     reset: opts.reset,
@@ -209,12 +206,9 @@ async fn echo_connection(
         ending => ending,
     };
     if events::enabled() {
-        report_close(conn, &ending, &counters, started);
+        activity.report_close(conn, &ending);
     }
-    totals.add_bytes(
-        counters.read.load(Ordering::Relaxed),
-        counters.written.load(Ordering::Relaxed),
-    );
+    totals.add_bytes(activity.bytes_read(), activity.bytes_written());
 }
 
 /// Before `--reset`'s close: what was echoed reaches the client, or the
@@ -251,25 +245,20 @@ fn ended(r: io::Result<()>) -> Ending {
 }
 
 /// The banner, then echo until the client's FIN (no `--timeout`).
-async fn echo_untimed(
-    stream: &mut Stream,
-    opts: &EchoOptions,
-    c: &Counters,
-    started: Instant,
-) -> io::Result<()> {
+async fn echo_untimed(stream: &mut Stream, opts: &EchoOptions, a: &Activity) -> io::Result<()> {
     if stream.is_plain() {
-        return EchoAll::new(stream, c, opts.banner.as_deref(), None).await;
+        return EchoAll::new(stream, a, opts.banner.as_deref(), false).await;
     }
-    write_banner(stream, opts.banner.as_deref(), c).await?;
-    Box::pin(echo_tls(stream, c, started, opts.reset)).await
+    write_banner(stream, opts.banner.as_deref(), a).await?;
+    Box::pin(echo_tls(stream, a, opts.reset)).await
 }
 
 /// `--banner` on a TLS stream, counted.
-async fn write_banner(stream: &mut Stream, banner: Option<&[u8]>, c: &Counters) -> io::Result<()> {
+async fn write_banner(stream: &mut Stream, banner: Option<&[u8]>, a: &Activity) -> io::Result<()> {
     if let Some(banner) = banner {
         stream.write_all(banner).await?;
         stream.flush().await?;
-        c.written.fetch_add(banner.len() as u64, Ordering::Relaxed);
+        a.count_written(banner.len());
     }
     Ok(())
 }
@@ -277,8 +266,7 @@ async fn write_banner(stream: &mut Stream, banner: Option<&[u8]>, c: &Counters) 
 /// What a connection with `--timeout` needs.
 #[derive(Clone, Copy)]
 struct Timed<'a> {
-    c: &'a Counters,
-    started: Instant,
+    a: &'a Activity,
     conn: Option<u64>,
     timeout: Duration,
     reset: bool,
@@ -286,7 +274,7 @@ struct Timed<'a> {
 
 impl Timed<'_> {
     fn idle(&self) -> impl Future<Output = ()> + '_ {
-        idle(Some(self.timeout), self.c, self.started)
+        self.a.idle(Some(self.timeout))
     }
 }
 
@@ -297,14 +285,14 @@ async fn echo_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) ->
     if !stream.is_plain() {
         return echo_tls_timed(stream, banner, t).await;
     }
-    let mut echo = EchoAll::new(stream, t.c, banner, Some(t.started));
+    let mut echo = EchoAll::new(stream, t.a, banner, true);
     if let Some(ending) = unless_idle(&mut echo, &t).await {
         return ending;
     }
     let grace = async {
         // What is in hand goes first, then our FIN.
         std::future::poll_fn(|cx| echo.poll_flush(cx)).await?;
-        t.c.fin_sent.store(true, Ordering::SeqCst);
+        t.a.fin_sent.store(true, Ordering::SeqCst);
         crate::sys::shutdown_write(echo.stream.raw_fd());
         discard(echo.stream, &t).await
     };
@@ -337,16 +325,15 @@ fn echo_ended(r: io::Result<()>, conn: Option<u64>) -> Ending {
 /// The `timeout` event; the idle clock restarts for the grace. True when
 /// the connection closes now (`--reset`: no FIN, the close is the RST).
 fn timed_out(t: &Timed<'_>) -> bool {
-    events::emit("timeout", t.conn, json!({}));
-    touch(t.c, t.started);
+    t.a.timed_out(t.conn);
     t.reset
 }
 
 /// `--timeout` over TLS: as [`echo_timed`], with close_notify before the FIN.
 async fn echo_tls_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>) -> Ending {
     let work = async {
-        write_banner(stream, banner, t.c).await?;
-        Box::pin(echo_tls(stream, t.c, t.started, t.reset)).await
+        write_banner(stream, banner, t.a).await?;
+        Box::pin(echo_tls(stream, t.a, t.reset)).await
     };
     if let Some(ending) = unless_idle(work, &t).await {
         return ending;
@@ -362,8 +349,8 @@ async fn echo_tls_timed(stream: &mut Stream, banner: Option<&[u8]>, t: Timed<'_>
 /// its FIN (`end`).
 async fn discard(stream: &mut Stream, t: &Timed<'_>) -> io::Result<()> {
     discard_until_end(stream, |n| {
-        touch(t.c, t.started);
-        t.c.read.fetch_add(n as u64, Ordering::Relaxed);
+        t.a.touch();
+        t.a.count_read(n);
         progress::server_received(n);
     })
     .await
@@ -390,17 +377,12 @@ fn pump_error(e: PumpError) -> io::Error {
 }
 
 /// Echo over TLS until the client's close_notify, then close_notify + FIN.
-async fn echo_tls(
-    stream: &mut Stream,
-    c: &Counters,
-    started: Instant,
-    reset: bool,
-) -> io::Result<()> {
+async fn echo_tls(stream: &mut Stream, a: &Activity, reset: bool) -> io::Result<()> {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let moved = |n| {
-        touch(c, started);
-        c.read.fetch_add(n as u64, Ordering::Relaxed);
-        c.written.fetch_add(n as u64, Ordering::Relaxed);
+        a.touch();
+        a.count_read(n);
+        a.count_written(n);
         progress::server_received(n);
         progress::server_sent(n);
     };

@@ -33,21 +33,23 @@ use std::future::Future;
 use std::io;
 use std::os::fd::RawFd;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
-use tokio::time::Instant;
 
 use crate::events;
+use crate::net::activity::{Activity, Closed, DownEnd};
 use crate::net::options;
 use crate::net::stream::Stream;
-use crate::net::tls;
 use crate::progress;
 use crate::sys;
+
+/// How a bridged connection ended: the callers match on it.
+pub use crate::net::activity::Ending;
 
 /// Node's per-socket behaviour that the bridge needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,59 +64,23 @@ pub struct BridgeOptions {
     pub splice: bool,
 }
 
-/// How a bridged connection ended.
-#[derive(Debug)]
-pub enum Ending {
-    /// Both directions finished as the half-close table says.
-    Done,
-    /// Idle for longer than the timeout.
-    Timeout,
-    /// The connection broke (reset, …).
-    Error(io::Error),
-    /// Our stdout was closed: end quietly.
-    StdoutClosed,
+/// `n` bytes came from the peer: counted here and in the process's
+/// progress meter, and the idle clock starts again.
+fn received(a: &Activity, n: usize) {
+    a.touch();
+    a.count_read(n);
+    progress::meter()
+        .received
+        .fetch_add(n as u64, Ordering::Relaxed);
 }
 
-/// What a finished bridge reports.
-#[derive(Debug)]
-pub struct Closed {
-    pub ending: Ending,
-    pub bytes_read: u64,
-    pub bytes_written: u64,
-}
-
-/// Bytes each way, as Node's `bytesRead` and `bytesWritten`.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub read: AtomicU64,
-    pub written: AtomicU64,
-    /// Milliseconds since the bridge started, at the last byte either way.
-    last_active_ms: AtomicU64,
-    /// Our FIN has gone (or is going) out: set before the shutdown, so a
-    /// 0-byte read after it is not taken for a reset.
-    pub(crate) fin_sent: AtomicBool,
-}
-
-impl Counters {
-    /// Count bytes received, here and in the process's progress meter.
-    fn add_read(&self, n: usize) {
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-        progress::meter()
-            .received
-            .fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    fn add_written(&self, n: usize) {
-        self.written.fetch_add(n as u64, Ordering::Relaxed);
-        progress::meter()
-            .sent
-            .fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-enum DownEnd {
-    Eof,
-    StdoutClosed,
+/// `n` bytes went to the peer (see [`received`]).
+fn sent(a: &Activity, n: usize) {
+    a.touch();
+    a.count_written(n);
+    progress::meter()
+        .sent
+        .fetch_add(n as u64, Ordering::Relaxed);
 }
 
 /// How our input side ended, when it did not fail.
@@ -151,8 +117,8 @@ impl WriteAfterFin {
 }
 
 /// A 0-byte read on `fd`: the peer's FIN, or a reset another call took.
-fn eof_or_reset(fd: RawFd, c: &Counters) -> io::Result<DownEnd> {
-    if sys::eof_was_reset(fd, c.fin_sent.load(Ordering::SeqCst)) {
+fn eof_or_reset(fd: RawFd, a: &Activity) -> io::Result<DownEnd> {
+    if sys::eof_was_reset(fd, a.fin_sent.load(Ordering::SeqCst)) {
         return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
     }
     Ok(DownEnd::Eof)
@@ -211,8 +177,7 @@ pub async fn bridge_until(
     opts: BridgeOptions,
     stop: impl Future<Output = io::Error>,
 ) -> Closed {
-    let started = Instant::now();
-    let counters = Arc::new(Counters::default());
+    let activity = Arc::new(Activity::new());
     if opts.reset {
         // SO_LINGER 0 now: no FIN is ever sent, and the final close is a RST.
         let _ = options::arm_reset(stream.sock_ref());
@@ -235,8 +200,8 @@ pub async fn bridge_until(
             };
             (
                 input.rx.is_none(),
-                Box::pin(send_input(wr, input, counters.clone(), started)),
-                Box::pin(receive_output(rd, fd, output, counters.clone(), started)),
+                Box::pin(send_input(wr, input, activity.clone())),
+                Box::pin(receive_output(rd, fd, output, activity.clone())),
             )
         }
         Io::Stdio {
@@ -247,16 +212,15 @@ pub async fn bridge_until(
                 read_stdin,
                 write_stdout,
                 stop_input: stop_input.clone(),
-                counters: counters.clone(),
-                started,
+                activity: activity.clone(),
                 opts,
             };
             match threads::start(stream, ctx) {
                 Ok((up, down)) => (!read_stdin, up, down),
                 Err(e) => {
                     let ending = Ending::Error(e);
-                    report_close(conn, &ending, &counters, started);
-                    return closed(ending, &counters);
+                    activity.report_close(conn, &ending);
+                    return activity.closed(ending);
                 }
             }
         }
@@ -265,24 +229,15 @@ pub async fn bridge_until(
         conn,
         recv_only,
         stop_input: &stop_input,
-        counters: &counters,
-        started,
+        activity: &activity,
         opts,
     };
     let ending = tokio::select! {
         ending = half.drive(up, down) => ending,
         e = stop => Ending::Error(e),
     };
-    report_close(conn, &ending, &counters, started);
-    closed(ending, &counters)
-}
-
-fn closed(ending: Ending, c: &Counters) -> Closed {
-    Closed {
-        ending,
-        bytes_read: c.read.load(Ordering::Relaxed),
-        bytes_written: c.written.load(Ordering::Relaxed),
-    }
+    activity.report_close(conn, &ending);
+    activity.closed(ending)
 }
 
 /// One bridged connection's two directions and what ends them.
@@ -290,8 +245,7 @@ struct Halves<'a> {
     conn: Option<u64>,
     recv_only: bool,
     stop_input: &'a Notify,
-    counters: &'a Counters,
-    started: Instant,
+    activity: &'a Activity,
     opts: BridgeOptions,
 }
 
@@ -341,16 +295,15 @@ impl Halves<'_> {
                         Err(e) => return Ending::Error(e),
                     }
                 }
-                _ = idle(self.opts.timeout, self.counters, self.started) => {
+                _ = self.activity.idle(self.opts.timeout) => {
                     if timed_out {
                         // Silent for another timeout since our FIN: give up.
                         return Ending::Timeout;
                     }
                     timed_out = true;
-                    events::emit("timeout", self.conn, json!({}));
+                    self.activity.timed_out(self.conn);
                     // end(): the input side finishes its write, then FINs;
                     // what the peer still sends keeps coming.
-                    touch(self.counters, self.started);
                     if !up_done {
                         self.stop_input.notify_one();
                     }
@@ -358,46 +311,4 @@ impl Halves<'_> {
             }
         }
     }
-}
-
-pub(crate) fn touch(c: &Counters, started: Instant) {
-    c.last_active_ms
-        .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-}
-
-/// Resolves once nothing has moved either way for `timeout` (never without one).
-pub(crate) async fn idle(timeout: Option<Duration>, c: &Counters, started: Instant) {
-    let Some(timeout) = timeout else {
-        return std::future::pending().await;
-    };
-    loop {
-        let last = started + Duration::from_millis(c.last_active_ms.load(Ordering::Relaxed));
-        let deadline = last + timeout;
-        if Instant::now() >= deadline {
-            return;
-        }
-        tokio::time::sleep_until(deadline).await;
-    }
-}
-
-/// The `error` (if any) and `close` events of a finished connection.
-pub(crate) fn report_close(conn: Option<u64>, ending: &Ending, c: &Counters, started: Instant) {
-    if let Ending::Error(e) = ending {
-        events::emit(
-            "error",
-            conn,
-            // TLS's codes where it has them (truncation, alerts), else the system's.
-            json!({"code": tls::tls_error_code(e), "message": tls::tls_error_message(e)}),
-        );
-    }
-    events::emit(
-        "close",
-        conn,
-        json!({
-            "hadError": matches!(ending, Ending::Error(_)),
-            "bytesRead": c.read.load(Ordering::Relaxed),
-            "bytesWritten": c.written.load(Ordering::Relaxed),
-            "durationMs": started.elapsed().as_millis() as u64,
-        }),
-    );
 }

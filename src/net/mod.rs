@@ -1,6 +1,7 @@
 //! The shared socket core: every command opens, accepts, configures and
 //! copies sockets through these modules, one concern a file.
 
+pub mod activity;
 pub mod blocklist;
 pub mod bridge;
 pub mod connect;

@@ -41,12 +41,11 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Map};
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use crate::events;
-use crate::net::bridge::{idle, touch, Counters, Ending};
+use crate::net::activity::{close_fields, Activity, Closed, Ending};
 use crate::net::options;
 use crate::net::stream::Stream;
 use crate::net::tls;
@@ -63,20 +62,6 @@ use plain::relay_plain;
 pub struct RelayOptions {
     /// Idle timeout for the pair (`setTimeout()`): nothing moved either way.
     pub timeout: Option<Duration>,
-}
-
-/// What a finished relay reports, from the client's point of view.
-#[derive(Debug)]
-pub struct Relayed {
-    pub ending: Ending,
-    /// Bytes read from the client (written to the target, but for those
-    /// that came after a timeout had ended the pair).
-    pub bytes_read: u64,
-    /// Bytes written to the client.
-    pub bytes_written: u64,
-    /// The target's side: bytes read from it and written to it.
-    target_read: u64,
-    target_written: u64,
 }
 
 /// Bytes each direction read and did not pass on (they came after a
@@ -127,30 +112,33 @@ struct Failed {
 
 /// Relay `client` and `target` until both directions end, an error breaks
 /// them, or they are idle for longer than the timeout. Emits `error`,
-/// `timeout` and one `close` per side for connection `conn`.
+/// `timeout` and one `close` per side for connection `conn`; returns the
+/// client's side (its bytes read are written to the target, but for those
+/// that came after a timeout had ended the pair).
 pub async fn relay(
     mut client: Stream,
     mut target: Stream,
     conn: Option<u64>,
     opts: RelayOptions,
     forced: impl Future<Output = io::Error>,
-) -> Relayed {
-    let started = Instant::now();
-    let counters = Counters::default();
+) -> Closed {
+    // The client's books: what it sent is `read`, what went back `written`.
+    let activity = Activity::new();
     let dropped = Dropped::default();
-    let (end_tx, end_rx) = watch::channel(false);
+    // The receiver is kept so the timeout's send is never refused.
+    let (end, _end) = watch::channel(false);
     let pair = Pair {
-        counters: &counters,
-        started,
+        activity: &activity,
         timeout: opts.timeout,
-        end: &end_tx,
+        end: &end,
+        dropped: &dropped,
         conn,
     };
     let work = async {
         if client.is_plain() && target.is_plain() {
-            relay_plain(&client, &target, &pair, &dropped, &end_rx).await
+            relay_plain(&client, &target, &pair).await
         } else {
-            relay_tls(&mut client, &mut target, &pair, &dropped, &end_rx).await
+            relay_tls(&mut client, &mut target, &pair).await
         }
     };
     let outcome = tokio::select! {
@@ -170,32 +158,73 @@ pub async fn relay(
             Ending::Error(e)
         }
     };
-    let (read, written) = (&counters.read, &counters.written);
-    let (read, written) = (
-        read.load(Ordering::Relaxed),
-        written.load(Ordering::Relaxed),
-    );
-    let relayed = Relayed {
-        ending,
-        bytes_read: read,
-        bytes_written: written - dropped.down.load(Ordering::Relaxed),
-        target_read: written,
-        target_written: read - dropped.up.load(Ordering::Relaxed),
-    };
+    let (read, written) = (activity.bytes_read(), activity.bytes_written());
+    let client = (read, written - dropped.down.load(Ordering::Relaxed));
+    let target = (written, read - dropped.up.load(Ordering::Relaxed));
     if events::enabled() {
-        report_closes(conn, &relayed, started);
+        let sides = [(Side::Target, target), (Side::Client, client)];
+        report_closes(conn, &ending, sides, activity.duration_ms());
     }
-    relayed
+    Closed {
+        ending,
+        bytes_read: client.0,
+        bytes_written: client.1,
+    }
 }
 
 /// What both directions of a pair share.
 struct Pair<'a> {
-    counters: &'a Counters,
-    started: Instant,
+    /// Counts for both: the client's `read` is the up direction's bytes,
+    /// its `written` the down direction's.
+    activity: &'a Activity,
     timeout: Option<Duration>,
     /// Set at the timeout: each direction ends its destination.
     end: &'a watch::Sender<bool>,
+    dropped: &'a Dropped,
     conn: Option<u64>,
+}
+
+/// One direction of a pair, as both kinds of copy loop count it.
+struct Leg<'a> {
+    /// The socket it reads from.
+    src_side: Side,
+    activity: &'a Activity,
+    /// Bytes read from the source (the client's `read` or `written`).
+    moved: &'a AtomicU64,
+    /// Of those, the ones read after the timeout and not passed on.
+    dropped: &'a AtomicU64,
+    /// Set at the timeout.
+    end: watch::Receiver<bool>,
+}
+
+impl<'a> Leg<'a> {
+    /// The direction that reads from `src_side`.
+    fn from(src_side: Side, pair: &Pair<'a>) -> Leg<'a> {
+        let (moved, dropped) = match src_side {
+            Side::Client => (&pair.activity.read, &pair.dropped.up),
+            Side::Target => (&pair.activity.written, &pair.dropped.down),
+        };
+        Leg {
+            src_side,
+            activity: pair.activity,
+            moved,
+            dropped,
+            end: pair.end.subscribe(),
+        }
+    }
+
+    /// `n` bytes read from the source and passed on.
+    fn passed(&self, n: usize) {
+        self.activity.touch();
+        self.moved.fetch_add(n as u64, Ordering::Relaxed);
+        self.src_side.progress(n);
+    }
+
+    /// `n` bytes read from the source after the timeout, and dropped.
+    fn discarded(&self, n: usize) {
+        self.passed(n);
+        self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }
 
 /// Resolves once the pair is to end (the timeout); never otherwise.
@@ -237,13 +266,12 @@ async fn both_ways(
                 Ok(()) => down_done = true,
                 Err(f) => return Outcome::Failed(f),
             },
-            _ = idle(pair.timeout, pair.counters, pair.started) => {
+            _ = pair.activity.idle(pair.timeout) => {
                 if timed_out {
                     return Outcome::Timeout;
                 }
                 timed_out = true;
-                events::emit("timeout", pair.conn, json!({}));
-                touch(pair.counters, pair.started);
+                pair.activity.timed_out(pair.conn);
                 let _ = pair.end.send(true);
             }
         }
@@ -285,24 +313,11 @@ fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Endin
     Ending::Error(f.error)
 }
 
-/// One `close` per side, each with its own bytes read and written.
-fn report_closes(conn: Option<u64>, r: &Relayed, started: Instant) {
-    let had_error = matches!(r.ending, Ending::Error(_));
-    let duration = started.elapsed().as_millis() as u64;
-    for (side, read, written) in [
-        (Side::Target, r.target_read, r.target_written),
-        (Side::Client, r.bytes_read, r.bytes_written),
-    ] {
-        events::emit(
-            "close",
-            conn,
-            json!({
-                "side": side.name(),
-                "hadError": had_error,
-                "bytesRead": read,
-                "bytesWritten": written,
-                "durationMs": duration,
-            }),
-        );
+/// One `close` per side, each with its own bytes (read, written).
+fn report_closes(conn: Option<u64>, ending: &Ending, sides: [(Side, (u64, u64)); 2], ms: u64) {
+    for (side, bytes) in sides {
+        let mut first = Map::new();
+        first.insert("side".into(), side.name().into());
+        events::emit("close", conn, close_fields(first, ending, bytes, ms));
     }
 }

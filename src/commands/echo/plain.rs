@@ -7,13 +7,11 @@ use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Instant;
 
-use crate::net::bridge::{touch, Counters};
+use crate::net::activity::Activity;
 use crate::net::stream::Stream;
 use crate::progress;
 
@@ -27,10 +25,10 @@ pub(super) struct EchoAll<'a> {
     /// Bytes read that the socket would not take yet, and how many went since.
     pending: Vec<u8>,
     sent: usize,
-    counters: &'a Counters,
-    /// Only with `--timeout`: reading the clock twice a message costs
-    /// more than the atomic counters.
-    idle_since: Option<Instant>,
+    activity: &'a Activity,
+    /// Only with `--timeout` is the idle clock touched: reading the clock
+    /// twice a message costs more than the atomic counters.
+    timed: bool,
     #[cfg(target_os = "linux")]
     splice: Splicing,
 }
@@ -75,21 +73,20 @@ impl Future for EchoAll<'_> {
 }
 
 impl<'a> EchoAll<'a> {
-    /// Echo on `stream`, the banner (if any) first; `idle_since` (with
-    /// `--timeout`) is when the idle clock started, and every byte moved
-    /// then restarts it.
+    /// Echo on `stream`, the banner (if any) first, counted in `activity`;
+    /// `timed` (with `--timeout`): every byte moved restarts its idle clock.
     pub(super) fn new(
         stream: &'a mut Stream,
-        counters: &'a Counters,
+        activity: &'a Activity,
         banner: Option<&[u8]>,
-        idle_since: Option<Instant>,
+        timed: bool,
     ) -> EchoAll<'a> {
         EchoAll {
             stream,
             pending: banner.map(<[u8]>::to_vec).unwrap_or_default(),
             sent: 0,
-            counters,
-            idle_since,
+            activity,
+            timed,
             #[cfg(target_os = "linux")]
             splice: Splicing::default(),
         }
@@ -127,15 +124,15 @@ impl<'a> EchoAll<'a> {
     }
 
     fn touch(&self) {
-        if let Some(started) = self.idle_since {
-            touch(self.counters, started);
+        if self.timed {
+            self.activity.touch();
         }
     }
 
     /// `n` bytes came in (by read(2) or splice(2)).
     fn read(&mut self, n: usize) {
         self.touch();
-        self.counters.read.fetch_add(n as u64, Ordering::Relaxed);
+        self.activity.count_read(n);
         progress::server_received(n);
         #[cfg(target_os = "linux")]
         self.splice.choose(n);
@@ -146,7 +143,7 @@ impl<'a> EchoAll<'a> {
             return Err(io::ErrorKind::WriteZero.into());
         }
         self.touch();
-        self.counters.written.fetch_add(n as u64, Ordering::Relaxed);
+        self.activity.count_written(n);
         progress::server_sent(n);
         Ok(n)
     }

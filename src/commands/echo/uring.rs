@@ -113,14 +113,14 @@ pub async fn serve(
 ) -> Result<crate::exit::Exit, crate::exit::Error> {
     let runtime = tokio::runtime::Handle::current();
     let (o, sd, t) = (opts.clone(), shutdown.clone(), totals.clone());
-    let tcp = matches!(listener, Listener::Tcp(_));
     let run = move |sock: Detached, stopped: Stopped| {
         let signal = signal_eventfd(&runtime, sd)?;
-        let listener: OwnedFd = match sock {
-            Detached::Tcp(l) => l.into(),
-            Detached::Unix(l) => l.into(),
+        let server = Server {
+            opts: &o,
+            totals: &t,
+            setup: &setup,
         };
-        Engine::new(&o, &t, &setup, listener, tcp, signal, stopped)?.run()
+        Engine::new(server, sock, signal, stopped)?.run()
     };
     run_workers(listener, opts, &shutdown, &totals, run).await
 }
@@ -144,6 +144,13 @@ fn signal_eventfd(runtime: &tokio::runtime::Handle, mut sd: Shutdown) -> io::Res
         }
     });
     Ok(fd)
+}
+
+/// What every accept loop of one server shares.
+struct Server<'a> {
+    opts: &'a ServerOptions,
+    totals: &'a Totals,
+    setup: &'a EchoSetup,
 }
 
 /// One accept loop's ring and connections.
@@ -177,15 +184,19 @@ struct Engine<'a> {
 }
 
 impl<'a> Engine<'a> {
+    /// The loop of `server` on `sock`; `signal` is its shutdown eventfd,
+    /// `stopped` says when it has closed `sock`.
     fn new(
-        opts: &'a ServerOptions,
-        totals: &'a Totals,
-        setup: &'a EchoSetup,
-        listener: OwnedFd,
-        tcp: bool,
+        server: Server<'a>,
+        sock: Detached,
         signal: Arc<OwnedFd>,
         stopped: Stopped,
     ) -> io::Result<Engine<'a>> {
+        // Socket options apply to TCP connections only.
+        let (listener, tcp): (OwnedFd, bool) = match sock {
+            Detached::Tcp(l) => (l.into(), true),
+            Detached::Unix(l) => (l.into(), false),
+        };
         let ring = builder().build(SQ_ENTRIES)?;
         let mut bufs = Buffers::new()?;
         // SAFETY: the entries stay allocated until `bufs` drops, after the ring.
@@ -205,9 +216,9 @@ impl<'a> Engine<'a> {
             bufs,
             conns: Vec::new(),
             parked: Vec::new(),
-            opts,
-            totals,
-            setup,
+            opts: server.opts,
+            totals: server.totals,
+            setup: server.setup,
             tcp,
             listener: Some(listener),
             stopped: Some(stopped),

@@ -13,9 +13,9 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
-use tokio::time::Instant;
 
-use super::{eof_or_reset, touch, Counters, DownEnd, InputEnd};
+use super::{eof_or_reset, received, sent, InputEnd};
+use crate::net::activity::{Activity, DownEnd};
 use crate::net::options;
 use crate::net::stdio::{self, CHUNK};
 use crate::sys;
@@ -25,15 +25,14 @@ pub(super) async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
     mut rd: R,
     fd: RawFd,
     output: Option<mpsc::Sender<Bytes>>,
-    counters: Arc<Counters>,
-    started: Instant,
+    activity: Arc<Activity>,
 ) -> io::Result<DownEnd> {
     let mut buf = BytesMut::with_capacity(CHUNK);
     loop {
         buf.reserve(CHUNK);
         let n = rd.read_buf(&mut buf).await?;
         if n == 0 {
-            return eof_or_reset(fd, &counters);
+            return eof_or_reset(fd, &activity);
         }
         // TLS hands over one record (≤ 16 KiB) per read: take whatever else
         // is ready now, up to a chunk, so the stdout thread gets fewer and
@@ -41,14 +40,13 @@ pub(super) async fn receive_output<R: tokio::io::AsyncRead + Unpin>(
         let mut end = None;
         while buf.len() < CHUNK && end.is_none() {
             match tokio::time::timeout(Duration::ZERO, rd.read_buf(&mut buf)).await {
-                Ok(Ok(0)) => end = Some(eof_or_reset(fd, &counters)),
+                Ok(Ok(0)) => end = Some(eof_or_reset(fd, &activity)),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => end = Some(Err(e)),
                 Err(_) => break,
             }
         }
-        touch(&counters, started);
-        counters.add_read(buf.len());
+        received(&activity, buf.len());
         let chunk = buf.split().freeze();
         if let Some(tx) = &output {
             if tx.send(chunk).await.is_err() {
@@ -95,8 +93,7 @@ impl Input {
 pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
     mut wr: W,
     mut input: Input,
-    counters: Arc<Counters>,
-    started: Instant,
+    activity: Arc<Activity>,
 ) -> io::Result<InputEnd> {
     let mut held = false;
     let end = match input.rx.as_mut() {
@@ -122,12 +119,11 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
                     }),
                 };
                 let n = n.map_err(|e| {
-                    let fin_sent = counters.fin_sent.load(Ordering::SeqCst);
+                    let fin_sent = activity.fin_sent.load(Ordering::SeqCst);
                     sys::write_error(input.fd, e, fin_sent)
                 })?;
                 rest = &rest[n..];
-                touch(&counters, started);
-                counters.add_written(n);
+                sent(&activity, n);
             }
             if !rest.is_empty() {
                 held = true;
@@ -164,7 +160,7 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
         }
         return Ok(end);
     }
-    counters.fin_sent.store(true, Ordering::SeqCst);
+    activity.fin_sent.store(true, Ordering::SeqCst);
     if matches!(end, InputEnd::Stopped { unsent: true }) {
         // Failed: only the FIN (a TLS close_notify could wait forever on
         // a peer that no longer reads).

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{oneshot, Notify};
-use tokio::time::Instant;
 
-use super::{touch, BridgeOptions, Counters, DownEnd, DownFuture, InputEnd, UpFuture};
+use super::{received, sent, BridgeOptions, DownFuture, InputEnd, UpFuture};
+use crate::net::activity::{Activity, DownEnd};
 use crate::net::options;
 use crate::net::splice::{self, PumpError, Pumped};
 use crate::net::stdio;
@@ -31,8 +31,7 @@ pub(super) struct Ctx {
     pub read_stdin: bool,
     pub write_stdout: bool,
     pub stop_input: Arc<Notify>,
-    pub counters: Arc<Counters>,
-    pub started: Instant,
+    pub activity: Arc<Activity>,
     pub opts: BridgeOptions,
 }
 
@@ -61,32 +60,26 @@ fn splice_threads(
     let owner = stream.into_fd()?;
     let fd = owner.as_raw_fd();
     let stop = Arc::new(Stop::new()?);
-    let Ctx {
-        counters, started, ..
-    } = ctx;
-    let opts = ctx.opts;
+    let Ctx { activity, opts, .. } = ctx;
     let up_rx = if ctx.read_stdin {
         let sock = sys::dup(fd)?;
         let (tx, rx) = oneshot::channel();
-        let (c, stop) = (counters.clone(), stop.clone());
+        let (a, stop) = (activity.clone(), stop.clone());
         std::thread::Builder::new()
             .name("splice-in".into())
             .spawn(move || {
-                let r = splice::pump(0, sock.as_raw_fd(), Some(&stop), |n| {
-                    touch(&c, started);
-                    c.add_written(n);
-                });
-                let _ = tx.send(input_ended(r, &stop, &c, sock.as_raw_fd(), opts.reset));
+                let r = splice::pump(0, sock.as_raw_fd(), Some(&stop), |n| sent(&a, n));
+                let _ = tx.send(input_ended(r, &stop, &a, sock.as_raw_fd(), opts.reset));
             })?;
         Some(rx)
     } else {
         None
     };
-    let c = counters.clone();
+    let a = activity.clone();
     let wake = move || {
         stop.set();
         if !opts.reset {
-            shutdown_write(fd, &c);
+            shutdown_write(fd, &a);
         }
     };
     let up = input_thread_done(up_rx, ctx.stop_input, wake, |_| async {});
@@ -98,17 +91,14 @@ fn splice_threads(
         Some(std::fs::OpenOptions::new().write(true).open("/dev/null")?)
     };
     let (tx, rx) = oneshot::channel();
-    let c = counters;
+    let a = activity;
     std::thread::Builder::new()
         .name("splice-out".into())
         .spawn(move || {
             let dst = sink.as_ref().map_or(1, |f| f.as_raw_fd());
-            let r = splice::pump(sock.as_raw_fd(), dst, None, |n| {
-                touch(&c, started);
-                c.add_read(n);
-            });
+            let r = splice::pump(sock.as_raw_fd(), dst, None, |n| received(&a, n));
             let r = match r {
-                Ok(_) => super::eof_or_reset(sock.as_raw_fd(), &c),
+                Ok(_) => super::eof_or_reset(sock.as_raw_fd(), &a),
                 Err(PumpError::Write(e)) if e.raw_os_error() == Some(libc::EPIPE) => {
                     Ok(DownEnd::StdoutClosed)
                 }
@@ -129,7 +119,7 @@ fn splice_threads(
 fn input_ended(
     r: Result<Pumped, PumpError>,
     stop: &Stop,
-    c: &Counters,
+    a: &Activity,
     sock: RawFd,
     reset: bool,
 ) -> io::Result<InputEnd> {
@@ -139,7 +129,7 @@ fn input_ended(
             if reset {
                 options::drain_before_reset(sock)?;
             } else {
-                shutdown_write(sock, c);
+                shutdown_write(sock, a);
             }
             Ok(InputEnd::Finished)
         }
@@ -152,7 +142,7 @@ fn input_ended(
         }),
         Err(PumpError::Write(_)) if stop.is_set() => Ok(InputEnd::Stopped { unsent: true }),
         Err(PumpError::Write(e)) => {
-            Err(sys::write_error(sock, e, c.fin_sent.load(Ordering::SeqCst)))
+            Err(sys::write_error(sock, e, a.fin_sent.load(Ordering::SeqCst)))
         }
     }
 }
@@ -175,23 +165,18 @@ fn tls_threads(stream: Stream, ctx: Ctx) -> io::Result<(UpFuture<'static>, DownF
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not TLS"))
         }
     };
-    let Ctx {
-        counters, started, ..
-    } = ctx;
-    let reset = ctx.opts.reset;
+    let Ctx { activity, opts, .. } = ctx;
+    let reset = opts.reset;
     // Out of tokio's reactor: the threads wait on the socket themselves.
     let shared = Arc::new(tls::threads::Shared::new(conn, inner.into_fd()?));
     let stop = Arc::new(Stop::new()?);
     let up_rx = if ctx.read_stdin {
         let (tx, rx) = oneshot::channel();
-        let (c, s, stop) = (counters.clone(), shared.clone(), stop.clone());
+        let (a, s, stop) = (activity.clone(), shared.clone(), stop.clone());
         std::thread::Builder::new()
             .name("tls-in".into())
             .spawn(move || {
-                let r = s.up(0, reset, &stop, |n| {
-                    touch(&c, started);
-                    c.add_written(n);
-                });
+                let r = s.up(0, reset, &stop, |n| sent(&a, n));
                 let _ = tx.send(r.map(|end| match end {
                     tls::threads::UpEnd::Eof => InputEnd::Finished,
                     tls::threads::UpEnd::Stopped { held } => InputEnd::Stopped {
@@ -212,19 +197,11 @@ fn tls_threads(stream: Stream, ctx: Ctx) -> io::Result<(UpFuture<'static>, DownF
     let up = input_thread_done(up_rx, ctx.stop_input, move || stop.set(), finish);
 
     let (tx, rx) = oneshot::channel();
-    let c = counters;
     let write_stdout = ctx.write_stdout;
     std::thread::Builder::new()
         .name("tls-out".into())
         .spawn(move || {
-            let r = shared.down(write_stdout.then_some(1), |n| {
-                touch(&c, started);
-                c.add_read(n);
-            });
-            let _ = tx.send(r.map(|end| match end {
-                tls::threads::DownEnd::Eof => DownEnd::Eof,
-                tls::threads::DownEnd::StdoutClosed => DownEnd::StdoutClosed,
-            }));
+            let _ = tx.send(shared.down(write_stdout.then_some(1), |n| received(&activity, n)));
         })?;
     let down: DownFuture<'static> =
         Box::pin(async move { rx.await.unwrap_or_else(|_| Err(vanished())) });
@@ -280,7 +257,7 @@ fn vanished() -> io::Error {
 
 /// Our FIN on a descriptor of the socket, marked first so that a 0-byte
 /// read after it is not taken for a reset.
-fn shutdown_write(fd: RawFd, c: &Counters) {
-    c.fin_sent.store(true, Ordering::SeqCst);
+fn shutdown_write(fd: RawFd, a: &Activity) {
+    a.fin_sent.store(true, Ordering::SeqCst);
     sys::shutdown_write(fd);
 }

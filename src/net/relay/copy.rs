@@ -4,14 +4,10 @@
 
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
-use tokio::time::Instant;
 
-use super::{both_ways, ended, Dropped, Failed, Outcome, Pair, Side};
-use crate::net::bridge::{touch, Counters};
+use super::{both_ways, ended, Failed, Leg, Outcome, Pair, Side};
 use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
 
@@ -20,36 +16,19 @@ pub(super) async fn relay_tls(
     client: &mut Stream,
     target: &mut Stream,
     pair: &Pair<'_>,
-    dropped: &Dropped,
-    end: &watch::Receiver<bool>,
 ) -> Outcome {
-    let (counters, started) = (pair.counters, pair.started);
     let (mut client_rd, mut client_wr) = tokio::io::split(client);
     let (mut target_rd, mut target_wr) = tokio::io::split(target);
-    let up = copy_sides(
-        Sides {
-            src: &mut client_rd,
-            dst: &mut target_wr,
-            src_side: Side::Client,
-            moved: &counters.read,
-            dropped: &dropped.up,
-            end: end.clone(),
-        },
-        counters,
-        started,
-    );
-    let down = copy_sides(
-        Sides {
-            src: &mut target_rd,
-            dst: &mut client_wr,
-            src_side: Side::Target,
-            moved: &counters.written,
-            dropped: &dropped.down,
-            end: end.clone(),
-        },
-        counters,
-        started,
-    );
+    let up = copy_sides(Sides {
+        src: &mut client_rd,
+        dst: &mut target_wr,
+        leg: Leg::from(Side::Client, pair),
+    });
+    let down = copy_sides(Sides {
+        src: &mut target_rd,
+        dst: &mut client_wr,
+        leg: Leg::from(Side::Target, pair),
+    });
     both_ways(up, down, pair).await
 }
 
@@ -57,13 +36,7 @@ pub(super) async fn relay_tls(
 struct Sides<'a, R, W> {
     src: &'a mut R,
     dst: &'a mut W,
-    src_side: Side,
-    /// Bytes read from `src`.
-    moved: &'a AtomicU64,
-    /// Of those, the ones read after the timeout and not passed on.
-    dropped: &'a AtomicU64,
-    /// Set at the timeout.
-    end: watch::Receiver<bool>,
+    leg: Leg<'a>,
 }
 
 /// [`copy`] for one direction of a pair, its errors blamed on the side
@@ -71,10 +44,8 @@ struct Sides<'a, R, W> {
 /// and dropped until its end.
 async fn copy_sides<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     w: Sides<'_, R, W>,
-    c: &Counters,
-    started: Instant,
 ) -> Result<(), Failed> {
-    let src_side = w.src_side;
+    let src_side = w.leg.src_side;
     let blame = |e| match e {
         PumpError::Read(error) => Failed {
             side: src_side,
@@ -85,26 +56,17 @@ async fn copy_sides<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             error,
         },
     };
-    let moved = |n| {
-        touch(c, started);
-        w.moved.fetch_add(n as u64, Ordering::Relaxed);
-        src_side.progress(n);
-    };
-    let stopped = copy_until(w.src, w.dst, moved, ended(w.end))
+    let leg = &w.leg;
+    let stopped = copy_until(w.src, w.dst, |n| leg.passed(n), ended(leg.end.clone()))
         .await
         .map_err(blame)?;
     end_write(w.dst).await.map_err(blame)?;
     if !stopped {
         return Ok(());
     }
-    discard_until_end(w.src, |n| {
-        touch(c, started);
-        src_side.progress(n);
-        w.moved.fetch_add(n as u64, Ordering::Relaxed);
-        w.dropped.fetch_add(n as u64, Ordering::Relaxed);
-    })
-    .await
-    .map_err(blame)
+    discard_until_end(w.src, |n| leg.discarded(n))
+        .await
+        .map_err(blame)
 }
 
 /// Read what `src` still sends, count it and drop it, until its end (FIN,

@@ -5,15 +5,12 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::Interest;
-use tokio::sync::watch;
-use tokio::time::Instant;
 
 use super::copy::COPY_SIZE;
-use super::{both_ways, ended, Dropped, Failed, Outcome, Pair, Side};
-use crate::net::bridge::{touch, Counters};
+use super::{both_ways, ended, Failed, Leg, Outcome, Pair, Side};
 use crate::net::splice::{make_pipe, SPLICE_LEN};
 use crate::net::stream::Stream;
 
@@ -23,43 +20,22 @@ use crate::net::stream::Stream;
 const BUFFER_SIZE: usize = 256 * 1024;
 
 /// Both directions between plain sockets.
-pub(super) async fn relay_plain(
-    client: &Stream,
-    target: &Stream,
-    pair: &Pair<'_>,
-    dropped: &Dropped,
-    end: &watch::Receiver<bool>,
-) -> Outcome {
-    let (counters, started) = (pair.counters, pair.started);
+pub(super) async fn relay_plain(client: &Stream, target: &Stream, pair: &Pair<'_>) -> Outcome {
     let (client_fin, target_fin) = (AtomicBool::new(false), AtomicBool::new(false));
-    let up = one_way(
-        Way {
-            src: client,
-            dst: target,
-            src_side: Side::Client,
-            src_fin: &client_fin,
-            dst_fin: &target_fin,
-            moved: &counters.read,
-            dropped: &dropped.up,
-            end: end.clone(),
-        },
-        counters,
-        started,
-    );
-    let down = one_way(
-        Way {
-            src: target,
-            dst: client,
-            src_side: Side::Target,
-            src_fin: &target_fin,
-            dst_fin: &client_fin,
-            moved: &counters.written,
-            dropped: &dropped.down,
-            end: end.clone(),
-        },
-        counters,
-        started,
-    );
+    let up = one_way(Way {
+        src: client,
+        dst: target,
+        src_fin: &client_fin,
+        dst_fin: &target_fin,
+        leg: Leg::from(Side::Client, pair),
+    });
+    let down = one_way(Way {
+        src: target,
+        dst: client,
+        src_fin: &target_fin,
+        dst_fin: &client_fin,
+        leg: Leg::from(Side::Target, pair),
+    });
     both_ways(up, down, pair).await
 }
 
@@ -67,24 +43,18 @@ pub(super) async fn relay_plain(
 struct Way<'a> {
     src: &'a Stream,
     dst: &'a Stream,
-    src_side: Side,
     /// We have ended `src`'s write side (the other direction passed its FIN on).
     src_fin: &'a AtomicBool,
     /// Set when this direction passes the FIN on to `dst`.
     dst_fin: &'a AtomicBool,
-    /// The byte count this direction adds to (bytes read from `src`).
-    moved: &'a AtomicU64,
-    /// Of those, the ones read after the timeout and not passed on.
-    dropped: &'a AtomicU64,
-    /// Set at the timeout.
-    end: watch::Receiver<bool>,
+    leg: Leg<'a>,
 }
 
 /// Copy `src` → `dst` until `src`'s FIN, then pass the FIN on. A 0-byte
 /// read that was a reset (the other direction's write took the error) is
 /// a failure of `src`, so `dst` is reset too rather than sent a FIN.
-async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Failed> {
-    let (src, dst, src_side) = (w.src, w.dst, w.src_side);
+async fn one_way(w: Way<'_>) -> Result<(), Failed> {
+    let (src, dst, src_side) = (w.src, w.dst, w.leg.src_side);
     let dst_side = src_side.other();
     let read_failed = |error| Failed {
         side: src_side,
@@ -95,7 +65,7 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
         error,
     };
     let mut mover = Mover::new(src, dst);
-    let end = ended(w.end.clone());
+    let end = ended(w.leg.end.clone());
     tokio::pin!(end);
     let mut stopped = false;
     loop {
@@ -115,9 +85,7 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
             }
             break;
         }
-        touch(c, started);
-        w.moved.fetch_add(n as u64, Ordering::Relaxed);
-        src_side.progress(n);
+        w.leg.passed(n);
         let mut pending = n;
         while pending > 0 {
             let went = when_ready(dst, Interest::WRITABLE, || {
@@ -139,14 +107,9 @@ async fn one_way(w: Way<'_>, c: &Counters, started: Instant) -> Result<(), Faile
     if !stopped {
         return Ok(());
     }
-    discard_plain(src, |n| {
-        touch(c, started);
-        src_side.progress(n);
-        w.moved.fetch_add(n as u64, Ordering::Relaxed);
-        w.dropped.fetch_add(n as u64, Ordering::Relaxed);
-    })
-    .await
-    .map_err(read_failed)
+    discard_plain(src, |n| w.leg.discarded(n))
+        .await
+        .map_err(read_failed)
 }
 
 /// After the timeout: read what `src` still sends, count it and drop it,

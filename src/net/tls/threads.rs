@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::net::activity::DownEnd;
 use crate::net::splice::{self, PumpError};
 use crate::sys::{self, poll_or_stop, Stop};
 
@@ -45,15 +46,6 @@ pub enum UpEnd {
     /// Our side was ended from elsewhere; `held`: a piece of stdin had been
     /// read and never went out.
     Stopped { held: bool },
-}
-
-/// What the down side saw at its end.
-#[derive(Debug)]
-pub enum DownEnd {
-    /// The peer's close_notify (and FIN).
-    Eof,
-    /// Our stdout is closed (EPIPE): end quietly.
-    StdoutClosed,
 }
 
 /// One TLS connection shared by the up and down threads.

@@ -4,7 +4,6 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use io_uring::{cqueue, opcode, types};
@@ -14,7 +13,7 @@ use super::conn::{Close, Conn, Out, Recv, RecvOp, Source, MAX_HELD};
 use super::user_data::{op_of, user_data, Op};
 use super::{Engine, BUFFERS, GROUP};
 use crate::events;
-use crate::net::bridge::{report_close, Ending};
+use crate::net::activity::Ending;
 use crate::net::listen::{accept_backoff, forced_close, register, unregister};
 use crate::net::options;
 use crate::net::stream::Addresses;
@@ -139,7 +138,7 @@ impl Engine<'_> {
                 let bid = bid.expect("a recv with data names its buffer");
                 self.bufs.held += 1;
                 let n = n as usize;
-                conn.counters.read.fetch_add(n as u64, Ordering::Relaxed);
+                conn.activity.count_read(n);
                 progress::server_received(n);
                 let from = if conn.ending() {
                     None
@@ -302,12 +301,10 @@ impl Engine<'_> {
                 None if conn.killed => Ending::Error(forced_close()),
                 None => Ending::Done,
             };
-            report_close(Some(conn.id), &ending, &conn.counters, conn.started);
+            conn.activity.report_close(Some(conn.id), &ending);
         }
-        self.totals.add_bytes(
-            conn.counters.read.load(Ordering::Relaxed),
-            conn.counters.written.load(Ordering::Relaxed),
-        );
+        let a = &conn.activity;
+        self.totals.add_bytes(a.bytes_read(), a.bytes_written());
         unregister(self.totals);
     }
 
