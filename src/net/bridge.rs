@@ -45,7 +45,6 @@ use tokio::time::Instant;
 use crate::events;
 use crate::net::options;
 use crate::net::stream::Stream;
-use crate::net::tls;
 use crate::progress;
 use crate::sys;
 
@@ -398,12 +397,8 @@ pub(crate) async fn idle(timeout: Option<Duration>, c: &Counters, started: Insta
 /// The `error` (if any) and `close` events of a finished connection.
 pub(crate) fn report_close(conn: Option<u64>, ending: &Ending, c: &Counters, started: Instant) {
     if let Ending::Error(e) = ending {
-        events::emit(
-            "error",
-            conn,
-            // TLS's codes where it has them (truncation, alerts), else the system's.
-            json!({"code": tls::tls_error_code(e), "message": tls::tls_error_message(e)}),
-        );
+        // TLS's codes where it has them (truncation, alerts), else the system's.
+        events::error(conn, e, json!({}));
     }
     events::emit(
         "close",
