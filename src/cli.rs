@@ -5,22 +5,28 @@
 //! (`--allow-half-open` is `allowHalfOpen`), so a Node user finds them by
 //! name; SPEC.md's tables are the source of every flag here.
 
+// The doc comments are clap's plain-text help: `[v6]:port` is an address
+// form, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use clap::{Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::net::blocklist::RuleArg;
 use crate::net::resolve::Resolve;
+use crate::progress::ProgressWhen;
 
 mod habits;
 mod tls;
 mod values;
 
 pub use habits::{habit_hint, usage_line};
-pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs, TlsArgs, TlsFlags};
-pub use values::{parse_escapes, parse_ms, parse_secs, unescape, SniCert};
+pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs, TlsFlags};
+pub use values::{parse_escapes, parse_ms, parse_secs, unescape};
 
 /// A command-line networking tool with the semantics of Node's `net` module.
 ///
@@ -66,19 +72,21 @@ pub struct EventArgs {
     /// summary line when done: `auto` (the default when given) only on a terminal, `always`
     /// even when stderr is not one
     #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true,
-          default_missing_value = "auto", value_parser = ["auto", "always"])]
-    pub progress: Option<String>,
+          default_missing_value = "auto")]
+    pub progress: Option<ProgressWhen>,
 }
 
-impl EventArgs {
-    /// Whether progress should be drawn, given where stderr goes.
-    pub fn progress_wanted(&self) -> bool {
-        use std::io::IsTerminal;
-        match self.progress.as_deref() {
-            Some("always") => true,
-            Some(_) => std::io::stderr().is_terminal(),
-            None => false,
-        }
+// Spelt as `--progress=WHEN` takes them; the type is the progress line's.
+impl ValueEnum for ProgressWhen {
+    fn value_variants<'a>() -> &'a [ProgressWhen] {
+        &[ProgressWhen::Auto, ProgressWhen::Always]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            ProgressWhen::Auto => "auto",
+            ProgressWhen::Always => "always",
+        }))
     }
 }
 
@@ -102,8 +110,19 @@ pub struct SocketArgs {
     #[arg(short = '6', conflicts_with = "family")]
     pub ipv6: bool,
     /// family: 0 (any), 4 or 6
-    #[arg(long, value_name = "0|4|6", value_parser = ["0", "4", "6"])]
-    pub family: Option<String>,
+    #[arg(long, value_name = "0|4|6")]
+    pub family: Option<Family>,
+}
+
+/// `--family`: Node's `family` option, written as Node writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Family {
+    #[value(name = "0")]
+    Any,
+    #[value(name = "4")]
+    V4,
+    #[value(name = "6")]
+    V6,
 }
 
 /// How one connection meets stdin and stdout (`connect`, `listen`): the
@@ -136,19 +155,6 @@ pub struct ResetArgs {
     /// resetAndDestroy(): close with RST instead of FIN
     #[arg(long)]
     pub reset: bool,
-}
-
-impl SocketArgs {
-    /// The address family asked for: 0 (any), 4 or 6.
-    pub fn family(&self) -> u8 {
-        if self.ipv4 {
-            4
-        } else if self.ipv6 {
-            6
-        } else {
-            self.family.as_deref().map_or(0, |f| f.parse().unwrap_or(0))
-        }
-    }
 }
 
 /// Client-side options: how to reach the target.

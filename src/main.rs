@@ -7,9 +7,7 @@ use wirecat::cli::{habit_hint, usage_line, Cli};
 
 fn main() {
     // A closed stdout (`| head`) must end quietly, not with a panic from print!.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-    }
+    wirecat::sys::ignore_sigpipe();
     let cli = parse();
     wirecat::exit::finish(wirecat::run(cli))
 }

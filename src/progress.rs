@@ -190,6 +190,26 @@ pub fn server() -> Progress {
     })
 }
 
+/// When a progress line is drawn (`--progress[=WHEN]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressWhen {
+    /// Only when stderr is a terminal.
+    Auto,
+    /// Even when stderr is not a terminal.
+    Always,
+}
+
+impl ProgressWhen {
+    /// Whether the line should be drawn, given where stderr goes.
+    pub fn wanted(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ProgressWhen::Always => true,
+            ProgressWhen::Auto => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
 /// stderr, drawn even when it is not a terminal: the caller has already
 /// decided (`--progress=always` forces; `auto` asks only on a terminal), and
 /// indicatif's own stderr target hides itself off a terminal.
@@ -209,12 +229,7 @@ impl Stderr {
 
 impl indicatif::TermLike for Stderr {
     fn width(&self) -> u16 {
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        if unsafe { libc::ioctl(2, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_col > 0 {
-            ws.ws_col
-        } else {
-            100
-        }
+        crate::sys::terminal_width(2).unwrap_or(100)
     }
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
         if n > 0 {
@@ -279,11 +294,7 @@ fn spawn(
 
 /// The size of stdin when it is a regular file (for the ETA).
 pub fn stdin_size() -> Option<u64> {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(0, &mut st) } != 0 || (st.st_mode & libc::S_IFMT) != libc::S_IFREG {
-        return None;
-    }
-    Some(st.st_size as u64)
+    crate::sys::regular_file_size(0)
 }
 
 #[cfg(test)]

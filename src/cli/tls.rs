@@ -1,84 +1,17 @@
 //! The TLS flags: what both sides take, what only a client or only a
-//! server takes, `pipe`'s `--target-*`, and the one [`TlsArgs`] the core
-//! is configured with, whichever side's flags it came from.
+//! server takes, and `pipe`'s `--target-*`. `commands/options` turns each
+//! side's flags into the core's TLS options.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::values::{parse_ms, SniCert};
-use crate::net::tls::Sha256Pin;
+use clap::builder::PossibleValue;
+use clap::ValueEnum;
 
-/// TLS as the core sees it, for either side: what [`ClientTlsFlags`],
-/// [`ServerTlsFlags`] or `pipe`'s [`TargetTlsArgs`] stand for. Each command
-/// takes only its side's flags; the other side's fields keep their defaults.
-#[derive(Debug, Clone)]
-pub struct TlsArgs {
-    pub tls: bool,
-    /// Client: SNI server name (default: the host, when it is a name).
-    pub servername: Option<String>,
-    pub ca: Option<PathBuf>,
-    /// Client: do not verify the server's certificate.
-    pub insecure: bool,
-    /// Client: trust exactly the certificate with this SHA-256 fingerprint.
-    pub pin_sha256: Option<Sha256Pin>,
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-    pub alpn: Vec<String>,
-    pub tls_min: Option<String>,
-    pub tls_max: Option<String>,
-    pub key_password_file: Option<PathBuf>,
-    /// Server: one certificate per server name.
-    pub sni: Vec<SniCert>,
-    /// Server: mutual TLS.
-    pub require_client_cert: bool,
-    pub handshake_timeout: Duration,
-}
-
-impl Default for TlsArgs {
-    /// TLS off, every option at its command-line default; what `pipe`'s
-    /// target side and the tests start from.
-    fn default() -> TlsArgs {
-        TlsArgs {
-            tls: false,
-            servername: None,
-            ca: None,
-            insecure: false,
-            pin_sha256: None,
-            cert: None,
-            key: None,
-            alpn: Vec::new(),
-            tls_min: None,
-            tls_max: None,
-            key_password_file: None,
-            sni: Vec::new(),
-            require_client_cert: false,
-            handshake_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl TlsArgs {
-    /// The one rule for every side: a flag that only means something
-    /// under TLS turns TLS on, as `--tls` does (`connect --ca F`, `pipe
-    /// --target-servername N`, `listen --cert C --key K`).
-    pub fn with_implied_tls(mut self) -> TlsArgs {
-        self.tls = self.tls
-            || self.servername.is_some()
-            || self.ca.is_some()
-            || self.insecure
-            || self.pin_sha256.is_some()
-            || self.cert.is_some()
-            || self.key.is_some()
-            || !self.alpn.is_empty()
-            || self.tls_min.is_some()
-            || self.tls_max.is_some()
-            || !self.sni.is_empty()
-            || self.require_client_cert;
-        self
-    }
-}
+use super::values::parse_ms;
+use crate::net::tls::{Sha256Pin, SniCert, TlsVersion};
 
 /// TLS flags of both sides.
 #[derive(Debug, Clone, Args)]
@@ -99,35 +32,17 @@ pub struct TlsFlags {
     #[arg(long, value_name = "PROTO")]
     pub alpn: Vec<String>,
     /// Lowest TLS version allowed
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub tls_min: Option<String>,
+    #[arg(long, value_name = "1.2|1.3")]
+    pub tls_min: Option<TlsVersion>,
     /// Highest TLS version allowed (1.2 to test or reach old peers)
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub tls_max: Option<String>,
+    #[arg(long, value_name = "1.2|1.3")]
+    pub tls_max: Option<TlsVersion>,
     /// Password of an encrypted PKCS#8 --key (first line of FILE)
     #[arg(long, value_name = "FILE")]
     pub key_password_file: Option<PathBuf>,
     /// Give up a TLS handshake not finished after MS milliseconds (or 10s, …; so a silent peer cannot hold a slot)
     #[arg(long, value_name = "MS", default_value = "10000", value_parser = parse_ms)]
     pub handshake_timeout: Duration,
-}
-
-impl TlsFlags {
-    /// The core's [`TlsArgs`] for these flags (the side's own fields default).
-    fn tls_args(&self) -> TlsArgs {
-        TlsArgs {
-            tls: self.tls,
-            ca: self.ca.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-            alpn: self.alpn.clone(),
-            tls_min: self.tls_min.clone(),
-            tls_max: self.tls_max.clone(),
-            key_password_file: self.key_password_file.clone(),
-            handshake_timeout: self.handshake_timeout,
-            ..TlsArgs::default()
-        }
-    }
 }
 
 /// A TLS client's flags (`connect`).
@@ -148,18 +63,6 @@ pub struct ClientTlsFlags {
     pub pin_sha256: Option<Sha256Pin>,
 }
 
-impl ClientTlsFlags {
-    pub fn tls_args(&self) -> TlsArgs {
-        TlsArgs {
-            servername: self.servername.clone(),
-            insecure: self.insecure,
-            pin_sha256: self.pin_sha256.clone(),
-            ..self.common.tls_args()
-        }
-        .with_implied_tls()
-    }
-}
-
 /// A TLS server's flags (`listen`, `echo`, `pipe`'s LISTEN side).
 #[derive(Debug, Clone, Args)]
 pub struct ServerTlsFlags {
@@ -171,17 +74,6 @@ pub struct ServerTlsFlags {
     /// Refuse clients without a certificate issued by --ca (mutual TLS)
     #[arg(long, requires = "ca")]
     pub require_client_cert: bool,
-}
-
-impl ServerTlsFlags {
-    pub fn tls_args(&self) -> TlsArgs {
-        TlsArgs {
-            sni: self.sni.clone(),
-            require_client_cert: self.require_client_cert,
-            ..self.common.tls_args()
-        }
-        .with_implied_tls()
-    }
 }
 
 /// `pipe`'s TARGET side: TLS originated towards the target. Any of these
@@ -213,35 +105,27 @@ pub struct TargetTlsArgs {
     #[arg(long, value_name = "PROTO")]
     pub target_alpn: Vec<String>,
     /// Lowest TLS version allowed towards the target
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub target_tls_min: Option<String>,
+    #[arg(long, value_name = "1.2|1.3")]
+    pub target_tls_min: Option<TlsVersion>,
     /// Highest TLS version allowed towards the target
-    #[arg(long, value_name = "1.2|1.3", value_parser = ["1.2", "1.3"])]
-    pub target_tls_max: Option<String>,
+    #[arg(long, value_name = "1.2|1.3")]
+    pub target_tls_max: Option<TlsVersion>,
     /// Password of an encrypted PKCS#8 --target-key (first line of FILE)
     #[arg(long, value_name = "FILE", requires = "target_key")]
     pub target_key_password_file: Option<PathBuf>,
 }
 
-impl TargetTlsArgs {
-    /// The client-side [`TlsArgs`] these flags stand for, bounded by the
-    /// shared `--handshake-timeout`.
-    pub fn client_args(&self, handshake_timeout: Duration) -> TlsArgs {
-        TlsArgs {
-            tls: self.target_tls,
-            servername: self.target_servername.clone(),
-            ca: self.target_ca.clone(),
-            insecure: self.target_insecure,
-            pin_sha256: self.target_pin_sha256.clone(),
-            cert: self.target_cert.clone(),
-            key: self.target_key.clone(),
-            alpn: self.target_alpn.clone(),
-            tls_min: self.target_tls_min.clone(),
-            tls_max: self.target_tls_max.clone(),
-            key_password_file: self.target_key_password_file.clone(),
-            handshake_timeout,
-            ..TlsArgs::default()
-        }
-        .with_implied_tls()
+// The versions are spelt as the flags take them; the core's type knows
+// nothing of how they are written.
+impl ValueEnum for TlsVersion {
+    fn value_variants<'a>() -> &'a [TlsVersion] {
+        &[TlsVersion::Tls12, TlsVersion::Tls13]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            TlsVersion::Tls12 => "1.2",
+            TlsVersion::Tls13 => "1.3",
+        }))
     }
 }

@@ -1,7 +1,6 @@
 //! Typed flag values with messages aimed at people: durations with units,
-//! text with escapes, `--sni NAME=CERT,KEY`.
+//! text with escapes.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -99,40 +98,6 @@ pub fn unescape(text: &str) -> Vec<u8> {
     out
 }
 
-/// One `--sni NAME=CERT,KEY`: the certificate chain and key served to
-/// clients whose SNI is NAME (EdgerOS `server.addcert`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SniCert {
-    pub name: String,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-impl std::str::FromStr for SniCert {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<SniCert, String> {
-        let expected = "expected NAME=CERT,KEY (e.g. example.com=example.pem,example.key)";
-        let (name, files) = s
-            .split_once('=')
-            .ok_or_else(|| format!("{expected}, got {s:?}"))?;
-        // A path may not contain ',' here: with two commas we cannot tell
-        // which one separates the files, so say so rather than guess.
-        let (cert, key) = match files.split(',').collect::<Vec<_>>()[..] {
-            [cert, key] if !cert.is_empty() && !key.is_empty() => (cert, key),
-            _ => return Err(format!("{expected}, got {s:?}")),
-        };
-        if name.is_empty() {
-            return Err(format!("{expected}: the server name is empty"));
-        }
-        Ok(SniCert {
-            name: name.to_ascii_lowercase(),
-            cert: PathBuf::from(cert),
-            key: PathBuf::from(key),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,22 +133,5 @@ mod tests {
         assert_eq!(unescape(r"odd\q\x4"), b"odd\\q\\x4");
         assert_eq!(unescape("é"), "é".as_bytes());
         assert_eq!(&parse_escapes(r"PING\r\n").unwrap()[..], b"PING\r\n");
-    }
-
-    #[test]
-    fn sni_flag_splits_name_cert_and_key() {
-        let sni: SniCert = "A.Example=a.pem,a.key".parse().unwrap();
-        assert_eq!(sni.name, "a.example");
-        assert_eq!(sni.cert, PathBuf::from("a.pem"));
-        assert_eq!(sni.key, PathBuf::from("a.key"));
-        for bad in [
-            "a.example",
-            "a.example=a.pem",
-            "=a.pem,a.key",
-            "a=x,y,z",
-            "a=,k",
-        ] {
-            assert!(bad.parse::<SniCert>().is_err(), "{bad} should be refused");
-        }
     }
 }

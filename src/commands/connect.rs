@@ -3,7 +3,6 @@
 //! With `--tls` or `tls://` the connection is secured after `connect`
 //! (`tls.connect`): `secureConnect` follows, then the same bridge.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,12 +11,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ConnectArgs;
-use crate::commands::{block_on, ending_to_exit, finish_stdout, stdio_io};
+use crate::commands::{block_on, ending_to_exit, finish_stdout, options, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::blocklist::BlockList;
-use crate::net::bridge::{bridge, BridgeOptions, Io};
-use crate::net::connect::{connect, connect_with_wait, ConnectOptions};
+use crate::net::bridge::{bridge, Io};
+use crate::net::connect::{connect, connect_with_wait};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::connected_stream;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
@@ -30,14 +28,14 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
-    let tls = ClientTls::from_args(&args.tls.tls_args(), &ep)?;
+    let tls = ClientTls::new(&options::client_tls(&args.tls), &ep)?;
     let expect = match &args.expect {
         Some(re) => {
             Some(Regex::new(re).map_err(|e| Error::usage(format!("bad --expect {re:?}"), e))?)
         }
         None => None,
     };
-    let opts = connect_options(&args);
+    let opts = options::connect_with_deny(&args.client, &args.socket, &args.deny);
     block_on(async move {
         let stream = match args.wait {
             // inetd / systemd `Accept=yes`: the connection is already made.
@@ -53,19 +51,17 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
             None => stream,
         };
         events::emit("ready", None, json!({}));
-        let _progress = args
-            .events
-            .progress_wanted()
-            .then(|| progress::transfer(progress::stdin_size()));
+        let _progress =
+            options::progress(&args.events).then(|| progress::transfer(progress::stdin_size()));
 
+        let bopts = options::bridge(&args.socket, &args.stdio);
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {
-                let (io, stdout) = stdio_io(&stream, &args.stdio);
+                let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
                 (io, stdout, None)
             }
             _ => scripted_io(&args, expect.clone()),
         };
-        let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
         let result = match matched {
             None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
             Some(mut matched) => {
@@ -103,16 +99,6 @@ pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
         finish_stdout(stdout).await;
         result
     })
-}
-
-/// The core's connect options plus the outbound `--deny` rules.
-fn connect_options(args: &ConnectArgs) -> ConnectOptions {
-    let mut opts = ConnectOptions::from_args(&args.client, &args.socket);
-    if !args.deny.is_empty() {
-        let rules = args.deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
-        opts.deny = Some(Arc::new(BlockList::new(rules)));
-    }
-    opts
 }
 
 /// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
@@ -194,7 +180,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             }
         },
     };
-    let mut opts = connect_options(args);
+    let mut opts = options::connect_with_deny(&args.client, &args.socket, &args.deny);
     opts.connect_timeout = opts.connect_timeout.or(Some(Duration::from_secs(2)));
     let mut any = false;
     for port in ports {

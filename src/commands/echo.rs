@@ -68,7 +68,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{idle, report_close, touch, Counters, Ending};
 use crate::net::endpoint::Endpoint;
-use crate::net::listen::{serve, Accepted, Forced, Listener, ServerOptions, Shutdown, Totals};
+use crate::net::listen::{serve, Accepted, Forced, Listener, Shutdown, Totals};
 use crate::net::options;
 use crate::net::relay::{copy, copy_until_end, discard_until_end};
 use crate::net::splice::PumpError;
@@ -87,14 +87,14 @@ struct EchoOptions {
 pub fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
-    let opts = ServerOptions::from_args(&args.server, &args.socket);
+    let tls = tls::server_tls(&super::options::server_tls(&args.tls), &ep)?;
+    let opts = super::options::server(&args.server, &args.socket);
     let echo = Arc::new(EchoOptions {
         banner: args.banner.clone().filter(|b| !b.is_empty()),
         timeout: args.socket.timeout,
         reset: args.end.reset,
     });
-    let progress_wanted = args.events.progress_wanted();
+    let progress_wanted = super::options::progress(&args.events);
     let engine = uring_applies(&args, tls.is_some());
     block_on_with(async move {
         let mut extra = tls::listening_fields(tls.as_deref());
@@ -138,7 +138,7 @@ fn uring_applies(args: &EchoArgs, tls: bool) -> bool {
         !tls && args.socket.timeout.is_none()
             && !args.once
             && !args.end.reset
-            && std::env::var_os("WIRECAT_NO_URING").is_none()
+            && super::options::uring_allowed()
             && uring::available()
     }
     #[cfg(not(target_os = "linux"))]

@@ -2,7 +2,7 @@
 //! the clap definitions so they can never describe flags that do not exist.
 //! Their committed copies in `completions/` and `man/` are checked against
 //! this output by a test. The man pages add the README's sections that
-//! clap does not know ([`sections`]).
+//! clap does not know (module `sections`).
 
 mod sections;
 

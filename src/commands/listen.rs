@@ -13,10 +13,10 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, stdio_io};
+use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, options, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{bridge, bridge_until, BridgeOptions, Io};
+use crate::net::bridge::{bridge, bridge_until, Io};
 use crate::net::endpoint::Endpoint;
 use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
@@ -27,8 +27,8 @@ use crate::progress;
 pub fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
-    let tls = tls::server_tls(&args.tls.tls_args(), &ep)?;
-    let opts = ServerOptions::from_args(&args.server, &args.socket);
+    let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;
+    let opts = options::server(&args.server, &args.socket);
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
         return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
     }
@@ -68,18 +68,11 @@ async fn once(
             .map_err(|e| tls::handshake_error(&e, &what))?,
         None => stream,
     };
-    let _progress = args
-        .events
-        .progress_wanted()
-        .then(|| progress::transfer(progress::stdin_size()));
-    let (io, stdout) = stdio_io(&stream, &args.stdio);
-    let closed = bridge(
-        stream,
-        Some(1),
-        io,
-        BridgeOptions::from_args(&args.socket, &args.stdio),
-    )
-    .await;
+    let _progress =
+        options::progress(&args.events).then(|| progress::transfer(progress::stdin_size()));
+    let bopts = options::bridge(&args.socket, &args.stdio);
+    let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
+    let closed = bridge(stream, Some(1), io, bopts).await;
     finish_stdout(stdout).await;
     // The server's own `close`, with its totals, as for `-k`.
     events::emit(
@@ -144,7 +137,7 @@ async fn keep_open(
 ) -> Result<Exit, Error> {
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
-    let _progress = args.events.progress_wanted().then(progress::server);
+    let _progress = options::progress(&args.events).then(progress::server);
     let stdout = StdoutWriter::spawn(args.stdio.hex);
     let fanout = Arc::new(FanOut::default());
     if !args.stdio.recv_only {
@@ -154,7 +147,7 @@ async fn keep_open(
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
-    let bopts = BridgeOptions::from_args(&args.socket, &args.stdio);
+    let bopts = options::bridge(&args.socket, &args.stdio);
     let (recv_only, send_only) = (args.stdio.recv_only, args.stdio.send_only);
     let out = stdout.sender();
     let exit = serve(

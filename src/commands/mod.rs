@@ -6,19 +6,20 @@ pub mod echo;
 pub mod generate;
 pub mod isip;
 pub mod listen;
+pub mod options;
 pub mod pipe;
 
 use std::future::Future;
 
 use crate::cli::StdioArgs;
 use crate::exit::{Error, Exit};
-use crate::net::bridge::{stdio_threads_apply, Ending, Io, WriteAfterFin};
+use crate::net::bridge::{stdio_threads_apply, BridgeOptions, Ending, Io, WriteAfterFin};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
 /// Run a one-connection command on a current-thread runtime; SIGINT ends it
 /// with 130, SIGTERM (and SIGHUP, unless ignored: see
-/// [`crate::net::listen::Hangup`]) with 143. The runtime is not waited on at the end: a
+/// `net::listen::Hangup`) with 143. The runtime is not waited on at the end: a
 /// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where
@@ -100,8 +101,12 @@ fn quiet_if_reported(mut err: Error) -> Error {
 /// (splice(2), or rustls for TLS) when nothing has to look at the bytes,
 /// otherwise chunk channels
 /// (and the stdout writer, which the caller must `finish`).
-pub fn stdio_io(stream: &Stream, socket: &StdioArgs) -> (Io, Option<StdoutWriter>) {
-    if stdio_threads_apply(stream) && !socket.crlf && !socket.hex {
+pub fn stdio_io(
+    stream: &Stream,
+    socket: &StdioArgs,
+    opts: &BridgeOptions,
+) -> (Io, Option<StdoutWriter>) {
+    if stdio_threads_apply(stream, opts.splice) && !socket.crlf && !socket.hex {
         let io = Io::Stdio {
             read_stdin: !socket.recv_only,
             write_stdout: !socket.send_only,

@@ -26,12 +26,12 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::cli::PipeArgs;
-use crate::commands::block_on_with;
+use crate::commands::{block_on_with, options};
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::connect::{connect, ConnectOptions};
 use crate::net::endpoint::Endpoint;
-use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
+use crate::net::listen::{serve, Accepted, Listener, Shutdown, Totals};
 use crate::net::relay::{relay, RelayOptions};
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ClientTls, ServerSetup};
@@ -56,20 +56,16 @@ pub fn run(args: PipeArgs) -> Result<Exit, Error> {
         )
         .hint("give the address of the service to forward to"));
     }
-    let server_tls = tls::server_tls(&args.tls.tls_args(), &listen)?;
-    let target_tls = args
-        .target_tls
-        .client_args(args.tls.common.handshake_timeout);
+    let server_tls = tls::server_tls(&options::server_tls(&args.tls), &listen)?;
+    let target_tls = options::target_tls(&args.target_tls, args.tls.common.handshake_timeout);
     let target = Arc::new(Target {
-        tls: ClientTls::from_args(&target_tls, &endpoint)?,
-        connect: ConnectOptions::from_args(&args.client, &args.socket),
+        tls: ClientTls::new(&target_tls, &endpoint)?,
+        connect: options::connect(&args.client, &args.socket),
         endpoint,
     });
-    let sopts = ServerOptions::from_args(&args.server, &args.socket);
-    let ropts = RelayOptions {
-        timeout: args.socket.timeout,
-    };
-    let progress_wanted = args.events.progress_wanted();
+    let sopts = options::server(&args.server, &args.socket);
+    let ropts = options::relay(&args.socket);
+    let progress_wanted = options::progress(&args.events);
     block_on_with(async move {
         let extra = tls::listening_fields(server_tls.as_deref());
         let shutdown = Shutdown::on_signals();

@@ -56,19 +56,9 @@ pub struct BridgeOptions {
     pub timeout: Option<Duration>,
     /// Close with RST instead of FIN.
     pub reset: bool,
-}
-
-impl BridgeOptions {
-    pub fn from_args(
-        socket: &crate::cli::SocketArgs,
-        stdio: &crate::cli::StdioArgs,
-    ) -> BridgeOptions {
-        BridgeOptions {
-            allow_half_open: stdio.allow_half_open,
-            timeout: socket.timeout,
-            reset: stdio.end.reset,
-        }
-    }
+    /// Stdin and stdout may be bridged on two threads ([`Io::Stdio`]); off,
+    /// they always go through chunk channels.
+    pub splice: bool,
 }
 
 /// How a bridged connection ended.
@@ -188,22 +178,17 @@ pub enum Io {
     },
 }
 
-/// Whether the zero-copy path may carry this stream: Linux, no TLS, and not
-/// switched off with `WIRECAT_NO_SPLICE` (which the tests use to cover both).
-pub fn splice_applies(stream: &Stream) -> bool {
-    cfg!(target_os = "linux")
-        && stream.is_plain()
-        && std::env::var_os("WIRECAT_NO_SPLICE").is_none()
+/// Whether the zero-copy path may carry this stream: Linux, no TLS, and
+/// `allowed` (see [`BridgeOptions::splice`]).
+pub fn splice_applies(stream: &Stream, allowed: bool) -> bool {
+    cfg!(target_os = "linux") && stream.is_plain() && allowed
 }
 
 /// Whether stdin/stdout may be bridged on two threads ([`Io::Stdio`]):
 /// splice(2) for plain sockets, rustls on blocking threads for TLS. The
-/// same `WIRECAT_NO_SPLICE` switches both off.
-pub fn stdio_threads_apply(stream: &Stream) -> bool {
-    splice_applies(stream)
-        || (cfg!(target_os = "linux")
-            && !stream.is_plain()
-            && std::env::var_os("WIRECAT_NO_SPLICE").is_none())
+/// same `allowed` switches both off.
+pub fn stdio_threads_apply(stream: &Stream, allowed: bool) -> bool {
+    splice_applies(stream, allowed) || (cfg!(target_os = "linux") && !stream.is_plain() && allowed)
 }
 
 type UpFuture<'a> = Pin<Box<dyn Future<Output = io::Result<InputEnd>> + Send + 'a>>;

@@ -14,7 +14,6 @@ use serde_json::json;
 use tokio::net::{TcpSocket, TcpStream, UnixStream};
 use tokio::task::JoinSet;
 
-use crate::cli::{ClientArgs, SocketArgs};
 use crate::events;
 use crate::exit::{self, Error, Exit};
 use crate::net::blocklist::BlockList;
@@ -36,24 +35,6 @@ pub struct ConnectOptions {
     pub socket: SocketOptions,
     /// Outbound `--deny`: resolved addresses inside these rules are skipped.
     pub deny: Option<Arc<BlockList>>,
-}
-
-impl ConnectOptions {
-    pub fn from_args(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
-        ConnectOptions {
-            family: socket.family(),
-            local_address: client.local_address,
-            local_port: client.local_port,
-            resolve: client.resolve.clone(),
-            auto_select_family: !client.no_auto_select_family,
-            auto_select_family_attempt_timeout: client
-                .attempt_timeout
-                .max(Duration::from_millis(10)),
-            connect_timeout: client.connect_timeout,
-            socket: SocketOptions::from_args(socket),
-            deny: None,
-        }
-    }
 }
 
 /// Connect to `ep`, bounded by `--connect-timeout`.

@@ -18,7 +18,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::ServerArgs;
 use crate::events;
 use crate::net::blocklist::Admission;
 use crate::net::options::SocketOptions;
@@ -62,23 +61,6 @@ pub struct ServerOptions {
 }
 
 impl ServerOptions {
-    pub fn from_args(server: &ServerArgs, socket: &crate::cli::SocketArgs) -> ServerOptions {
-        ServerOptions {
-            backlog: server.backlog,
-            ipv6_only: server.ipv6_only,
-            exclusive: server.exclusive,
-            readable_all: server.readable_all,
-            writable_all: server.writable_all,
-            max_connections: server.max_connections,
-            ready_file: server.ready_file.clone(),
-            reuse_port: server.workers.is_some_and(|n| n > 1),
-            workers: server.workers.map_or(1, usize::from),
-            family: socket.family(),
-            socket: SocketOptions::from_args(socket),
-            admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
-        }
-    }
-
     /// Whether the accept loop must look up each connection's addresses:
     /// only events and `--allow`/`--deny` use them (two system calls and some
     /// formatting a connection otherwise).

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
-use crate::cli::SocketArgs;
 use crate::sys;
 
-/// Per-connection options, from the shared socket flags.
+/// Per-connection options (Node's `keepAlive` and `noDelay`).
 #[derive(Debug, Clone, Default)]
 pub struct SocketOptions {
     /// `keepAlive` with `keepAliveInitialDelay` (zero: leave the system's idle time).
@@ -19,13 +18,6 @@ pub struct SocketOptions {
 }
 
 impl SocketOptions {
-    pub fn from_args(args: &SocketArgs) -> SocketOptions {
-        SocketOptions {
-            keep_alive: args.keepalive,
-            no_delay: args.nodelay,
-        }
-    }
-
     /// Apply to a TCP socket. As libuv does for Node: SO_KEEPALIVE, TCP_KEEPIDLE
     /// from the delay (in whole seconds, at least 1), TCP_KEEPINTVL=1, TCP_KEEPCNT=10.
     pub fn apply(&self, sock: SockRef<'_>) -> io::Result<()> {
@@ -57,7 +49,7 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// last segment that Nagle holds behind an unacknowledged one (a TLS record
 /// right after the handshake's Finished, while the peer delays its ACK).
 /// TCP_NODELAY pushes that out; then wait while the peer keeps
-/// acknowledging. A peer that acknowledges nothing more for [`RESET_STALL`]
+/// acknowledging. A peer that acknowledges nothing more for `RESET_STALL`
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
 /// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
 pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {

@@ -11,9 +11,9 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use crate::sys::{poll_or_stop, Stop};
+use crate::sys::{self, poll_or_stop, Stop};
 
 /// Bytes per splice(2) call, and the pipe size asked for.
 pub(crate) const SPLICE_LEN: usize = 1 << 20;
@@ -56,10 +56,10 @@ pub fn pump(
     // straight to or from the socket, and EAGAIN can then only be the
     // socket's. Growing that pipe lets the other process hand over a
     // megabyte per wake-up instead of 64 KiB.
-    let r = if blocking_pipe(src) {
+    let r = if sys::is_blocking_pipe(src) {
         grow_pipe(src);
         p.direct(true, moved)
-    } else if blocking_pipe(dst) {
+    } else if sys::is_blocking_pipe(dst) {
         grow_pipe(dst);
         p.direct(false, moved)
     } else {
@@ -194,7 +194,7 @@ impl Pump<'_> {
             if self.stopped() || self.wait_src()? {
                 return Ok(true);
             }
-            let n = match sys(unsafe { libc::read(src, buf.as_mut_ptr().cast(), buf.len()) }) {
+            let n = match sys::read(src, &mut buf) {
                 Ok(0) => return Ok(false),
                 Ok(n) => n,
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
@@ -216,8 +216,7 @@ impl Pump<'_> {
         let mut buf = vec![0u8; 64 * 1024];
         while self.held > 0 {
             let want = self.held.min(buf.len());
-            let n = sys(unsafe { libc::read(pr, buf.as_mut_ptr().cast(), want) })
-                .map_err(PumpError::Read)?;
+            let n = sys::read(pr, &mut buf[..want]).map_err(PumpError::Read)?;
             let rest = self.held - n;
             if self.write_all(&buf[..n], moved)? {
                 self.held += rest;
@@ -236,7 +235,7 @@ impl Pump<'_> {
     ) -> Result<bool, PumpError> {
         self.held = data.len();
         while !data.is_empty() {
-            match sys(unsafe { libc::write(self.dst, data.as_ptr().cast(), data.len()) }) {
+            match sys::write(self.dst, data) {
                 Ok(m) => {
                     data = &data[m..];
                     self.held = data.len();
@@ -257,16 +256,9 @@ impl Pump<'_> {
     }
 }
 
-pub(crate) fn blocking_pipe(fd: RawFd) -> bool {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let is_fifo =
-        unsafe { libc::fstat(fd, &mut st) } == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO;
-    is_fifo && unsafe { libc::fcntl(fd, libc::F_GETFL) } & libc::O_NONBLOCK == 0
-}
-
 /// Ask for a bigger pipe; the system's limit may refuse, which is fine.
-pub(crate) fn grow_pipe(fd: RawFd) {
-    unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, SPLICE_LEN as libc::c_int) };
+fn grow_pipe(fd: RawFd) {
+    sys::set_pipe_size(fd, SPLICE_LEN);
 }
 
 pub(crate) fn write_all(
@@ -275,13 +267,13 @@ pub(crate) fn write_all(
     moved: &mut impl FnMut(usize),
 ) -> Result<(), PumpError> {
     while !data.is_empty() {
-        match sys(unsafe { libc::write(dst, data.as_ptr().cast(), data.len()) }) {
+        match sys::write(dst, data) {
             Ok(m) => {
                 data = &data[m..];
                 moved(m);
             }
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
-                wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
+                sys::wait(dst, libc::POLLOUT).map_err(PumpError::Write)?;
             }
             Err(e) => return Err(PumpError::Write(e)),
         }
@@ -290,71 +282,15 @@ pub(crate) fn write_all(
 }
 
 /// No SPLICE_F_MORE: it corks the socket, and an interactive line would
-/// wait for the cork timer.
+/// wait for the cork timer. EINTR comes back as EAGAIN, so the loops wait
+/// and try again.
 fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    splice_with(from, to, len, libc::SPLICE_F_MOVE)
-}
-
-/// One splice(2) call between two descriptors (one of them a pipe); the
-/// relay passes its own flags.
-pub(crate) fn splice_with(
-    from: RawFd,
-    to: RawFd,
-    len: usize,
-    flags: libc::c_uint,
-) -> io::Result<usize> {
-    sys(unsafe {
-        libc::splice(
-            from,
-            std::ptr::null_mut(),
-            to,
-            std::ptr::null_mut(),
-            len,
-            flags,
-        )
-    })
-}
-
-/// A syscall's return value as a Result, retrying nothing: EINTR is
-/// reported as EAGAIN so the loop waits and tries again.
-pub(crate) fn sys(r: isize) -> io::Result<usize> {
-    if r >= 0 {
-        return Ok(r as usize);
-    }
-    let e = io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EINTR) {
-        return Err(io::Error::from_raw_os_error(libc::EAGAIN));
-    }
-    Err(e)
-}
-
-/// Block until `fd` is ready for `events` (or has an error to report).
-pub(crate) fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    loop {
-        let r = unsafe { libc::poll(&mut p, 1, -1) };
-        if r >= 0 {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
-        }
-    }
+    sys::splice(from, to, len, libc::SPLICE_F_MOVE)
 }
 
 /// A pipe (read end, write end), enlarged to [`SPLICE_LEN`] where allowed.
 pub(crate) fn make_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 just created both descriptors and nothing else owns them.
-    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (r, w) = sys::pipe()?;
     grow_pipe(w.as_raw_fd());
     Ok((r, w))
 }
@@ -397,7 +333,7 @@ impl Pipe {
     /// Move up to `len` bytes from `src` into the pipe; 0 at `src`'s EOF.
     pub(crate) fn fill(&mut self, src: RawFd, len: usize) -> io::Result<usize> {
         let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
-        let n = splice_with(src, self.end(1), len, flags)?;
+        let n = sys::splice(src, self.end(1), len, flags)?;
         self.held += n;
         Ok(n)
     }
@@ -405,7 +341,7 @@ impl Pipe {
     /// Move what the pipe holds to `dst`, as much as it takes.
     pub(crate) fn drain(&mut self, dst: RawFd) -> io::Result<usize> {
         let flags = libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK;
-        let n = splice_with(self.end(0), dst, self.held, flags)?;
+        let n = sys::splice(self.end(0), dst, self.held, flags)?;
         self.held -= n;
         Ok(n)
     }
@@ -430,17 +366,6 @@ impl Drop for Pipe {
             }
         });
     }
-}
-
-/// A descriptor of our own for the same open socket, so a thread can keep
-/// using it even after the tokio side has closed its copy.
-pub fn dup(fd: RawFd) -> io::Result<OwnedFd> {
-    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fcntl just returned a new descriptor that we alone own.
-    Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
 
 #[cfg(test)]
@@ -479,7 +404,7 @@ mod tests {
         a.set_nonblocking(true).unwrap();
         let (pr, pw) = make_pipe().unwrap();
         // make_pipe's pipe is blocking, as a shell's would be.
-        assert!(blocking_pipe(pr.as_raw_fd()));
+        assert!(sys::is_blocking_pipe(pr.as_raw_fd()));
         let data: Vec<u8> = (0..2_500_000u32).map(|i| (i * 13 % 241) as u8).collect();
         let writer = {
             let data = data.clone();

@@ -6,7 +6,7 @@
 //! slow socket slows stdin reading, and memory stays at a few chunks.
 
 use std::io::{self, Write};
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -49,7 +49,7 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
                 // An error is left for the read to report.
                 let _ = crate::sys::poll_or_stop(0, libc::POLLIN, None);
                 STDIN_HOLDING.store(true, Ordering::SeqCst);
-                let n = match read_fd(0, &mut buf) {
+                let n = match crate::sys::read_spare(0, &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
@@ -78,7 +78,7 @@ pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
 const UNSENT_LINGER: Duration = Duration::from_millis(200);
 
 /// Whether stdin's bytes have not all gone out, once sending has stopped
-/// (blocking, for up to [`UNSENT_LINGER`]). `queued()` says whether this
+/// (blocking, for up to `UNSENT_LINGER`). `queued()` says whether this
 /// process holds a chunk of it (a channel, a thread's buffer). The stdin
 /// thread's hands are looked at before and after stdin itself, so a chunk
 /// moving from stdin into its hands, or from there into the channel, is
@@ -122,22 +122,6 @@ pub fn text_chunks(text: &Bytes, filter: OutboundFilter) -> mpsc::Receiver<Bytes
     rx
 }
 
-fn read_fd(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
-    let spare = buf.spare_capacity_mut();
-    loop {
-        // SAFETY: reading into the spare capacity we own; `n` bytes are initialised after.
-        let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
-        if n >= 0 {
-            unsafe { buf.set_len(buf.len() + n as usize) };
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
 fn to_crlf(data: &[u8]) -> Bytes {
     let mut out = Vec::with_capacity(data.len() + data.len() / 16);
     let mut prev = 0u8;
@@ -168,11 +152,7 @@ impl StdoutWriter {
                 // Straight to fd 1, unbuffered: std's Stdout is line
                 // buffered and scans every chunk for '\n' (memrchr over all
                 // 64 KiB), pure overhead for data flushed chunk by chunk.
-                // ManuallyDrop: fd 1 is borrowed, never closed here.
-                // SAFETY: fd 1 stays open for the life of the process.
-                let mut out = std::mem::ManuallyDrop::new(unsafe {
-                    std::fs::File::from_raw_fd(libc::STDOUT_FILENO)
-                });
+                let mut out = RawWriter(libc::STDOUT_FILENO);
                 let mut hexer = hex.then(HexDump::default);
                 while let Some(chunk) = rx.blocking_recv() {
                     let r = match &mut hexer {
@@ -201,6 +181,20 @@ impl StdoutWriter {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A descriptor we only borrow, as a `Write`: fd 1 is never closed here.
+/// Errors as a `File` would give them (EINTR retried).
+struct RawWriter(RawFd);
+
+impl Write for RawWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        crate::sys::write_retrying(self.0, buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

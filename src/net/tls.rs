@@ -1,6 +1,6 @@
-//! TLS for every command: rustls configurations built from the command
-//! line, the handshakes with their timeout, and what the `secureConnect`
-//! and `error` events say, in Node's terms.
+//! TLS for every command: rustls configurations built from the TLS
+//! options of each side (`options`), the handshakes with their timeout,
+//! and what the `secureConnect` and `error` events say, in Node's terms.
 //!
 //! Everything a user can get wrong in a file (`--cert`, `--key`, `--ca`,
 //! `--sni`, `--key-password-file`) is checked while the configuration is
@@ -21,12 +21,14 @@ mod errors;
 mod fields;
 mod files;
 mod handshake;
+mod options;
 mod secure;
 mod self_signed;
 mod sni;
 pub mod threads;
 mod verify;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,7 +43,6 @@ use rustls::{SignatureScheme, SupportedProtocolVersion};
 use serde_json::{json, Value};
 use tokio_rustls::TlsAcceptor;
 
-use crate::cli::TlsArgs;
 use crate::exit::{Error, Exit};
 
 pub use cert_info::{fingerprint256, CertInfo};
@@ -52,11 +53,13 @@ pub use errors::{
 pub use fields::{protocol_name, secure_connect_fields, server_authorized};
 pub use files::{load_certs, load_key};
 pub use handshake::{accept, connect};
+pub use options::{ClientTlsOptions, ServerTlsOptions, TlsVersion, HANDSHAKE_TIMEOUT};
 pub use secure::{
     handshake_error, listening_fields, report_error, secure_accepted, secure_server,
     secure_server_side, server_tls, ClientTls,
 };
 pub use self_signed::SelfSigned;
+pub use sni::SniCert;
 pub use verify::{danger, unknown_issuer_code, Sha256Pin};
 
 /// The one crypto provider.
@@ -66,24 +69,23 @@ pub fn provider() -> Arc<CryptoProvider> {
 
 /// `--tls-min` and `--tls-max`: the protocol versions allowed, newest
 /// first. A range with nothing in it is a usage error.
-fn versions(args: &TlsArgs) -> Result<&'static [&'static SupportedProtocolVersion], Error> {
+fn versions(
+    min: Option<TlsVersion>,
+    max: Option<TlsVersion>,
+) -> Result<&'static [&'static SupportedProtocolVersion], Error> {
     static BOTH: [&SupportedProtocolVersion; 2] =
         [&rustls::version::TLS13, &rustls::version::TLS12];
     static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
     static TLS12_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
-    match (args.tls_min.as_deref(), args.tls_max.as_deref()) {
-        (Some("1.3"), Some("1.2")) => Err(Error::usage(
+    match (min, max) {
+        (Some(TlsVersion::Tls13), Some(TlsVersion::Tls12)) => Err(Error::usage(
             "--tls-min 1.3 --tls-max 1.2",
             "no TLS version is left between them",
         )),
-        (Some("1.3"), _) => Ok(&TLS13_ONLY),
-        (_, Some("1.2")) => Ok(&TLS12_ONLY),
+        (Some(TlsVersion::Tls13), _) => Ok(&TLS13_ONLY),
+        (_, Some(TlsVersion::Tls12)) => Ok(&TLS12_ONLY),
         _ => Ok(&BOTH),
     }
-}
-
-fn alpn(args: &TlsArgs) -> Vec<Vec<u8>> {
-    args.alpn.iter().map(|p| p.as_bytes().to_vec()).collect()
 }
 
 fn tls_failure(what: &str, e: impl std::fmt::Display) -> Error {
@@ -99,16 +101,13 @@ pub fn insecure_warning() -> &'static str {
 /// The `--cert`/`--key` pair, if both are given; one without the other is
 /// a usage error.
 fn own_certificate(
-    args: &TlsArgs,
+    cert: &Option<PathBuf>,
+    key: &Option<PathBuf>,
+    password: Option<&Path>,
     provider: &CryptoProvider,
 ) -> Result<Option<CertifiedKey>, Error> {
-    match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => Ok(Some(files::certified_key(
-            cert,
-            key,
-            args.key_password_file.as_deref(),
-            provider,
-        )?)),
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(files::certified_key(cert, key, password, provider)?)),
         (Some(_), None) => Err(Error::usage("--cert needs --key", "no private key given")),
         (None, Some(_)) => Err(Error::usage("--key needs --cert", "no certificate given")),
         (None, None) => Ok(None),
@@ -130,8 +129,8 @@ impl ResolvesClientCert for ClientCertificate {
 }
 
 /// The roots a client trusts: `--ca FILE`, else the system's.
-fn client_roots(args: &TlsArgs) -> Result<RootCertStore, Error> {
-    if let Some(ca) = &args.ca {
+fn client_roots(ca: Option<&Path>) -> Result<RootCertStore, Error> {
+    if let Some(ca) = ca {
         return files::load_roots(ca);
     }
     let found = rustls_native_certs::load_native_certs();
@@ -153,10 +152,10 @@ fn client_roots(args: &TlsArgs) -> Result<RootCertStore, Error> {
 /// `--ca` or the system roots, or of exactly the `--pin-sha256`
 /// certificate (or none with `--insecure`; print
 /// [`insecure_warning`]), the client certificate, ALPN and `--tls-min`.
-pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
+pub fn client_config(args: &ClientTlsOptions) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions(args)?)
+        .with_protocol_versions(versions(args.min_version, args.max_version)?)
         .map_err(|e| tls_failure("bad TLS versions", e))?;
     let builder = if args.insecure {
         builder
@@ -173,7 +172,7 @@ pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(pinned))
     } else {
-        let roots = Arc::new(client_roots(args)?);
+        let roots = Arc::new(client_roots(args.ca.as_deref())?);
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .build()
             .map_err(|e| tls_failure("cannot verify certificates", e))?;
@@ -181,18 +180,19 @@ pub fn client_config(args: &TlsArgs) -> Result<Arc<ClientConfig>, Error> {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verify::NodeVerifier::new(webpki)))
     };
-    let mut config = match own_certificate(args, &provider)? {
+    let password = args.key_password_file.as_deref();
+    let mut config = match own_certificate(&args.cert, &args.key, password, &provider)? {
         Some(key) => builder.with_client_cert_resolver(Arc::new(ClientCertificate(Arc::new(key)))),
         None => builder.with_no_client_auth(),
     };
-    config.alpn_protocols = alpn(args);
+    config.alpn_protocols = args.alpn.clone();
     Ok(Arc::new(config))
 }
 
 /// The name a client sends as SNI and checks the certificate against:
 /// `--servername`, else the host it connects to. An IP address is checked
 /// against the certificate's IP addresses and sends no SNI, as in Node.
-pub fn server_name(args: &TlsArgs, host: &str) -> Result<ServerName<'static>, Error> {
+pub fn server_name(args: &ClientTlsOptions, host: &str) -> Result<ServerName<'static>, Error> {
     let name = args.servername.as_deref().unwrap_or(host);
     let bare = name.trim_start_matches('[').trim_end_matches(']');
     // A zone (`fe80::1%eth0`) is not part of the address a certificate names.
@@ -242,9 +242,13 @@ impl ServerSetup {
 /// optional or required client certificates from `--ca`, ALPN and
 /// `--tls-min`. `listen_host_hint` is the host being listened on, added to
 /// a self-signed certificate's names.
-pub fn server_config(args: &TlsArgs, listen_host_hint: Option<&str>) -> Result<ServerSetup, Error> {
+pub fn server_config(
+    args: &ServerTlsOptions,
+    listen_host_hint: Option<&str>,
+) -> Result<ServerSetup, Error> {
     let provider = provider();
-    let mut default = own_certificate(args, &provider)?.map(Arc::new);
+    let password = args.key_password_file.as_deref();
+    let mut default = own_certificate(&args.cert, &args.key, password, &provider)?.map(Arc::new);
     let mut self_signed = None;
     if default.is_none() && args.sni.is_empty() {
         let made = self_signed::generate(listen_host_hint, &provider)?;
@@ -253,12 +257,7 @@ pub fn server_config(args: &TlsArgs, listen_host_hint: Option<&str>) -> Result<S
     }
     let mut resolver = sni::SniResolver::new(default);
     for entry in &args.sni {
-        let key = files::certified_key(
-            &entry.cert,
-            &entry.key,
-            args.key_password_file.as_deref(),
-            &provider,
-        )?;
+        let key = files::certified_key(&entry.cert, &entry.key, password, &provider)?;
         resolver.add(&entry.name, key).map_err(|e| {
             Error::usage(
                 format!("bad --sni {}={}", entry.name, entry.cert.display()),
@@ -290,11 +289,11 @@ pub fn server_config(args: &TlsArgs, listen_host_hint: Option<&str>) -> Result<S
     };
 
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions(args)?)
+        .with_protocol_versions(versions(args.min_version, args.max_version)?)
         .map_err(|e| tls_failure("bad TLS versions", e))?
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(resolver));
-    config.alpn_protocols = alpn(args);
+    config.alpn_protocols = args.alpn.clone();
     Ok(ServerSetup {
         config: Arc::new(config),
         self_signed,

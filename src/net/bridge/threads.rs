@@ -66,7 +66,7 @@ fn splice_threads(
     } = ctx;
     let opts = ctx.opts;
     let up_rx = if ctx.read_stdin {
-        let sock = splice::dup(fd)?;
+        let sock = sys::dup(fd)?;
         let (tx, rx) = oneshot::channel();
         let (c, stop) = (counters.clone(), stop.clone());
         std::thread::Builder::new()
@@ -91,7 +91,7 @@ fn splice_threads(
     };
     let up = input_thread_done(up_rx, ctx.stop_input, wake, |_| async {});
 
-    let sock = splice::dup(fd)?;
+    let sock = sys::dup(fd)?;
     let sink = if ctx.write_stdout {
         None
     } else {
@@ -282,6 +282,5 @@ fn vanished() -> io::Error {
 /// read after it is not taken for a reset.
 fn shutdown_write(fd: RawFd, c: &Counters) {
     c.fin_sent.store(true, Ordering::SeqCst);
-    // SAFETY: shutdown(2) takes no pointers; `fd` is a socket we hold open.
-    unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    sys::shutdown_write(fd);
 }

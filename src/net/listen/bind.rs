@@ -253,10 +253,8 @@ fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
     let listener = bind_unix_with_mode(path, opts)?;
     // Made first: a failure below removes the file again.
     let cleanup = SocketFile::bound(path);
-    if opts.backlog != 128 {
-        // std binds with a fixed backlog; ask again for the one requested.
-        socket2::SockRef::from(&listener).listen(opts.backlog)?;
-    }
+    // std binds with its own backlog (SOMAXCONN): ask again for ours.
+    socket2::SockRef::from(&listener).listen(opts.backlog)?;
     listener.set_nonblocking(true)?;
     Ok(Listener::Unix {
         listener: UnixListener::from_std(listener)?,

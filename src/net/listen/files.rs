@@ -66,13 +66,10 @@ pub(super) fn bind_unix_with_mode(
     // The umask is the process's: for the length of the bind, another
     // thread creating a file would get these bits too. None does: servers
     // bind before they start any thread that writes files.
-    // SAFETY: umask(2) takes no pointers and cannot fail.
-    let umask = unsafe { libc::umask(0o077) };
-    // SAFETY: as above.
-    unsafe { libc::umask(umask & !open) };
+    let umask = crate::sys::umask(0o077);
+    crate::sys::umask(umask & !open);
     let bound = std::os::unix::net::UnixListener::bind(path);
-    // SAFETY: as above.
-    unsafe { libc::umask(umask) };
+    crate::sys::umask(umask);
     bound
 }
 

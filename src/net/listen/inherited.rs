@@ -13,7 +13,7 @@
 //! `connect fd:N` takes only the connected kind ([`connected_stream`]).
 
 use std::io;
-use std::os::fd::{FromRawFd, IntoRawFd, RawFd};
+use std::os::fd::{IntoRawFd, RawFd};
 use std::sync::Mutex;
 
 use socket2::{Domain, Socket, Type};
@@ -63,12 +63,7 @@ enum Inherited {
 /// Take ownership of `fd` if it is an open stream socket, and tell a
 /// connected one from one to listen on.
 fn inherit(fd: RawFd) -> io::Result<Inherited> {
-    // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the descriptor is open (checked above) and handed to us to own.
-    let sock = unsafe { Socket::from_raw_fd(fd) };
+    let sock = Socket::from(crate::sys::inherit(fd)?);
     let kind = sock.r#type();
     if !matches!(kind, Ok(Type::STREAM)) {
         // Not ours to close: it is not a stream socket.

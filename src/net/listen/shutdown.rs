@@ -168,12 +168,7 @@ impl Hangup {
 
 /// Whether SIGHUP was ignored (`SIG_IGN`) when the process started.
 fn hangup_ignored() -> bool {
-    // SAFETY: a zeroed sigaction is a valid out-parameter; with a null new
-    // action, sigaction(2) only reads the current one into it.
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; `old` is a live local.
-    let r = unsafe { libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) };
-    r == 0 && old.sa_sigaction == libc::SIG_IGN
+    crate::sys::signal_ignored(libc::SIGHUP)
 }
 
 /// The first signal with connections open: say that the server waits for

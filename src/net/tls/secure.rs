@@ -19,9 +19,8 @@ use serde_json::{json, Value};
 
 use super::{
     client_config, insecure_warning, secure_connect_fields, server_authorized, server_config,
-    server_name, tls_error_exit, tls_error_line, ServerSetup,
+    server_name, tls_error_exit, tls_error_line, ClientTlsOptions, ServerSetup, ServerTlsOptions,
 };
-use crate::cli::TlsArgs;
 use crate::events;
 use crate::exit::Error;
 use crate::net::endpoint::Endpoint;
@@ -29,7 +28,7 @@ use crate::net::listen::Forced;
 use crate::net::stream::Stream;
 
 /// What a client needs to secure each connection it opens: built once from
-/// the command line, used for every connection.
+/// its options, used for every connection.
 #[derive(Debug, Clone)]
 pub struct ClientTls {
     config: Arc<ClientConfig>,
@@ -44,8 +43,8 @@ impl ClientTls {
     /// The client side of `--tls` / `tls://` for connections to `ep`, or
     /// `None` when TLS was not asked for. With `--insecure` the warning is
     /// printed here, every time.
-    pub fn from_args(args: &TlsArgs, ep: &Endpoint) -> Result<Option<ClientTls>, Error> {
-        if !args.tls && !ep.is_tls() && args.pin_sha256.is_none() {
+    pub fn new(args: &ClientTlsOptions, ep: &Endpoint) -> Result<Option<ClientTls>, Error> {
+        if !args.enabled && !ep.is_tls() && args.pin_sha256.is_none() {
             return Ok(None);
         }
         let host = match ep {
@@ -234,8 +233,11 @@ pub fn listening_fields(tls: Option<&ServerSetup>) -> Value {
 /// one is made now and its fingerprint printed as a notice, `-v` or not, so
 /// a client can pin it (`--pin-sha256`); in `--json` mode the `listening`
 /// event carries it instead (see [`ServerSetup::listening_fields`]).
-pub fn server_tls(args: &TlsArgs, ep: &Endpoint) -> Result<Option<Arc<ServerSetup>>, Error> {
-    if !args.tls && !ep.is_tls() {
+pub fn server_tls(
+    args: &ServerTlsOptions,
+    ep: &Endpoint,
+) -> Result<Option<Arc<ServerSetup>>, Error> {
+    if !args.enabled && !ep.is_tls() {
         return Ok(None);
     }
     let host = match ep {

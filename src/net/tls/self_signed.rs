@@ -31,7 +31,7 @@ pub struct SelfSigned {
 /// Make a certificate for `localhost`, the host name, 127.0.0.1, ::1 and
 /// `listen_host` (when it names one host, not all interfaces).
 pub fn generate(listen_host: Option<&str>, provider: &CryptoProvider) -> Result<SelfSigned, Error> {
-    let names = subject_names(listen_host, host_name().as_deref());
+    let names = subject_names(listen_host, crate::sys::host_name().as_deref());
     let fail = |e: &dyn std::fmt::Display| {
         Error::new(Exit::Tls, "cannot make a self-signed certificate", e)
     };
@@ -93,20 +93,6 @@ fn subject_names(listen_host: Option<&str>, host_name: Option<&str>) -> Vec<Stri
         }
     }
     names
-}
-
-/// gethostname(2), when it answers with something usable.
-fn host_name() -> Option<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname writes at most
-    // that many bytes.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return None;
-    }
-    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = std::str::from_utf8(&buf[..len]).ok()?.trim();
-    (!name.is_empty()).then(|| name.to_owned())
 }
 
 #[cfg(test)]

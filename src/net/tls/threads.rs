@@ -147,7 +147,7 @@ impl Shared {
     /// socket is armed to close with RST; only the FIN when not
     /// `graceful`: the connection has failed, and a peer that no longer
     /// reads must not keep us waiting to send close_notify). Waiting for
-    /// room for close_notify is bounded by [`END_WAIT`]. Idempotent; later
+    /// room for close_notify is bounded by `END_WAIT`. Idempotent; later
     /// input is dropped.
     pub fn end(&self, reset: bool, graceful: bool) -> io::Result<()> {
         let mut tx = lock(&self.tx);
@@ -171,8 +171,7 @@ impl Shared {
             lock(&self.conn).send_close_notify();
             r = self.flush(tx, Wait::Until(Instant::now() + END_WAIT));
         }
-        // SAFETY: shutdown(2) takes no pointers; the socket is ours.
-        unsafe { libc::shutdown(self.fd(), libc::SHUT_WR) };
+        sys::shutdown_write(self.fd());
         match r {
             // The peer may already be gone after its own close; not a failure.
             Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Ok(()),
@@ -214,7 +213,7 @@ impl Shared {
             if poll_or_stop(input, libc::POLLIN, Some(stop)).unwrap_or(false) {
                 return Ok(UpEnd::Stopped { held: false });
             }
-            let n = read_some(input, &mut buf).unwrap_or(0);
+            let n = sys::read_retrying(input, &mut buf).unwrap_or(0);
             let mut tx = lock(&self.tx);
             if tx.ended {
                 return Ok(UpEnd::Stopped { held: n > 0 });
@@ -374,12 +373,12 @@ impl Wait<'_> {
     /// Wait for `fd` to take more; false if this wait gives up first.
     fn for_room(self, fd: RawFd) -> io::Result<bool> {
         match self {
-            Wait::Forever => splice::wait(fd, libc::POLLOUT).map(|()| true),
+            Wait::Forever => sys::wait(fd, libc::POLLOUT).map(|()| true),
             Wait::Stop(stop) => poll_or_stop(fd, libc::POLLOUT, Some(stop)).map(|stopped| !stopped),
             Wait::Until(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 let ms = left.as_millis().min(i32::MAX as u128) as libc::c_int;
-                Ok(ms > 0 && poll_for(fd, libc::POLLOUT, ms)?)
+                Ok(ms > 0 && sys::poll_for(fd, libc::POLLOUT, ms)?)
             }
         }
     }
@@ -391,14 +390,11 @@ struct SocketWriter(RawFd);
 
 impl Write for SocketWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        splice::sys(unsafe { libc::write(self.0, buf.as_ptr().cast(), buf.len()) })
-            .map_err(would_block)
+        sys::write(self.0, buf).map_err(would_block)
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let n = bufs.len().min(libc::c_int::MAX as usize) as libc::c_int;
-        // SAFETY: IoSlice is ABI-compatible with iovec on Unix.
-        splice::sys(unsafe { libc::writev(self.0, bufs.as_ptr().cast(), n) }).map_err(would_block)
+        sys::writev(self.0, bufs).map_err(would_block)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -411,20 +407,6 @@ fn would_block(e: io::Error) -> io::Error {
         return io::ErrorKind::WouldBlock.into();
     }
     e
-}
-
-/// read(2) from a blocking descriptor, retrying EINTR.
-fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if r >= 0 {
-            return Ok(r as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e);
-        }
-    }
 }
 
 /// Reads the non-blocking socket, waiting with poll(2) when it is empty,
@@ -458,15 +440,15 @@ impl SocketReader {
 
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            match splice::sys(unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) }) {
+            match sys::read(self.fd, buf) {
                 Ok(n) => {
                     self.set_bulk(n >= BULK_READ);
                     return Ok(n);
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
                     if !self.bulk {
-                        splice::wait(self.fd, libc::POLLIN)?;
-                    } else if !poll_for(self.fd, libc::POLLIN, LINGER_MS)? {
+                        sys::wait(self.fd, libc::POLLIN)?;
+                    } else if !sys::poll_for(self.fd, libc::POLLIN, LINGER_MS)? {
                         // Fewer than LOWAT bytes came: take them as they are.
                         self.set_bulk(false);
                     }
@@ -480,39 +462,10 @@ impl SocketReader {
         if bulk == self.bulk {
             return;
         }
-        let lowat: libc::c_int = if bulk { LOWAT as libc::c_int } else { 1 };
-        let r = unsafe {
-            libc::setsockopt(
-                self.fd,
-                libc::SOL_SOCKET,
-                libc::SO_RCVLOWAT,
-                (&lowat as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
+        let lowat = if bulk { LOWAT as libc::c_int } else { 1 };
         // Where the option is refused (a Unix socket), stay as we are.
-        if r == 0 {
+        if sys::set_rcvlowat(self.fd, lowat) {
             self.bulk = bulk;
-        }
-    }
-}
-
-/// poll(2) for `events` for up to `ms`; false on timeout.
-fn poll_for(fd: RawFd, events: libc::c_short, ms: libc::c_int) -> io::Result<bool> {
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    match unsafe { libc::poll(&mut p, 1, ms) } {
-        r if r > 0 => Ok(true),
-        0 => Ok(false),
-        _ => {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                return Ok(true);
-            }
-            Err(e)
         }
     }
 }

@@ -13,8 +13,6 @@
 //! let expired = ca.leaf_with(&["old.test"], LeafOptions::expired());
 //! ```
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -151,14 +149,6 @@ impl Ca {
             .expect("leaf certificate");
         Leaf::new(cert, key, options.key)
     }
-}
-
-/// A self-signed leaf (no CA), as `wirecat listen --tls` makes one.
-pub fn self_signed(names: &[&str]) -> Leaf {
-    let options = LeafOptions::default();
-    let (params, key) = leaf_params(names, options);
-    let cert = params.self_signed(&key).expect("self-signed certificate");
-    Leaf::new(cert, key, options.key)
 }
 
 fn leaf_params(names: &[&str], options: LeafOptions) -> (CertificateParams, KeyPair) {

@@ -145,7 +145,7 @@ fn man_pages_refer_only_to_pages_that_exist() {
 
 /// The exit codes of src/exit.rs (`Name = N,` in `enum Exit`).
 fn exit_codes() -> Vec<String> {
-    let src = include_str!("../src/exit.rs");
+    let src = include_str!("../../src/exit.rs");
     let start = src.find("pub enum Exit {").unwrap();
     let body = &src[start..start + src[start..].find('}').unwrap()];
     let codes: Vec<String> = body

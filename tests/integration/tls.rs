@@ -3,8 +3,6 @@
 //! here with rustls, so the half-close rows (close_notify, truncation) can
 //! be driven byte by byte. Certificates are made with rcgen per test.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -13,8 +11,8 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use common::certs::{Ca, Leaf, LeafOptions};
-use common::*;
+use crate::common::certs::{Ca, Leaf, LeafOptions};
+use crate::common::*;
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use rustls::{ServerConnection, StreamOwned};
 use serde_json::Value;
@@ -150,6 +148,7 @@ fn terminate(server: &mut Server) -> Output {
     };
     let t_out = collect(out.map(|o| Box::new(o) as Box<dyn Read + Send>));
     let t_err = collect(err.map(|e| Box::new(e) as Box<dyn Read + Send>));
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     let status = server.wait();
     Output {
@@ -270,11 +269,7 @@ fn round_trip(extra_server_args: &[&str], protocol: &str, path: Via) {
         .spawn()
         .unwrap();
     let out = output_within(child);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     let (code, sev) = server_events(&mut server);
     assert_eq!(code, Some(0));
     assert_eq!(
@@ -378,11 +373,7 @@ fn tls_over_a_unix_socket_with_servername() {
         ],
         b"",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     assert_eq!(out.stdout, b"over unix");
     assert_eq!(
         find(&events(&out.stderr), "secureConnect")["authorized"],
@@ -453,12 +444,7 @@ fn wirecat_client_against_openssl_s_server() {
     // Our stdin's EOF is close_notify + FIN; s_server ends too.
     drop(client_in);
     let out = output_within(client);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     let ev = events(&out.stderr);
     assert_eq!(find(&ev, "secureConnect")["protocol"], "TLSv1.3");
     assert_eq!(find(&ev, "secureConnect")["authorized"], true);
@@ -530,11 +516,7 @@ fn curl_gets_a_canned_http_response_through_listen_tls() {
         .spawn()
         .unwrap();
     let out = output_within(out);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     assert_eq!(String::from_utf8_lossy(&out.stdout), body);
     let (code, _) = server_events(&mut server);
     assert_eq!(code, Some(0));
@@ -661,7 +643,7 @@ fn a_self_signed_echo_is_announced_without_v_and_a_pinned_connect_is_served() {
             .write_stdin("pinned hello")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_exit(&out, 0, "");
         assert_eq!(out.stdout, b"pinned hello");
         assert!(out.stderr.is_empty(), "{out:?}");
     }
@@ -677,7 +659,7 @@ fn a_pinned_connect_to_a_self_signed_listen_succeeds() {
         .write_stdin("")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_exit(&out, 0, "");
     assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
 }
 
@@ -695,7 +677,7 @@ fn a_wrong_pin_exits_3_naming_both_fingerprints() {
         .write_stdin("never sent")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_exit(&out, 3, "");
     assert!(out.stdout.is_empty());
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(text.lines().count(), 1, "{text}");
@@ -748,11 +730,7 @@ fn sni_serves_each_name_its_certificate_and_unknown_names_the_default() {
         let mut all = vec![target.as_str(), "--recv-only"];
         all.extend_from_slice(args);
         let out = client(&all, b"");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
         find(&events(&out.stderr), "secureConnect")["subject"]["CN"].clone()
     };
     let ca = s(&pki.ca_pem);
@@ -807,12 +785,7 @@ fn mutual_tls_accepts_good_clients_and_refuses_others_while_serving() {
     };
 
     let none = run(&[]);
-    assert_eq!(
-        none.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&none.stderr)
-    );
+    assert_exit(&none, 3, "");
     assert_eq!(
         find(&events(&none.stderr), "error")["code"],
         "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"
@@ -820,11 +793,7 @@ fn mutual_tls_accepts_good_clients_and_refuses_others_while_serving() {
     let other = run(&["--cert", s(&bad_cert), "--key", s(&bad_key)]);
     assert_eq!(other.status.code(), Some(3));
     let good = run(&["--cert", s(&good_cert), "--key", s(&good_key)]);
-    assert!(
-        good.status.success(),
-        "{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
+    assert_exit(&good, 0, "");
 
     let out = terminate(&mut server);
     let ev = events(&out.stderr);
@@ -920,12 +889,7 @@ fn verification_fails(leaf: &Leaf, ca: &Path, host: &str, code: &str) {
         b"never sent",
     );
     peer.join().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 3, "");
     let ev = events(&out.stderr);
     assert_eq!(find(&ev, "error")["code"], code);
     assert!(all(&ev, "secureConnect").is_empty());
@@ -1002,7 +966,7 @@ fn a_name_mismatch_is_reported_in_nodes_words() {
             .write_stdin("")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert_exit(&out, 3, "");
         let text = String::from_utf8_lossy(&out.stderr);
         let message = format!("Hostname/IP does not match certificate's altnames: {reason}");
         assert!(
@@ -1187,12 +1151,7 @@ fn stdin_eof_sends_close_notify_and_fin_and_keeps_reading() {
             args.push("--allow-half-open");
         }
         let out = client_on(path, &args, b"abc");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{path:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, format_args!("{path:?}"));
         assert_eq!(
             out.stdout, b"got:abc",
             "{path:?}: the peer could still reply"
@@ -1286,12 +1245,7 @@ fn reset_over_tls_closes_with_rst_and_no_close_notify() {
             b"abc",
         );
         peer.join().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{via:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, format_args!("{via:?}"));
         let (got, rest) = rx.recv().unwrap();
         assert_eq!(&got, b"abc", "{via:?}");
         assert!(rest.is_err(), "{via:?}: a reset, not a clean end: {rest:?}");
@@ -1455,12 +1409,7 @@ fn truncation_on_the_client_side(via: Via) {
         b"",
     );
     peer.join().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{via:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1, format_args!("{via:?}"));
     assert_eq!(
         out.stdout, b"partial",
         "{via:?}: what arrived before is delivered"
@@ -1481,8 +1430,8 @@ fn truncation_on_the_server_side_is_exit_1() {
     let pki = Pki::new();
     let mut server = tls_server(&pki, &[], Stdio::piped(), Stdio::piped());
     let _stdin_held_open = server.child.stdin.take().unwrap();
-    let config = wirecat::net::tls::client_config(&wirecat::cli::TlsArgs {
-        tls: true,
+    let config = wirecat::net::tls::client_config(&wirecat::net::tls::ClientTlsOptions {
+        enabled: true,
         ca: Some(pki.ca_pem.clone()),
         ..Default::default()
     })

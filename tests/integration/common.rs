@@ -1,11 +1,12 @@
 //! Helpers for the integration tests: the real binary, servers started on
 //! port 0 with `--ready-file` (and their `--json` events, signals and exit),
 //! bounded waits, checksums.
-#![allow(dead_code)]
 
 pub mod certs;
 
 use std::io::{Read, Write};
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +65,7 @@ fn watchdog(pid: u32, done: Arc<AtomicBool>) {
             std::thread::sleep(Duration::from_millis(50));
         }
         if !done.load(Ordering::Relaxed) {
+            // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
     });
@@ -257,6 +259,7 @@ impl Server {
     }
 
     pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
         unsafe { libc::kill(self.child.id() as i32, sig) };
     }
 
@@ -492,6 +495,21 @@ pub fn named<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_j
     events.iter().filter(|e| e["event"] == name).collect()
 }
 
+/// Assert that a finished child exited with `code`; a failure shows `ctx`
+/// (if any), the status and the child's stderr, where wirecat says why.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32, ctx: impl std::fmt::Display) {
+    let ctx = ctx.to_string();
+    let sep = if ctx.is_empty() { "" } else { ": " };
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{ctx}{sep}{}; stderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Whether a peer tool is installed; in CI a missing tool is a failure, not a skip.
 pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
@@ -511,9 +529,17 @@ pub fn have(tool: &str) -> bool {
     found
 }
 
-/// Whether IPv6 loopback works here.
+/// Whether IPv6 loopback works here; in CI its absence is a failure, not a
+/// skip (the CI machines have `::1`).
 pub fn have_ipv6() -> bool {
-    std::net::TcpListener::bind("[::1]:0").is_ok()
+    let found = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "IPv6 loopback ([::1]) is required in CI"
+        );
+    }
+    found
 }
 
 /// `accept` with a bound, so a client that never arrives fails the test
@@ -691,6 +717,29 @@ pub async fn stalls_then_delivers(
 pub fn sighup_default() {
     // SAFETY: signal(2) with SIG_DFL installs no handler code.
     unsafe { libc::signal(libc::SIGHUP, libc::SIG_DFL) };
+}
+
+/// Give `cmd`'s child our descriptor `fd` as its descriptor `at`, open
+/// across exec, as inetd and systemd pass a socket. Only the child's copy
+/// loses close-on-exec: cleared here, `fd` would leak into every child
+/// that the tests running beside this one start meanwhile.
+pub fn pass_fd(cmd: &mut Command, fd: RawFd, at: RawFd) -> &mut Command {
+    // SAFETY: the closure calls only dup2(2) and fcntl(2), which are
+    // async-signal-safe, as pre_exec requires.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
+            let r = if fd == at {
+                libc::fcntl(at, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, at)
+            };
+            if r < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Wait (bounded) until `path` no longer exists.

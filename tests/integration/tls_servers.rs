@@ -5,16 +5,14 @@
 //! close_notify (a truncation fails the read). Certificates are made with
 //! rcgen per test; none is committed.
 
-mod common;
-
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
-use common::certs::{self, Ca, Leaf};
-use common::*;
+use crate::common::certs::{self, Ca, Leaf};
+use crate::common::*;
 use rustls::pki_types::{PrivatePkcs8KeyDer, ServerName};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,6 +114,7 @@ fn stop(server: &mut Server) -> Vec<Value> {
         let _ = err.read_to_end(&mut v);
         v
     });
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     server.wait();
     events(&t.join().unwrap())
@@ -222,7 +221,7 @@ fn echo_tls_self_signed_reports_its_fingerprint_and_serves_a_wirecat_client() {
         .spawn()
         .unwrap();
     let out = output_within(out);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_exit(&out, 0, "");
     assert!(sha256(&out.stdout) == sha256(&input), "echo differs");
     let ev = stop(&mut echo);
     let listening = find(&ev, "listening");
@@ -297,7 +296,7 @@ fn pipe_terminates_tls_16_mib_each_way() {
         .any(|e| e["side"] == "client" && e["hadError"] == false && e["bytesRead"] == size));
 }
 
-/// The TLS side of the bounded-memory test in tests/pipe.rs: with TLS
+/// The TLS side of the bounded-memory test in the pipe module: with TLS
 /// terminated by the relay (rustls and a 64 KiB chunk between the
 /// sockets), a target that does not read still stalls the client within
 /// what the kernel holds, and every byte arrives once it reads.
@@ -710,7 +709,7 @@ fn listen_tls_sh_exec_answers_an_openssl_client() {
     let out = output_within(client);
     drop(stdin);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "got:hi\n");
-    assert!(out.status.success(), "{out:?}");
+    assert_exit(&out, 0, "");
 }
 
 /// One rule for `connect` and `pipe --target-*`: a flag that only means

@@ -1,13 +1,11 @@
 //! `--allow`/`--deny` on real sockets: the server binds 127.0.0.1 and the
 //! clients connect from 127.0.0.2 / 127.0.0.3 to hit the rules.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 fn connect_from(local: &str, to: &str) -> TcpStream {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
@@ -62,6 +60,7 @@ fn denied_and_not_allowed_peers_are_dropped_with_the_rule() {
     ok.read_to_end(&mut v).unwrap();
     assert_eq!(v, b"welcome");
     drop(ok);
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.wait().success());
     let ev = server.stderr_events();

@@ -5,14 +5,12 @@
 //! peer's reply. The races behind these show in a fraction of runs, so
 //! each scenario runs [`RUNS`] times on every copy path.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// Runs of each racy scenario per path (half with stdin a file, half a
@@ -161,7 +159,7 @@ fn receiver_with_empty_stdin_makes_the_sender_fail_with_a_hint() {
         "the receiver got all that was sent"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_exit(&out, 1, "");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("EPIPE"), "{stderr}");
     assert!(stderr.contains("--recv-only"), "{stderr}");
@@ -187,30 +185,38 @@ fn receiver_with_empty_stdin_makes_the_sender_fail_with_a_hint() {
     assert_eq!(sha256_file(&got), sha256(&data));
 }
 
+/// A pseudo-terminal's (master, slave), both close-on-exec from the
+/// start: openpty(3) opens them inheritable, and the tests share a process,
+/// so another test's child could keep the terminal open.
+fn pty() -> (std::fs::File, std::fs::File) {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = |path: &std::path::Path| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let master = open("/dev/ptmx".as_ref());
+    // SAFETY: `master` is an open pseudo-terminal master.
+    assert_eq!(unsafe { libc::unlockpt(master.as_raw_fd()) }, 0);
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: ptsname_r writes at most `name.len()` bytes, NUL included.
+    let r = unsafe { libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()) };
+    assert_eq!(r, 0);
+    // SAFETY: ptsname_r succeeded, so `name` holds a NUL-terminated path.
+    let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    let slave = open(name.to_str().unwrap().as_ref());
+    (master, slave)
+}
+
 /// A terminal with nothing typed holds nothing: the peer's FIN is a clean end.
 #[test]
 fn peer_fin_with_an_idle_terminal_on_stdin_exits_0() {
     for path in PATHS {
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes two descriptors; the other arguments may be null.
-        let r = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            )
-        };
-        assert_eq!(r, 0);
-        // SAFETY: openpty just returned these descriptors; we own them.
-        let (master, slave): (std::fs::File, std::fs::File) = unsafe {
-            use std::os::fd::FromRawFd;
-            (
-                std::fs::File::from_raw_fd(master),
-                std::fs::File::from_raw_fd(slave),
-            )
-        };
+        let (master, slave) = pty();
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut cmd = wirecat();
         cmd.args(["connect", &l.local_addr().unwrap().to_string(), "--json"]);
@@ -228,8 +234,7 @@ fn peer_fin_with_an_idle_terminal_on_stdin_exits_0() {
         s.shutdown(Shutdown::Write).unwrap();
         let out = output_within(child);
         drop(master);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{path:?}: {stderr}");
+        assert_exit(&out, 0, format_args!("{path:?}"));
         assert_eq!(out.stdout, b"bye");
         assert_eq!(close_event(&events(&out.stderr))["hadError"], false);
     }

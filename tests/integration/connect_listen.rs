@@ -1,14 +1,12 @@
 //! `connect` and `listen` against each other and against peers written here
 //! with std sockets: bytes intact, the half-close table, events, exit codes.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const BIG: usize = 64 << 20;
 
@@ -498,6 +496,7 @@ fn max_connections_drops_the_second_with_an_event() {
     let n = second.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "the dropped connection is closed at once");
     drop(first);
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert!(server.wait().success());
     let ev = server.stderr_events();
@@ -542,6 +541,7 @@ fn listen_keep_open_sends_stdin_to_every_connection() {
         );
     }
     drop((a, b));
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGINT) };
     assert_eq!(server.wait().code(), Some(130));
 }
@@ -557,6 +557,7 @@ fn sigint_exits_130_and_removes_the_unix_socket() {
         Stdio::null(),
     );
     assert!(path.exists());
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGINT) };
     assert_eq!(server.wait().code(), Some(130));
     assert!(!path.exists());
@@ -572,6 +573,7 @@ fn sigterm_exits_143_and_removes_the_unix_socket() {
         Stdio::null(),
         Stdio::null(),
     );
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
     assert_eq!(server.wait().code(), Some(143));
     assert!(!path.exists());
@@ -627,9 +629,7 @@ fn listen_on_inherited_fd() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
-    // Clear FD_CLOEXEC so the child inherits it, as a supervisor would.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    let child = wirecat()
+    let child = pass_fd(&mut wirecat(), fd, fd)
         .args(["listen", &format!("fd:{fd}")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -743,6 +743,7 @@ fn at_exit_only_our_own_socket_file_is_removed() {
     let mut child = unix_server(dir.path(), &path);
     std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, b"not yours").unwrap();
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert_eq!(wait_child(&mut child).code(), Some(0));
     assert_eq!(std::fs::read(&path).unwrap(), b"not yours");
@@ -751,6 +752,7 @@ fn at_exit_only_our_own_socket_file_is_removed() {
     let mut child = unix_server(dir.path(), &path);
     std::fs::remove_file(&path).unwrap();
     let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert_eq!(wait_child(&mut child).code(), Some(0));
     assert!(
@@ -762,6 +764,7 @@ fn at_exit_only_our_own_socket_file_is_removed() {
     // Our own socket, untouched, is removed.
     std::fs::remove_file(&path).unwrap();
     let mut child = unix_server(dir.path(), &path);
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert_eq!(wait_child(&mut child).code(), Some(0));
     assert!(!path.exists());
@@ -801,6 +804,7 @@ fn readable_all_and_writable_all_set_the_socket_mode_at_bind() {
             .unwrap();
         ready_line(&ready, &mut child);
         assert_eq!(mode_of(&path), want, "{flags:?}: {:o}", mode_of(&path));
+        // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         assert_eq!(wait_child(&mut child).code(), Some(143));
         assert!(!path.exists());

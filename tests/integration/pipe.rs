@@ -4,11 +4,11 @@
 //! target that does not read (bounded memory), and a target that is the
 //! listener itself.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{exchange, kernel_hold_through_a_relay, named, stalls_then_delivers, within, Server};
+use crate::common::{
+    self, exchange, kernel_hold_through_a_relay, named, stalls_then_delivers, within, Server,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 

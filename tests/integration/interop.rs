@@ -2,13 +2,11 @@
 //! ncat and Node's `net`. Bytes are compared by checksum. In CI the tools
 //! are installed by .ci/run and a missing one fails; elsewhere it is skipped.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -7,13 +7,11 @@
 //! paths ([`on_both_paths`]), and each checks from the `listening` event
 //! that the path it asked for is the one serving.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use common::{named, random_bytes, sha256, within, Server, LIMIT as DEADLINE};
+use crate::common::{self, named, random_bytes, sha256, within, Server, LIMIT as DEADLINE};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The two ways `echo` serves plain connections.

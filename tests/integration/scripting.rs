@@ -2,15 +2,12 @@
 //! `-z`, `--send/--expect`, `--crlf`, `--hex`, `--reset`, `--resolve`,
 //! Happy Eyeballs, local address/port, abstract sockets, systemd activation.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 /// A peer that echoes everything until EOF, then closes.
 fn echo_peer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
@@ -219,6 +216,15 @@ fn resolve_overrides_lookup_and_happy_eyeballs_falls_back() {
     assert_eq!(failed["ip"], "::1");
     assert_eq!(failed["code"], "ECONNREFUSED");
     assert_eq!(find(&ev, "connect")["remoteAddress"], "127.0.0.1");
+    // The fallback follows a failed attempt that really ran: the refusal
+    // of ::1 on this port comes after its attempt and before the connect.
+    assert_eq!(failed["port"], port, "{failed}");
+    let at = |name: &str| ev.iter().position(|e| e["event"] == name).unwrap();
+    assert!(
+        at("connectionAttempt") < at("connectionAttemptFailed")
+            && at("connectionAttemptFailed") < at("connect"),
+        "{ev:#?}"
+    );
 }
 
 #[test]
@@ -300,31 +306,14 @@ fn systemd_socket_activation() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: dup2 is async-signal-safe; this puts the socket at fd 3 as systemd does.
-    unsafe {
-        cmd.pre_exec(move || {
-            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
-            let r = if fd == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(fd, 3)
-            };
-            if r < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // At fd 3, as systemd passes it.
+    pass_fd(&mut cmd, fd, 3);
     let child = cmd.spawn().unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.write_all(b"activated").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     let out = output_within(child);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
     assert_eq!(out.stdout, b"activated");
     assert_eq!(find(&events(&out.stderr), "listening")["port"], addr.port());
 }
@@ -438,8 +427,7 @@ fn workers_share_an_inherited_socket() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let fd = l.as_raw_fd();
-    unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    let child = wirecat()
+    let child = pass_fd(&mut wirecat(), fd, fd)
         .args(["echo", &format!("fd:{fd}"), "--workers", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -452,14 +440,10 @@ fn workers_share_an_inherited_socket() {
     let mut got = Vec::new();
     s.read_to_end(&mut got).unwrap();
     assert_eq!(got, b"shared");
+    // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = output_within(child);
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0, "");
 }
 
 // ---------------------------------------------------------------------------
@@ -944,7 +928,7 @@ fn progress_leaves_a_summary_with_exact_bytes_and_the_receiver_shows_its_rate() 
     input.write_all(&data[1 << 20..]).unwrap();
     drop(input);
     let sent = output_within(sender);
-    assert!(sent.status.success(), "{sent:?}");
+    assert_exit(&sent, 0, "");
     assert!(receiver.wait().success());
     let received_stderr = receiver_err.finish();
     assert_eq!(std::fs::read(&out_path).unwrap(), data);
@@ -1012,21 +996,7 @@ fn spawn_with_fd3(args: &[&str], fd: std::os::fd::OwnedFd, input: &[u8]) -> std:
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: dup2 and fcntl are async-signal-safe; they put the socket at fd 3.
-    unsafe {
-        cmd.pre_exec(move || {
-            // dup2 onto itself would keep FD_CLOEXEC; clear it instead.
-            let r = if raw == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(raw, 3)
-            };
-            if r < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    pass_fd(&mut cmd, raw, 3);
     let mut child = cmd.spawn().unwrap();
     drop(fd);
     let mut stdin = child.stdin.take().unwrap();
@@ -1057,7 +1027,7 @@ fn an_inherited_connection_is_bridged_by_listen_and_connect() {
             peer.finish();
             let out = output_within(child);
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success(), "{cmd} tcp={tcp}: {err}");
+            assert_exit(&out, 0, format_args!("{cmd} tcp={tcp}"));
             assert_eq!(out.stdout, b"from the peer", "{cmd} tcp={tcp}");
             let evs = events(&out.stderr);
             assert!(named(&evs, "listening").is_empty(), "{err}");
@@ -1087,7 +1057,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         assert_eq!(read_all(&mut *peer), b"echo me", "echo tcp={tcp}");
         let out = output_within(child);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "echo: {err}");
+        assert_exit(&out, 0, "echo");
         let evs = events(&out.stderr);
         assert_eq!(
             named(&evs, "close").last().unwrap()["connections"],
@@ -1101,11 +1071,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         let _ = read_all(&mut *peer);
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
         assert_eq!(out.stdout, b"kept");
 
         let (fd, mut peer) = connected_pair(tcp);
@@ -1114,11 +1080,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         assert_eq!(read_all(&mut *peer), b"to the child", "exec tcp={tcp}");
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
 
         let (port, target) = echo_peer();
         let (fd, mut peer) = connected_pair(tcp);
@@ -1128,11 +1090,7 @@ fn servers_serve_an_inherited_connection_then_exit() {
         peer.finish();
         assert_eq!(read_all(&mut *peer), b"relayed", "pipe tcp={tcp}");
         let out = output_within(child);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0, "");
         assert_eq!(target.join().unwrap(), b"relayed");
     }
 }
@@ -1145,7 +1103,7 @@ fn connect_fd_refuses_a_listening_socket_and_pipe_an_inherited_target() {
     let child = spawn_with_fd3(&["connect", "fd:3"], l.into(), b"");
     let out = output_within(child);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_exit(&out, 2, "");
     assert!(err.contains("not a connected socket"), "{err}");
     assert!(err.contains("wirecat listen fd:3"), "{err}");
     assert_cmd()
@@ -1276,7 +1234,7 @@ fn an_inherited_connection_outside_allow_is_refused() {
     let child = spawn_with_fd3(&["listen", "fd:3", "--allow", "10.0.0.0/8"], fd, b"");
     let out = output_within(child);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_exit(&out, 1, "");
     assert!(err.contains("refused by --allow/--deny"), "{err}");
 
     let (fd, _peer) = connected_pair(true);

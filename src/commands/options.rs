@@ -1,0 +1,160 @@
+//! Where flags become core options, and the only place: each command's
+//! parsed arguments go in, the plain values the core (`net/`) is built on
+//! come out, as ripgrep's `hiargs.rs` does. The core never sees a flag;
+//! the rules that tie flags together (a TLS flag turns TLS on, `-4` is
+//! `--family 4`) and the environment switches the tests use
+//! (`WIRECAT_NO_SPLICE`, `WIRECAT_NO_URING`) are applied here, once.
+
+mod tls;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{ClientArgs, EventArgs, Family, ServerArgs, SocketArgs, StdioArgs};
+use crate::net::blocklist::{Admission, BlockList, RuleArg};
+use crate::net::bridge::BridgeOptions;
+use crate::net::connect::ConnectOptions;
+use crate::net::listen::ServerOptions;
+use crate::net::options::SocketOptions;
+use crate::net::relay::RelayOptions;
+
+pub use tls::{client_tls, server_tls, target_tls};
+
+/// The shortest wait between Happy Eyeballs attempts: below it the next
+/// attempt would start before the first SYN had a chance.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(10);
+
+/// Node's `family`: 0 (any), 4 or 6, from `-4`, `-6` or `--family`.
+pub fn family(socket: &SocketArgs) -> u8 {
+    let family = if socket.ipv4 {
+        Family::V4
+    } else if socket.ipv6 {
+        Family::V6
+    } else {
+        socket.family.unwrap_or(Family::Any)
+    };
+    match family {
+        Family::Any => 0,
+        Family::V4 => 4,
+        Family::V6 => 6,
+    }
+}
+
+/// `keepAlive` and `noDelay`, for every socket a command opens.
+pub fn socket(socket: &SocketArgs) -> SocketOptions {
+    SocketOptions {
+        keep_alive: socket.keepalive,
+        no_delay: socket.nodelay,
+    }
+}
+
+/// How a client connects (`pipe`'s target; `connect` adds its `--deny`).
+pub fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
+    ConnectOptions {
+        family: family(socket),
+        local_address: client.local_address,
+        local_port: client.local_port,
+        resolve: client.resolve.clone(),
+        auto_select_family: !client.no_auto_select_family,
+        auto_select_family_attempt_timeout: client.attempt_timeout.max(MIN_ATTEMPT_TIMEOUT),
+        connect_timeout: client.connect_timeout,
+        socket: self::socket(socket),
+        deny: None,
+    }
+}
+
+/// `connect`'s options: [`connect`]'s, with the outbound `--deny` rules
+/// (resolved addresses inside them are never tried).
+pub fn connect_with_deny(
+    client: &ClientArgs,
+    socket: &SocketArgs,
+    deny: &[RuleArg],
+) -> ConnectOptions {
+    let mut opts = connect(client, socket);
+    if !deny.is_empty() {
+        let rules = deny.iter().flat_map(|r| r.0.iter().cloned()).collect();
+        opts.deny = Some(Arc::new(BlockList::new(rules)));
+    }
+    opts
+}
+
+/// How a server listens and admits (`listen`, `echo`, `pipe`).
+pub fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
+    ServerOptions {
+        backlog: server.backlog,
+        ipv6_only: server.ipv6_only,
+        exclusive: server.exclusive,
+        readable_all: server.readable_all,
+        writable_all: server.writable_all,
+        max_connections: server.max_connections,
+        ready_file: server.ready_file.clone(),
+        reuse_port: server.workers.is_some_and(|n| n > 1),
+        workers: server.workers.map_or(1, usize::from),
+        family: family(socket),
+        socket: self::socket(socket),
+        admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
+    }
+}
+
+/// How one connection meets stdin and stdout (`connect`, `listen`).
+pub fn bridge(socket: &SocketArgs, stdio: &StdioArgs) -> BridgeOptions {
+    BridgeOptions {
+        allow_half_open: stdio.allow_half_open,
+        timeout: socket.timeout,
+        reset: stdio.end.reset,
+        splice: splice_allowed(),
+    }
+}
+
+/// How `pipe` relays each connection.
+pub fn relay(socket: &SocketArgs) -> RelayOptions {
+    RelayOptions {
+        timeout: socket.timeout,
+    }
+}
+
+/// Whether a progress line is drawn (`--progress[=WHEN]`, given where
+/// stderr goes).
+pub fn progress(events: &EventArgs) -> bool {
+    events.progress.is_some_and(|when| when.wanted())
+}
+
+/// `WIRECAT_NO_SPLICE` unset: stdin and stdout may be bridged on two
+/// threads (splice(2), or rustls threads for TLS). The tests set it to
+/// cover the chunk path too.
+fn splice_allowed() -> bool {
+    std::env::var_os("WIRECAT_NO_SPLICE").is_none()
+}
+
+/// `WIRECAT_NO_URING` unset: a plain echo server may run on io_uring. The
+/// tests set it to cover the tokio engine too.
+pub fn uring_allowed() -> bool {
+    std::env::var_os("WIRECAT_NO_URING").is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn socket_of(words: &[&str]) -> SocketArgs {
+        let line = [&["wirecat", "connect", "example.com:80"], words].concat();
+        match Cli::try_parse_from(line).expect("parses").command {
+            Command::Connect(args) => args.socket,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn family_comes_from_the_short_flags_or_the_long_one() {
+        assert_eq!(family(&socket_of(&[])), 0);
+        assert_eq!(family(&socket_of(&["-4"])), 4);
+        assert_eq!(family(&socket_of(&["-6"])), 6);
+        assert_eq!(family(&socket_of(&["--family", "6"])), 6);
+        assert_eq!(family(&socket_of(&["--family", "0"])), 0);
+        let line = ["wirecat", "connect", "example.com:80", "--family", "5"];
+        assert!(Cli::try_parse_from(line).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! The integration tests: one binary with a module per area, as ripgrep's
+//! `tests/tests.rs` does, so the helpers in [`common`] are compiled once and
+//! an unused one is a warning (no `allow(dead_code)`), and the suite links
+//! once instead of once per file. Run one area with
+//! `cargo test --test integration echo::`.
+//!
+//! The tests share one process: none may change process-wide state that
+//! another test's child would inherit (environment, working directory,
+//! umask, signal dispositions other than [`common::sighup_default`], file
+//! descriptors without close-on-exec); a child gets its changes in its own
+//! `Command` or `pre_exec`.
+
+mod common;
+
+mod blocklist_servers;
+mod connect_listen;
+mod echo;
+mod generated;
+mod interop;
+mod isip;
+mod isip_node;
+mod outcomes;
+mod pipe;
+mod scripting;
+mod sockopts;
+mod tls;
+mod tls_config;
+mod tls_servers;
