@@ -79,6 +79,16 @@ impl Exit {
         self as i32
     }
 
+    /// The signal a shell sees as this end: SIGINT for 130, SIGTERM for
+    /// 143 (after SIGHUP too: 143 is its documented code).
+    pub fn signal(self) -> Option<i32> {
+        match self {
+            Exit::Interrupted => Some(libc::SIGINT),
+            Exit::Terminated => Some(libc::SIGTERM),
+            _ => None,
+        }
+    }
+
     /// Every exit code, in order.
     pub fn all() -> impl Iterator<Item = Exit> {
         TABLE.iter().map(|row| row.0)
@@ -200,7 +210,8 @@ impl events::NodeError for io::Error {
 
 /// End the process as `result` says: a failure's one line on stderr
 /// (unless its `error` event has told it in `--json` mode), with `--json`
-/// an `exit` event last, then the exit code.
+/// an `exit` event last, then the exit code; 130 and 143 by re-raising
+/// SIGINT and SIGTERM.
 pub fn finish(result: Result<Exit>) -> ! {
     let json = events::mode() == events::Mode::Json;
     let (exit, message) = match result {
@@ -221,6 +232,13 @@ pub fn finish(result: Result<Exit>) -> ! {
             fields["message"] = m.into();
         }
         events::emit("exit", None, fields);
+    }
+    if let Some(signal) = exit.signal() {
+        // Death by the signal itself, as fd does: `$?` is still 128 + N,
+        // and a shell loop that ran us stops at ^C, since a shell checks
+        // WIFSIGNALED, not the code. Nothing flushes stdout after this.
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        crate::sys::die_by(signal);
     }
     std::process::exit(exit.code());
 }
