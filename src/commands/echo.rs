@@ -201,13 +201,11 @@ async fn echo_connection(
         ))
         .await;
     }
+    // The close is the RST: the echo is acknowledged first, TLS records
+    // included (see options::drain_before_reset). Boxed: the wait takes no
+    // room in every connection's future.
     let ending = match ending {
-        // The close is the RST: the echo is acknowledged first, TLS
-        // records included (see options::drain_before_reset).
-        Ending::Done | Ending::Timeout if opts.reset => match reset_drained(&mut stream).await {
-            Ok(()) => ending,
-            Err(e) => Ending::Error(e),
-        },
+        Ending::Done | Ending::Timeout if opts.reset => reset_close(&mut stream, ending).await,
         ending => ending,
     };
     if events::enabled() {
@@ -219,7 +217,20 @@ async fn echo_connection(
     );
 }
 
-/// Before `--reset`'s close: what was echoed reaches the client.
+/// Before `--reset`'s close: what was echoed reaches the client, or the
+/// connection ends with the error that says it did not.
+fn reset_close(
+    stream: &mut Stream,
+    ending: Ending,
+) -> std::pin::Pin<Box<dyn Future<Output = Ending> + Send + '_>> {
+    Box::pin(async move {
+        match reset_drained(stream).await {
+            Ok(()) => ending,
+            Err(e) => Ending::Error(e),
+        }
+    })
+}
+
 async fn reset_drained(stream: &mut Stream) -> io::Result<()> {
     tokio::time::timeout(Duration::from_secs(1), stream.flush())
         .await
