@@ -33,10 +33,8 @@ pub use values::{parse_escapes, parse_ms, parse_secs, unescape};
 /// Data goes to stdout, events (`-v`, `--json`) to stderr.
 #[derive(Debug, Parser)]
 #[command(name = "wirecat", version, about, propagate_version = true)]
-#[command(
-    after_help = "Exit codes: 0 ok, 1 connection failed/broke, 2 usage, 3 TLS, \
-4 timeout, 5 could not listen, 6 name resolution, 130 SIGINT, 143 SIGTERM or SIGHUP (see wirecat(1): EXIT STATUS)."
-)]
+// The exit-code line is written from the one table of exit codes.
+#[command(after_help = crate::exit::help_line())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

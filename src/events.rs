@@ -94,6 +94,45 @@ fn human_line(event: &str, conn: Option<u64>, fields: &Value) -> String {
     s
 }
 
+/// What an `error` event is made of: Node's `err.code` and `err.message`.
+pub trait NodeError {
+    fn code(&self) -> &str;
+    fn message(&self) -> String;
+}
+
+/// Fields of [`error`] that say where the failure is; they come before
+/// `code` and `message`, the others after.
+const WHERE: [&str; 2] = ["side", "host"];
+
+/// The `error` event of connection `conn` (if any): `code` and `message`
+/// from `err`, plus `extra` (a JSON object: `side`, `host` before them,
+/// the rest, such as `syscall`, after; an `extra` `message` replaces
+/// `err`'s).
+pub fn error(conn: Option<u64>, err: &dyn NodeError, extra: Value) {
+    if enabled() {
+        emit("error", conn, error_fields(err, extra));
+    }
+}
+
+fn error_fields(err: &dyn NodeError, extra: Value) -> Value {
+    let mut fields = Map::new();
+    let mut after = Map::new();
+    if let Value::Object(extra) = extra {
+        for (k, v) in extra {
+            let to = if WHERE.contains(&k.as_str()) {
+                &mut fields
+            } else {
+                &mut after
+            };
+            to.insert(k, v);
+        }
+    }
+    fields.insert("code".into(), err.code().into());
+    fields.insert("message".into(), err.message().into());
+    fields.extend(after);
+    Value::Object(fields)
+}
+
 /// A line every user sees, events or not (warnings, the chosen port).
 pub fn notice(text: &str) {
     if mode() == Mode::Json {
@@ -194,6 +233,30 @@ mod tests {
         assert_eq!(v["bytesRead"], 5);
         assert!(v["time"].as_u64().unwrap() > 1_600_000_000_000);
         assert!(line.ends_with('\n'));
+    }
+
+    struct Refused;
+
+    impl NodeError for Refused {
+        fn code(&self) -> &str {
+            "ECONNREFUSED"
+        }
+        fn message(&self) -> String {
+            "ECONNREFUSED (connection refused)".into()
+        }
+    }
+
+    #[test]
+    fn error_fields_put_where_first_and_details_last() {
+        let extra = json!({"syscall": "connect", "side": "target"});
+        let line = human_line("error", Some(2), &error_fields(&Refused, extra));
+        assert_eq!(
+            line,
+            "wirecat: [2] error side=target code=ECONNREFUSED \
+             message=ECONNREFUSED (connection refused) syscall=connect\n"
+        );
+        let v = error_fields(&Refused, json!({"message": "other"}));
+        assert_eq!(v, json!({"code": "ECONNREFUSED", "message": "other"}));
     }
 
     #[test]

@@ -1,35 +1,15 @@
-//! Thin entry point: parse, dispatch, map the result to an exit code, print
-//! an error once.
+//! Thin entry point: parse, dispatch, and let [`wirecat::exit::finish`]
+//! print an error once and exit with its code.
 
 use clap::Parser;
 
 use wirecat::cli::{habit_hint, usage_line, Cli};
-use wirecat::events;
 
 fn main() {
     // A closed stdout (`| head`) must end quietly, not with a panic from print!.
     wirecat::sys::ignore_sigpipe();
     let cli = parse();
-    let (code, message) = match wirecat::run(cli) {
-        Ok(exit) => (exit.code(), None),
-        Err(err) => {
-            if events::mode() != events::Mode::Json && !err.reported {
-                eprintln!("{err}");
-            }
-            (err.exit.code(), Some(err.to_string()))
-        }
-    };
-    // --json: the last line says how the process ends, with the failure's
-    // one line (and hint) when it failed; the `error` events before it
-    // name the failure once each.
-    if events::mode() == events::Mode::Json {
-        let mut fields = serde_json::json!({ "exitCode": code });
-        if let Some(m) = message {
-            fields["message"] = m.into();
-        }
-        events::emit("exit", None, fields);
-    }
-    std::process::exit(code);
+    wirecat::exit::finish(wirecat::run(cli))
 }
 
 /// The command line, or exit: a usage error is one line on stderr, exit 2

@@ -23,7 +23,7 @@ pub use fd::{dup, eventfd, fstat, inherit, regular_file_size, status_flags, unre
 pub use io::{read, read_retrying, read_spare, send, write, write_retrying, writev};
 pub use pipe::{is_blocking_pipe, pipe, set_pipe_size, splice};
 pub use poll::{poll_for, poll_or_stop, wait, Stop};
-pub use process::{host_name, ignore_sigpipe, signal_ignored, umask};
+pub use process::{die_by, host_name, ignore_sigpipe, signal_ignored, umask};
 pub use resolve::{getaddrinfo, LookupError};
 pub use socket::{
     eof_was_reset, set_nodelay, set_rcvlowat, shutdown_write, tcp_state, unacknowledged,

@@ -78,7 +78,8 @@ pub fn ending_to_exit(ending: Ending, what: &str) -> Result<Exit, Error> {
                 crate::net::tls::stream_error_exit(&e),
                 what,
                 crate::net::tls::tls_error_line(&e),
-            );
+            )
+            .code(crate::exit::error_code(&e));
             if WriteAfterFin::is(&e) {
                 err = err.hint(
                     "the peer ended its side before all of stdin was sent; \

@@ -228,12 +228,8 @@ async fn reach(target: &Target, id: u64) -> Option<Stream> {
 /// The `error` event for a target that could not be reached, naming it
 /// and why.
 fn target_unreachable(id: u64, e: &Error) {
-    let code = e.why.split_whitespace().next().unwrap_or("EIO");
-    events::emit(
-        "error",
-        Some(id),
-        json!({"side": "target", "code": code, "message": e.to_string()}),
-    );
+    let extra = json!({"side": "target", "message": e.to_string()});
+    events::error(Some(id), e, extra);
 }
 
 /// The `close` of a connection that never reached the relay.

@@ -19,7 +19,6 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use crate::events;
-use crate::net::tls;
 
 /// How a connection ended.
 #[derive(Debug)]
@@ -151,12 +150,8 @@ impl Activity {
     /// The `error` (if any) and `close` events of a finished connection.
     pub(crate) fn report_close(&self, conn: Option<u64>, ending: &Ending) {
         if let Ending::Error(e) = ending {
-            events::emit(
-                "error",
-                conn,
-                // TLS's codes where it has them (truncation, alerts), else the system's.
-                json!({"code": tls::tls_error_code(e), "message": tls::tls_error_message(e)}),
-            );
+            // TLS's codes where it has them (truncation, alerts), else the system's.
+            events::error(conn, e, json!({}));
         }
         let bytes = (self.bytes_read(), self.bytes_written());
         let fields = close_fields(Map::new(), ending, bytes, self.duration_ms());

@@ -101,13 +101,10 @@ fn without_denied(
     match (addrs.is_empty(), blocked) {
         (true, Some(why)) => {
             let why = format!("ERR_IP_BLOCKED ({why})");
-            events::emit(
-                "error",
-                None,
-                json!({"code": "ERR_IP_BLOCKED", "message": why}),
-            );
+            let mut err = Error::new(Exit::Failure, format!("cannot connect to {ep}"), why)
+                .code("ERR_IP_BLOCKED");
+            events::error(None, &err, json!({}));
             events::emit("close", None, unopened_close());
-            let mut err = Error::new(Exit::Failure, format!("cannot connect to {ep}"), why);
             err.reported = events::mode() == events::Mode::Json;
             Err(err)
         }
@@ -135,15 +132,16 @@ fn connect_abstract(name: &str) -> io::Result<Stream> {
 fn failed(ep: &Endpoint, e: &io::Error, why: Option<String>) -> Error {
     let code = exit::error_code(e);
     let why = why.map_or_else(|| exit::describe(e), |w| format!("{code} ({w})"));
-    if events::enabled() {
-        events::emit("error", None, json!({"code": code, "message": why}));
-        events::emit("close", None, unopened_close());
-    }
     let mut err = Error::new(
         exit::connect_exit(e),
         format!("cannot connect to {ep}"),
         why,
-    );
+    )
+    .code(code);
+    if events::enabled() {
+        events::error(None, &err, json!({}));
+        events::emit("close", None, unopened_close());
+    }
     if code == "ECONNREFUSED" {
         err = err.hint("is a server listening there? `wirecat connect --wait SECS` waits for one");
     }

@@ -19,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::events;
-use crate::exit::{self, Error, Exit};
+use crate::exit::{Error, Exit};
 use crate::net::listen::Accepted;
 use crate::net::relay::{copy, copy_until_end};
 use crate::net::stream::Stream;
@@ -188,9 +188,7 @@ fn report_close(
 /// The child could not be started: its `error` (`syscall: spawn`) and
 /// `close` events, and the one-line error, `exec CMD: ENOENT (…)`.
 fn spawn_failed(e: &std::io::Error, conn: Option<u64>, duration: u64, cmd: &ExecCommand) -> Error {
-    let fields =
-        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "spawn"});
-    events::emit("error", conn, fields);
+    events::error(conn, e, json!({"syscall": "spawn"}));
     events::emit(
         "close",
         conn,

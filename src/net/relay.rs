@@ -150,11 +150,7 @@ pub async fn relay(
         Outcome::Failed(f) => fail(f, &client, &target, conn),
         Outcome::Timeout => Ending::Timeout,
         Outcome::Forced(e) => {
-            events::emit(
-                "error",
-                conn,
-                json!({"code": tls::tls_error_code(&e), "message": tls::tls_error_message(&e)}),
-            );
+            events::error(conn, &e, json!({}));
             Ending::Error(e)
         }
     };
@@ -290,15 +286,7 @@ async fn both_ways(
 /// that dropping the pair tells the other peer the stream broke (rather
 /// than ended).
 fn fail(f: Failed, client: &Stream, target: &Stream, conn: Option<u64>) -> Ending {
-    events::emit(
-        "error",
-        conn,
-        json!({
-            "side": f.side.name(),
-            "code": tls::tls_error_code(&f.error),
-            "message": tls::tls_error_message(&f.error),
-        }),
-    );
+    events::error(conn, &f.error, json!({"side": f.side.name()}));
     if let (Side::Target, Some(id)) = (f.side, conn) {
         // The target broke the pair: the server's failure to tell about.
         let what = format!("target: {}", tls::tls_error_line(&f.error));

@@ -164,13 +164,14 @@ pub async fn lookup(
 /// `error` and `close` (the connection never opened), and exit 6.
 /// EAI_AGAIN (no resolver reachable) is told apart from a name that does
 /// not exist, and hints that it may pass.
-fn lookup_failed(host: &str, code: &str, why: &str) -> Error {
+fn lookup_failed(host: &str, code: &'static str, why: &str) -> Error {
     let why = why.split(" (os error").next().unwrap_or(why).to_lowercase();
     let mut err = Error::new(
         Exit::Resolve,
         format!("cannot resolve {host:?}"),
         format!("{code} ({why})"),
-    );
+    )
+    .code(code);
     if code == "EAI_AGAIN" {
         err = err.hint(
             "the resolver could not be reached; retry (`--wait SECS` does), \
@@ -179,8 +180,8 @@ fn lookup_failed(host: &str, code: &str, why: &str) -> Error {
     }
     if events::enabled() {
         let fields = json!({"host": host, "code": code, "message": err.why});
-        events::emit("lookup", None, fields.clone());
-        events::emit("error", None, fields);
+        events::emit("lookup", None, fields);
+        events::error(None, &err, json!({"host": host}));
         events::emit("close", None, crate::net::connect::unopened_close());
     }
     err.reported = events::mode() == events::Mode::Json;

@@ -48,7 +48,7 @@ use crate::exit::{Error, Exit};
 pub use cert_info::{fingerprint256, CertInfo};
 pub use errors::{
     alert_code, certificate_error_code, rustls_error_code, rustls_error_message, stream_error_exit,
-    tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
+    tls_code, tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
 };
 pub use fields::{protocol_name, secure_connect_fields, server_authorized};
 pub use files::{load_certs, load_key};

@@ -7,6 +7,17 @@ pub fn ignore_sigpipe() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
+/// End the process by `signal` with its default action, so that the
+/// parent's wait(2) sees death by that signal (WIFSIGNALED); returns only
+/// if that action does not end the process.
+pub fn die_by(signal: libc::c_int) {
+    // SAFETY: restoring SIG_DFL and raising run no handler code of ours.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
 /// Whether `signal` is ignored (`SIG_IGN`), as it was inherited or set.
 pub fn signal_ignored(signal: libc::c_int) -> bool {
     // SAFETY: a zeroed sigaction is a valid out-parameter; with a null new

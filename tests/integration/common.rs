@@ -7,6 +7,7 @@ pub mod certs;
 use std::io::{Read, Write};
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,7 +147,10 @@ impl Server {
         }
         assert!(self.running(), "exited at the first signal");
         self.signal(libc::SIGINT);
-        assert_eq!(self.wait_exit(Duration::from_secs(5)).code(), Some(130));
+        assert_eq!(
+            self.wait_exit(Duration::from_secs(5)).signal(),
+            Some(libc::SIGINT)
+        );
     }
 
     /// After [`Server::force_stop`]: each connection `(conn, bytesRead,

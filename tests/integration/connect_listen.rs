@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -543,7 +544,7 @@ fn listen_keep_open_sends_stdin_to_every_connection() {
     drop((a, b));
     // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGINT) };
-    assert_eq!(server.wait().code(), Some(130));
+    assert_eq!(server.wait().signal(), Some(libc::SIGINT));
 }
 
 #[test]
@@ -559,7 +560,7 @@ fn sigint_exits_130_and_removes_the_unix_socket() {
     assert!(path.exists());
     // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGINT) };
-    assert_eq!(server.wait().code(), Some(130));
+    assert_eq!(server.wait().signal(), Some(libc::SIGINT));
     assert!(!path.exists());
 }
 
@@ -575,7 +576,7 @@ fn sigterm_exits_143_and_removes_the_unix_socket() {
     );
     // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
     unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
-    assert_eq!(server.wait().code(), Some(143));
+    assert_eq!(server.wait().signal(), Some(libc::SIGTERM));
     assert!(!path.exists());
 }
 
@@ -806,7 +807,7 @@ fn readable_all_and_writable_all_set_the_socket_mode_at_bind() {
         assert_eq!(mode_of(&path), want, "{flags:?}: {:o}", mode_of(&path));
         // SAFETY: kill(2) takes no pointers; a process that is gone is only an error.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        assert_eq!(wait_child(&mut child).code(), Some(143));
+        assert_eq!(wait_child(&mut child).signal(), Some(libc::SIGTERM));
         assert!(!path.exists());
         std::fs::remove_file(&ready).unwrap();
     }
@@ -908,7 +909,10 @@ fn sighup_is_sigterm_and_removes_the_unix_socket() {
     sighup_default();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.sock");
-    for (keep, code) in [(true, 0), (false, 143)] {
+    for (keep, want) in [
+        (true, (Some(0), None)),
+        (false, (None, Some(libc::SIGTERM))),
+    ] {
         for sig in [libc::SIGTERM, libc::SIGHUP] {
             let mut args = vec!["listen", path.to_str().unwrap()];
             if keep {
@@ -919,8 +923,8 @@ fn sighup_is_sigterm_and_removes_the_unix_socket() {
             server.signal(sig);
             let status = server.wait_exit(LIMIT);
             assert_eq!(
-                status.code(),
-                Some(code),
+                (status.code(), status.signal()),
+                want,
                 "-k {keep}, signal {sig}: {status}"
             );
             assert!(!path.exists(), "-k {keep}, signal {sig}: socket file left");

@@ -9,6 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use crate::common::{self, named, random_bytes, sha256, within, Server, LIMIT as DEADLINE};
@@ -511,7 +512,7 @@ on_both_paths! {
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).unwrap();
         assert_eq!(rest, b" and after");
-        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130));
+        assert_eq!(server.wait_exit(DEADLINE).signal(), Some(libc::SIGINT));
         let close = server.wait_event("server close", |e| {
             e["event"] == "close" && e.get("conn").is_none()
         });
@@ -555,7 +556,10 @@ on_both_paths! {
         }
         assert!(server.running());
         server.signal(libc::SIGINT);
-        assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(130));
+        assert_eq!(
+            server.wait_exit(Duration::from_secs(5)).signal(),
+            Some(libc::SIGINT)
+        );
         let mut rest = Vec::new();
         let _ = client.read_to_end(&mut rest);
         assert!(rest.is_empty());
@@ -578,7 +582,10 @@ on_both_paths! {
         std::thread::sleep(Duration::from_millis(100));
         assert!(server.running());
         server.signal(libc::SIGINT);
-        assert_eq!(server.wait_exit(Duration::from_secs(5)).code(), Some(130));
+        assert_eq!(
+            server.wait_exit(Duration::from_secs(5)).signal(),
+            Some(libc::SIGINT)
+        );
     }
 }
 
@@ -1001,7 +1008,11 @@ fn first_sigint_with_open_connections_says_it_drains_them_and_how_to_force() {
         );
         assert!(server.running(), "{args:?} waits for its connections");
         drop(clients);
-        assert_eq!(server.wait_exit(DEADLINE).code(), Some(130), "{args:?}");
+        assert_eq!(
+            server.wait_exit(DEADLINE).signal(),
+            Some(libc::SIGINT),
+            "{args:?}"
+        );
         assert_eq!(server.stderr_text().lines().count(), 1, "{args:?}");
     }
 }

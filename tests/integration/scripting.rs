@@ -1245,3 +1245,46 @@ fn an_inherited_connection_outside_allow_is_refused() {
     assert_eq!(find(&evs, "drop")["rule"], "not in --allow");
     assert_eq!(named(&evs, "close").last().unwrap()["connections"], 0);
 }
+
+/// A shell sees wirecat stopped by SIGINT as 130 and by SIGTERM as 143, in
+/// `$?` after `wait`, for a transfer (`listen`) and for a server (`echo`,
+/// where SIGTERM drains and exits 0).
+#[test]
+fn a_shell_sees_130_after_sigint_and_143_after_sigterm() {
+    let script = r#"
+        dir=$(mktemp -d) || exit 97
+        "$1" "$2" 127.0.0.1:0 --ready-file "$dir/ready" </dev/null >/dev/null 2>&1 &
+        pid=$!
+        i=0
+        while [ ! -s "$dir/ready" ]; do
+            sleep 0.05; i=$((i + 1)); [ $i -gt 600 ] && exit 98
+        done
+        kill -"$3" $pid
+        wait $pid
+        echo "status=$?"
+        rm -rf "$dir"
+    "#;
+    for (command, signal, status) in [
+        ("listen", "INT", 130),
+        ("listen", "TERM", 143),
+        ("echo", "INT", 130),
+        ("echo", "TERM", 0),
+    ] {
+        let child = std::process::Command::new("sh")
+            .args(["-c", script, "sh"])
+            .arg(bin())
+            .args([command, signal])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = output_within(child);
+        let said = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            said.trim(),
+            format!("status={status}"),
+            "{command} SIG{signal}: {err}"
+        );
+    }
+}

@@ -14,9 +14,12 @@ enum Block {
     Code(&'static str),
     /// A tagged paragraph: a term, then what it means.
     Item(&'static str, &'static str),
+    /// An exit code and its meaning, from the one table in `exit.rs`.
+    ExitCode(Exit),
 }
 
-use Block::{Code, Item, Para};
+use crate::exit::Exit;
+use Block::{Code, ExitCode, Item, Para};
 
 struct Section {
     title: &'static str,
@@ -51,6 +54,10 @@ fn render_block(out: &mut String, block: &Block) {
         }
         Item(term, text) => {
             let _ = writeln!(out, ".TP\n\\fB{}\\fR\n{}", escape(term), escape(text));
+        }
+        ExitCode(exit) => {
+            let term = exit.code().to_string();
+            let _ = writeln!(out, ".TP\n\\fB{term}\\fR\n{}", escape(exit.meaning()));
         }
     }
 }
@@ -232,18 +239,9 @@ fn exit_status(command: Option<&str>) -> Vec<Block> {
             Item("2", "usage error: bad flag, bad rule, unreadable @FILE"),
         ];
     }
-    vec![
-        Item("0", "success; also a closed stdout (| head)"),
-        Item("1", "connection failed or broke (refused, reset); isip: some input did not pass"),
-        Item("2", "usage error: bad flag, bad endpoint, unreadable certificate file"),
-        Item("3", "TLS handshake or certificate verification failed"),
-        Item("4", "timed out (connect, idle, handshake, --wait)"),
-        Item("5", "could not listen (address in use, permission denied), or no accept loop could start (EAGAIN, ENOMEM, EMFILE)"),
-        Item("6", "name resolution failed"),
-        Item("130", "interrupted by SIGINT"),
-        Item("143", "a transfer (connect, listen without -k) stopped by SIGTERM or SIGHUP; servers stopped by SIGTERM or SIGHUP drain and exit 0"),
-        Para("Errors are one line on stderr: wirecat: <what failed>: <ERRNO (text)>, and a hint where one helps."),
-    ]
+    let mut out: Vec<Block> = Exit::all().map(ExitCode).collect();
+    out.push(Para("Errors are one line on stderr: wirecat: <what failed>: <ERRNO (text)>, and a hint where one helps."));
+    out
 }
 
 fn environment(command: Option<&str>) -> Vec<Block> {

@@ -213,11 +213,7 @@ fn over_limit(opts: &ServerOptions, totals: &Totals, addrs: &Addresses) -> bool 
 }
 
 fn accept_error_event(e: &io::Error) {
-    events::emit(
-        "error",
-        None,
-        json!({"code": exit::error_code(e), "message": exit::describe(e), "syscall": "accept"}),
-    );
+    events::error(None, e, json!({"syscall": "accept"}));
 }
 
 /// The inherited connection was refused by `--allow`/`--deny`.

@@ -275,14 +275,9 @@ fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
 }
 
 fn listen_failed(ep: &Endpoint, e: &io::Error) -> Error {
-    let code = exit::error_code(e);
-    events::emit(
-        "error",
-        None,
-        json!({"code": code, "message": exit::describe(e)}),
-    );
+    events::error(None, e, json!({}));
     let err = Error::io(Exit::Listen, format!("cannot listen on {ep}"), e);
-    match code {
+    match exit::error_code(e) {
         "EADDRINUSE" => err.hint(
             "another process is using that address; pick another port, or 0 for any free one",
         ),

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::events;
-use crate::exit::{self, Exit};
+use crate::exit::Exit;
 
 /// The server's lifecycle signal: 0 running, 1 stop accepting and drain,
 /// 2 end every connection now.
@@ -111,8 +111,7 @@ impl Forced {
         tokio::select! {
             r = work => Some(r),
             e = self.wait() => {
-                let fields = json!({"code": exit::error_code(&e), "message": exit::describe(&e)});
-                events::emit("error", conn, fields);
+                events::error(conn, &e, json!({}));
                 None
             }
         }

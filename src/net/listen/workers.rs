@@ -13,7 +13,7 @@ use super::accept::accept_loop;
 use super::shutdown::drain;
 use super::{Accepted, Detached, Listener, ServerOptions, Shutdown, Totals};
 use crate::events;
-use crate::exit::{self, Error, Exit};
+use crate::exit::{Error, Exit};
 
 /// Accept until shutdown (or after one connection with `once`), running
 /// `handler` for each connection on its own task; then wait for the open
@@ -161,11 +161,7 @@ where
 
 /// An accept loop that could not start: its `error` event.
 fn worker_error(e: io::Error) -> io::Error {
-    events::emit(
-        "error",
-        None,
-        json!({"code": exit::error_code(&e), "message": exit::describe(&e)}),
-    );
+    events::error(None, &e, json!({}));
     e
 }
 

@@ -119,19 +119,20 @@ fn is_timeout(err: &io::Error) -> bool {
     err.get_ref().is_some_and(|e| e.is::<HandshakeTimeout>())
 }
 
-/// Node's `err.code` for an error from a TLS stream or handshake.
-pub fn tls_error_code(err: &io::Error) -> &'static str {
+/// TLS's own `err.code` for an error from a TLS stream or handshake (a
+/// rustls error, the handshake timeout); `None` for the others, which
+/// [`crate::exit::error_code`], the one entry point, names as the
+/// system's (truncation, an EOF, is `ECONNRESET` there).
+pub fn tls_code(err: &io::Error) -> Option<&'static str> {
     if let Some(e) = rustls_error(err) {
-        return rustls_error_code(e);
+        return Some(rustls_error_code(e));
     }
-    if is_timeout(err) {
-        return "ERR_TLS_HANDSHAKE_TIMEOUT";
-    }
-    match err.kind() {
-        io::ErrorKind::UnexpectedEof => "ECONNRESET",
-        _ => crate::exit::error_code(err),
-    }
+    is_timeout(err).then_some("ERR_TLS_HANDSHAKE_TIMEOUT")
 }
+
+/// Node's `err.code` for an error from a TLS stream or handshake: the one
+/// [`crate::exit::error_code`], under the name the TLS tests call it by.
+pub use crate::exit::error_code as tls_error_code;
 
 /// The exit code for an error from a TLS stream or handshake: 3 for TLS
 /// itself, 4 for the handshake timeout, 1 for a broken connection
@@ -181,7 +182,7 @@ pub fn tls_error_message(err: &io::Error) -> String {
 /// `CODE (message)` for the one-line error on stderr, for any error from a
 /// stream, TLS or not.
 pub fn tls_error_line(err: &io::Error) -> String {
-    let (code, message) = (tls_error_code(err), tls_error_message(err));
+    let (code, message) = (crate::exit::error_code(err), tls_error_message(err));
     if message.starts_with(code) {
         message
     } else {

@@ -19,8 +19,7 @@ use serde_json::{json, Value};
 
 use super::{
     client_config, insecure_warning, secure_connect_fields, server_authorized, server_config,
-    server_name, tls_error_code, tls_error_exit, tls_error_line, tls_error_message,
-    ClientTlsOptions, ServerSetup, ServerTlsOptions,
+    server_name, tls_error_exit, tls_error_line, ClientTlsOptions, ServerSetup, ServerTlsOptions,
 };
 use crate::events;
 use crate::exit::Error;
@@ -172,9 +171,10 @@ pub fn report_error(e: &io::Error, conn: Option<u64>) {
     report_error_side(e, conn, None);
 }
 
+/// `side` is named when there is one (`pipe`'s two handshakes).
 fn report_error_side(e: &io::Error, conn: Option<u64>, side: Option<&str>) {
-    let fields = json!({"code": tls_error_code(e), "message": tls_error_message(e)});
-    events::emit("error", conn, with_side(fields, side));
+    let extra = side.map_or_else(|| json!({}), |side| json!({ "side": side }));
+    events::error(conn, e, extra);
 }
 
 /// `fields` with `"side": side` first, when there is a side to name.
@@ -194,12 +194,13 @@ fn with_side(fields: Value, side: Option<&str>) -> Value {
 /// event already emitted), with the exit code of [`tls_error_exit`] and a
 /// hint for the failures users meet first.
 pub fn handshake_error(e: &io::Error, what: &str) -> Error {
-    let code = tls_error_code(e);
+    let code = crate::exit::error_code(e);
     let err = Error::new(
         tls_error_exit(e),
         format!("TLS handshake with {what} failed"),
         tls_error_line(e),
-    );
+    )
+    .code(code);
     let mut err = match code {
         "DEPTH_ZERO_SELF_SIGNED_CERT"
         | "SELF_SIGNED_CERT_IN_CHAIN"
