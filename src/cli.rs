@@ -25,8 +25,8 @@ mod tls;
 mod values;
 
 pub use habits::{habit_hint, usage_line};
-pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs, TlsFlags};
-pub use values::{parse_escapes, parse_ms, parse_secs, unescape};
+pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs};
+pub use values::{parse_escapes, parse_ms, parse_secs};
 
 /// A command-line networking tool with the semantics of Node's `net` module.
 ///

@@ -138,8 +138,6 @@ pub struct Error {
     pub reported: bool,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 impl Error {
     pub fn new(exit: Exit, what: impl Into<String>, why: impl fmt::Display) -> Error {
         Error {
@@ -212,7 +210,7 @@ impl events::NodeError for io::Error {
 /// (unless its `error` event has told it in `--json` mode), with `--json`
 /// an `exit` event last, then the exit code; 130 and 143 by re-raising
 /// SIGINT and SIGTERM.
-pub fn finish(result: Result<Exit>) -> ! {
+pub fn finish(result: Result<Exit, Error>) -> ! {
     let json = events::mode() == events::Mode::Json;
     let (exit, message) = match result {
         Ok(exit) => (exit, None),

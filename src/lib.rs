@@ -3,12 +3,14 @@
 //! The binary is a thin shell around [`run`]; everything lives in the library
 //! so integration tests and the generator share the clap definitions.
 
+#![warn(unreachable_pub)]
+
 pub mod cli;
 pub mod commands;
 pub mod events;
 pub mod exit;
 pub mod net;
-pub mod progress;
+pub(crate) mod progress;
 pub mod sys;
 
 use cli::{Cli, Command};

@@ -13,7 +13,7 @@ use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// What a progress line reads: bytes sent and received, and for servers the
 /// open and total connection counts.
 #[derive(Debug, Default)]
-pub struct Meter {
+pub(crate) struct Meter {
     pub sent: AtomicU64,
     pub received: AtomicU64,
     pub open: AtomicU64,
@@ -27,7 +27,7 @@ static DRAWING: AtomicBool = AtomicBool::new(false);
 
 /// Count `n` bytes received on a server's connection, if a line is drawn.
 #[inline]
-pub fn server_received(n: usize) {
+pub(crate) fn server_received(n: usize) {
     if DRAWING.load(Ordering::Relaxed) {
         meter().received.fetch_add(n as u64, Ordering::Relaxed);
     }
@@ -35,21 +35,21 @@ pub fn server_received(n: usize) {
 
 /// Count `n` bytes sent on a server's connection, if a line is drawn.
 #[inline]
-pub fn server_sent(n: usize) {
+pub(crate) fn server_sent(n: usize) {
     if DRAWING.load(Ordering::Relaxed) {
         meter().sent.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
 /// The process's meter: one progress line per process, fed by every copy.
-pub fn meter() -> &'static Meter {
+pub(crate) fn meter() -> &'static Meter {
     static METER: std::sync::OnceLock<Meter> = std::sync::OnceLock::new();
     METER.get_or_init(Meter::default)
 }
 
 /// The drawing task; dropping it clears the line and leaves a one-line
 /// summary in its place (bytes each way, duration, rates).
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     task: tokio::task::JoinHandle<()>,
     started: Instant,
@@ -143,7 +143,7 @@ impl Rate {
 /// A client's bar: with `expected` (stdin's size when it is a regular file)
 /// a bar with an ETA, else bytes and rates; what is received is shown with
 /// its own rate (a receiving side sends nothing).
-pub fn transfer(expected: Option<u64>) -> Progress {
+pub(crate) fn transfer(expected: Option<u64>) -> Progress {
     let bar = match expected {
         Some(len) => ProgressBar::with_draw_target(Some(len), target()).with_style(
             ProgressStyle::with_template(
@@ -169,7 +169,7 @@ pub fn transfer(expected: Option<u64>) -> Progress {
 }
 
 /// A server's line: open and total connections, bytes and rates each way.
-pub fn server() -> Progress {
+pub(crate) fn server() -> Progress {
     let bar = ProgressBar::with_draw_target(None, target())
         .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
     let (mut received, mut sent) = (Rate::default(), Rate::default());
@@ -293,7 +293,7 @@ fn spawn(
 }
 
 /// The size of stdin when it is a regular file (for the ETA).
-pub fn stdin_size() -> Option<u64> {
+pub(crate) fn stdin_size() -> Option<u64> {
     crate::sys::regular_file_size(0)
 }
 

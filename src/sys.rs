@@ -19,14 +19,15 @@ mod resolve;
 mod socket;
 mod term;
 
-pub use fd::{dup, eventfd, fstat, inherit, regular_file_size, status_flags, unread, Unread};
-pub use io::{read, read_retrying, read_spare, send, write, write_retrying, writev};
-pub use pipe::{is_blocking_pipe, pipe, set_pipe_size, splice};
-pub use poll::{poll_for, poll_or_stop, wait, Stop};
-pub use process::{die_by, host_name, ignore_sigpipe, signal_ignored, umask};
-pub use resolve::{getaddrinfo, LookupError};
-pub use socket::{
-    eof_was_reset, set_nodelay, set_rcvlowat, shutdown_write, tcp_state, unacknowledged,
-    write_error,
-};
-pub use term::terminal_width;
+pub(crate) use fd::{dup, inherit, regular_file_size, unread, Unread};
+pub(crate) use io::{read, read_retrying, read_spare, send, write, write_retrying, writev};
+pub(crate) use pipe::{is_blocking_pipe, pipe, set_pipe_size, splice};
+pub(crate) use poll::{poll_for, poll_or_stop, wait, Stop};
+pub(crate) use process::{die_by, host_name, signal_ignored, umask};
+pub(crate) use resolve::{getaddrinfo, LookupError};
+pub(crate) use socket::{set_nodelay, set_rcvlowat, shutdown_write, unacknowledged, write_error};
+pub(crate) use term::terminal_width;
+
+/// What the binary and the tests call directly.
+pub use process::ignore_sigpipe;
+pub use socket::eof_was_reset;

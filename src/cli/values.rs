@@ -54,14 +54,14 @@ fn with_unit(s: &str) -> Option<Result<Duration, String>> {
     Some(value.ok_or_else(|| format!("expected a duration such as 500ms, 5s or 2m, got {s:?}")))
 }
 
-/// `--send`/`--banner` text with its escapes decoded (see [`unescape`]).
+/// `--send`/`--banner` text with its escapes decoded (see `unescape`).
 pub fn parse_escapes(s: &str) -> Result<Bytes, String> {
     Ok(Bytes::from(unescape(s)))
 }
 
 /// Text with the usual escapes: `\r \n \t \0 \e \\ \xHH`. Any other
 /// backslash is kept as written.
-pub fn unescape(text: &str) -> Vec<u8> {
+pub(super) fn unescape(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(ch) = chars.next() {

@@ -22,7 +22,7 @@ use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::tls::ClientTls;
 use crate::progress;
 
-pub fn run(args: ConnectArgs) -> Result<Exit, Error> {
+pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     if args.zero_io {
         return block_on(scan(&args));
@@ -202,7 +202,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
 }
 
 /// `22,80,8000-8010` → the ports, in order, each once.
-pub fn parse_ports(s: &str) -> Result<Vec<u16>, Error> {
+pub(crate) fn parse_ports(s: &str) -> Result<Vec<u16>, Error> {
     let bad = |why: String| Error::usage(format!("bad port list {s:?}"), why);
     let mut out = Vec::new();
     let mut seen = vec![false; 65536];

@@ -83,7 +83,7 @@ struct EchoOptions {
     reset: bool,
 }
 
-pub fn run(args: EchoArgs) -> Result<Exit, Error> {
+pub(crate) fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&super::options::server_tls(&args.tls), &ep)?;

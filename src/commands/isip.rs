@@ -23,7 +23,7 @@ const READ_SIZE: usize = 1 << 20;
 /// Bytes gathered before a write to stdout.
 const WRITE_SIZE: usize = 1 << 18;
 
-pub fn run(args: &IsipArgs) -> Result<Exit, Error> {
+pub(crate) fn run(args: &IsipArgs) -> Result<Exit, Error> {
     let rules = if args.rules.is_empty() {
         None
     } else {

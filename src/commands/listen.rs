@@ -24,7 +24,7 @@ use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
 use crate::net::tls::{self, ServerSetup};
 use crate::progress;
 
-pub fn run(args: ListenArgs) -> Result<Exit, Error> {
+pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;

@@ -18,14 +18,14 @@ use crate::net::listen::ServerOptions;
 use crate::net::options::SocketOptions;
 use crate::net::relay::RelayOptions;
 
-pub use tls::{client_tls, server_tls, target_tls};
+pub(crate) use tls::{client_tls, server_tls, target_tls};
 
 /// The shortest wait between Happy Eyeballs attempts: below it the next
 /// attempt would start before the first SYN had a chance.
 const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(10);
 
 /// Node's `family`: 0 (any), 4 or 6, from `-4`, `-6` or `--family`.
-pub fn family(socket: &SocketArgs) -> u8 {
+pub(crate) fn family(socket: &SocketArgs) -> u8 {
     let family = if socket.ipv4 {
         Family::V4
     } else if socket.ipv6 {
@@ -41,7 +41,7 @@ pub fn family(socket: &SocketArgs) -> u8 {
 }
 
 /// `keepAlive` and `noDelay`, for every socket a command opens.
-pub fn socket(socket: &SocketArgs) -> SocketOptions {
+pub(crate) fn socket(socket: &SocketArgs) -> SocketOptions {
     SocketOptions {
         keep_alive: socket.keepalive,
         no_delay: socket.nodelay,
@@ -49,7 +49,7 @@ pub fn socket(socket: &SocketArgs) -> SocketOptions {
 }
 
 /// How a client connects (`pipe`'s target; `connect` adds its `--deny`).
-pub fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
+pub(crate) fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
     ConnectOptions {
         family: family(socket),
         local_address: client.local_address,
@@ -65,7 +65,7 @@ pub fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOptions {
 
 /// `connect`'s options: [`connect`]'s, with the outbound `--deny` rules
 /// (resolved addresses inside them are never tried).
-pub fn connect_with_deny(
+pub(crate) fn connect_with_deny(
     client: &ClientArgs,
     socket: &SocketArgs,
     deny: &[RuleArg],
@@ -79,7 +79,7 @@ pub fn connect_with_deny(
 }
 
 /// How a server listens and admits (`listen`, `echo`, `pipe`).
-pub fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
+pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
     ServerOptions {
         backlog: server.backlog,
         ipv6_only: server.ipv6_only,
@@ -97,7 +97,7 @@ pub fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
 }
 
 /// How one connection meets stdin and stdout (`connect`, `listen`).
-pub fn bridge(socket: &SocketArgs, stdio: &StdioArgs) -> BridgeOptions {
+pub(crate) fn bridge(socket: &SocketArgs, stdio: &StdioArgs) -> BridgeOptions {
     BridgeOptions {
         allow_half_open: stdio.allow_half_open,
         timeout: socket.timeout,
@@ -107,7 +107,7 @@ pub fn bridge(socket: &SocketArgs, stdio: &StdioArgs) -> BridgeOptions {
 }
 
 /// How `pipe` relays each connection.
-pub fn relay(socket: &SocketArgs) -> RelayOptions {
+pub(crate) fn relay(socket: &SocketArgs) -> RelayOptions {
     RelayOptions {
         timeout: socket.timeout,
     }
@@ -115,7 +115,7 @@ pub fn relay(socket: &SocketArgs) -> RelayOptions {
 
 /// Whether a progress line is drawn (`--progress[=WHEN]`, given where
 /// stderr goes).
-pub fn progress(events: &EventArgs) -> bool {
+pub(crate) fn progress(events: &EventArgs) -> bool {
     events.progress.is_some_and(|when| when.wanted())
 }
 
@@ -128,7 +128,7 @@ fn splice_allowed() -> bool {
 
 /// `WIRECAT_NO_URING` unset: a plain echo server may run on io_uring. The
 /// tests set it to cover the tokio engine too.
-pub fn uring_allowed() -> bool {
+pub(crate) fn uring_allowed() -> bool {
     std::env::var_os("WIRECAT_NO_URING").is_none()
 }
 

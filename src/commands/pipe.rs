@@ -45,7 +45,7 @@ struct Target {
     tls: Option<ClientTls>,
 }
 
-pub fn run(args: PipeArgs) -> Result<Exit, Error> {
+pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let listen = Endpoint::for_listen(&args.listen)?;
     let endpoint = Endpoint::for_target(&args.target)?;

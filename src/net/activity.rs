@@ -35,7 +35,7 @@ pub enum Ending {
 
 /// What a finished connection reports (a relayed pair: its client's side).
 #[derive(Debug)]
-pub struct Closed {
+pub(crate) struct Closed {
     pub ending: Ending,
     pub bytes_read: u64,
     pub bytes_written: u64,
@@ -54,7 +54,7 @@ pub enum DownEnd {
 
 /// One connection's books (see the module comment).
 #[derive(Debug)]
-pub struct Activity {
+pub(crate) struct Activity {
     started: Instant,
     /// Bytes read from the peer.
     pub(crate) read: AtomicU64,
@@ -75,7 +75,7 @@ impl Default for Activity {
 
 impl Activity {
     /// The books of a connection that starts now.
-    pub fn new() -> Activity {
+    pub(crate) fn new() -> Activity {
         Activity {
             started: Instant::now(),
             read: AtomicU64::new(0),
@@ -95,11 +95,11 @@ impl Activity {
         self.written.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.read.load(Ordering::Relaxed)
     }
 
-    pub fn bytes_written(&self) -> u64 {
+    pub(crate) fn bytes_written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
     }
 

@@ -297,10 +297,6 @@ impl BlockList {
         Ok(BlockList::new(rules))
     }
 
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

@@ -49,7 +49,7 @@ use crate::progress;
 use crate::sys;
 
 /// How a bridged connection ended: the callers match on it.
-pub use crate::net::activity::Ending;
+pub(crate) use crate::net::activity::Ending;
 
 /// Node's per-socket behaviour that the bridge needs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,7 +95,7 @@ enum InputEnd {
 /// Node's `writeAfterFIN`: the peer ended the connection while our input
 /// still had bytes for it.
 #[derive(Debug)]
-pub struct WriteAfterFin;
+pub(crate) struct WriteAfterFin;
 
 impl std::fmt::Display for WriteAfterFin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,11 +107,11 @@ impl std::error::Error for WriteAfterFin {}
 
 impl WriteAfterFin {
     /// The error, as Node's `EPIPE`.
-    pub fn error() -> io::Error {
+    pub(crate) fn error() -> io::Error {
         io::Error::new(io::ErrorKind::BrokenPipe, WriteAfterFin)
     }
 
-    pub fn is(e: &io::Error) -> bool {
+    pub(crate) fn is(e: &io::Error) -> bool {
         e.get_ref().is_some_and(|inner| inner.is::<WriteAfterFin>())
     }
 }
@@ -147,14 +147,14 @@ pub enum Io {
 
 /// Whether the zero-copy path may carry this stream: Linux, no TLS, and
 /// `allowed` (see [`BridgeOptions::splice`]).
-pub fn splice_applies(stream: &Stream, allowed: bool) -> bool {
+pub(crate) fn splice_applies(stream: &Stream, allowed: bool) -> bool {
     cfg!(target_os = "linux") && stream.is_plain() && allowed
 }
 
 /// Whether stdin/stdout may be bridged on two threads ([`Io::Stdio`]):
 /// splice(2) for plain sockets, rustls on blocking threads for TLS. The
 /// same `allowed` switches both off.
-pub fn stdio_threads_apply(stream: &Stream, allowed: bool) -> bool {
+pub(crate) fn stdio_threads_apply(stream: &Stream, allowed: bool) -> bool {
     splice_applies(stream, allowed) || (cfg!(target_os = "linux") && !stream.is_plain() && allowed)
 }
 
@@ -163,14 +163,19 @@ type DownFuture<'a> = Pin<Box<dyn Future<Output = io::Result<DownEnd>> + Send + 
 
 /// Bridge `stream` to `io` with the half-close rules. Emits `end`,
 /// `timeout`, `error` and `close` for connection `conn`.
-pub async fn bridge(stream: Stream, conn: Option<u64>, io: Io, opts: BridgeOptions) -> Closed {
+pub(crate) async fn bridge(
+    stream: Stream,
+    conn: Option<u64>,
+    io: Io,
+    opts: BridgeOptions,
+) -> Closed {
     bridge_until(stream, conn, io, opts, std::future::pending()).await
 }
 
 /// [`bridge`], unless `stop` resolves first (a server's second signal):
 /// then the connection ends at once with that error, its `close` carrying
 /// the bytes it moved.
-pub async fn bridge_until(
+pub(crate) async fn bridge_until(
     stream: Stream,
     conn: Option<u64>,
     io: Io,

@@ -24,7 +24,7 @@ use crate::net::stream::{family_name, Stream};
 
 /// How to connect (Node's `net.connect` options).
 #[derive(Debug, Clone)]
-pub struct ConnectOptions {
+pub(crate) struct ConnectOptions {
     pub family: u8,
     pub local_address: Option<IpAddr>,
     pub local_port: Option<u16>,
@@ -38,7 +38,7 @@ pub struct ConnectOptions {
 }
 
 /// Connect to `ep`, bounded by `--connect-timeout`.
-pub async fn connect(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stream, Error> {
+pub(crate) async fn connect(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stream, Error> {
     let attempt = connect_unbounded(ep, opts);
     let Some(limit) = opts.connect_timeout else {
         return attempt.await;
@@ -112,7 +112,7 @@ fn without_denied(
     }
 }
 
-pub fn named_pipe_unsupported(ep: &Endpoint) -> Error {
+pub(crate) fn named_pipe_unsupported(ep: &Endpoint) -> Error {
     Error::usage(
         format!("cannot use {ep}"),
         "Windows named pipes are not supported on this system",
@@ -270,7 +270,7 @@ fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
 /// not resolve (a compose service that appears late) or the target
 /// refuses. At the deadline a refusal is a timeout (exit 4); a name that
 /// still does not resolve stays a resolution failure (exit 6).
-pub async fn connect_with_wait(
+pub(crate) async fn connect_with_wait(
     ep: &Endpoint,
     opts: &ConnectOptions,
     wait: Duration,

@@ -27,7 +27,7 @@ use crate::net::tls::{self, ServerSetup};
 
 /// The program to run for each connection.
 #[derive(Debug, Clone)]
-pub enum ExecCommand {
+pub(crate) enum ExecCommand {
     /// Words split like a shell would, quotes honoured, but no shell run.
     Argv(Vec<String>),
     /// A command line for `/bin/sh -c`.
@@ -36,7 +36,10 @@ pub enum ExecCommand {
 
 impl ExecCommand {
     /// From `--exec` or `--sh-exec` (clap keeps them exclusive).
-    pub fn from_flags(exec: Option<&str>, sh: Option<&str>) -> Result<Option<ExecCommand>, Error> {
+    pub(crate) fn from_flags(
+        exec: Option<&str>,
+        sh: Option<&str>,
+    ) -> Result<Option<ExecCommand>, Error> {
         match (exec, sh) {
             (Some(cmd), _) => {
                 let argv = split_words(cmd).filter(|w| !w.is_empty()).ok_or_else(|| {
@@ -77,7 +80,7 @@ impl ExecCommand {
 /// cannot start and `close` with its exit code. A child that cannot be
 /// started (ENOENT, EACCES) is returned as the error `main` prints, or a
 /// `-k` server reports with [`events::connection_error`].
-pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Error> {
+pub(crate) async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Error> {
     let started = Instant::now();
     let conn = Some(acc.id);
     let remote = acc.addresses().remote.to_string();
@@ -93,7 +96,7 @@ pub async fn exec_connection(acc: Accepted, cmd: &ExecCommand) -> Result<(), Err
 /// end is relayed to the TLS stream, as ncat's `--ssl -e`. A failed
 /// handshake (its `error` event is out) starts no child and is returned
 /// as the TLS error (exit 3 for a one-shot `listen`).
-pub async fn exec_tls_connection(
+pub(crate) async fn exec_tls_connection(
     acc: Accepted,
     cmd: &ExecCommand,
     setup: &ServerSetup,

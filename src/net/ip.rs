@@ -25,10 +25,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod fast;
-pub use fast::{classify_lines, Run};
+pub(crate) use fast::classify_lines;
 
 /// `net.isIP`: 4 for an IPv4 address, 6 for an IPv6 address, 0 otherwise.
-pub fn is_ip(s: &[u8]) -> u8 {
+pub(crate) fn is_ip(s: &[u8]) -> u8 {
     match first_separator(s) {
         Some(b'.') if is_ipv4(s) => 4,
         Some(b':') if is_ipv6(s) => 6,
@@ -37,18 +37,18 @@ pub fn is_ip(s: &[u8]) -> u8 {
 }
 
 /// `net.isIPv4`: dot-decimal, four parts of 0-255, no leading zeros.
-pub fn is_ipv4(s: &[u8]) -> bool {
+pub(crate) fn is_ipv4(s: &[u8]) -> bool {
     parse_ipv4(s).is_some()
 }
 
 /// `net.isIPv6`: Node's `IPv6Reg`, `%zone` suffix included.
-pub fn is_ipv6(s: &[u8]) -> bool {
+pub(crate) fn is_ipv6(s: &[u8]) -> bool {
     ipv6_groups::<false>(s).is_some_and(|(_, end)| has_zone_or_none(s, end))
 }
 
 /// The address an input denotes when [`is_ip`] accepts it, `None` otherwise.
 /// A `%zone` is dropped: rules match addresses, not interfaces.
-pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
+pub(crate) fn parse_ip(s: &[u8]) -> Option<IpAddr> {
     match first_separator(s) {
         Some(b'.') => parse_ipv4(s).map(IpAddr::V4),
         Some(b':') => parse_ipv6(s).map(IpAddr::V6),
@@ -66,7 +66,7 @@ fn first_separator(s: &[u8]) -> Option<u8> {
 }
 
 /// The address of an input that [`is_ipv4`] accepts.
-pub fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+pub(crate) fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
     if s.len() < 7 || s.len() > 15 {
         return None;
     }
@@ -79,7 +79,7 @@ pub fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
 /// An IPv4 address at the start of `s` and the bytes it used; what follows
 /// is the caller's business (an IPv6 tail may be followed by a zone, a line
 /// in a buffer by its LF).
-pub fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+pub(crate) fn ipv4_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let (a, mut i) = decimal_octet(s, 0)?;
     let mut octets = [a, 0, 0, 0];
     for octet in &mut octets[1..] {
@@ -119,7 +119,7 @@ fn decimal_octet(s: &[u8], at: usize) -> Option<(u8, usize)> {
 }
 
 /// The address of an input that [`is_ipv6`] accepts, zone dropped.
-pub fn parse_ipv6(s: &[u8]) -> Option<Ipv6Addr> {
+pub(crate) fn parse_ipv6(s: &[u8]) -> Option<Ipv6Addr> {
     let (groups, end) = ipv6_groups::<true>(s)?;
     has_zone_or_none(s, end).then(|| Ipv6Addr::from(groups))
 }

@@ -31,18 +31,17 @@ mod shutdown;
 mod workers;
 
 pub(crate) use accept::{accept_backoff, register, unregister};
-pub use accept::{Accepted, Totals};
-pub use bind::{Detached, Listener};
-pub use files::SocketFile;
-pub use inherited::{connected_stream, Connected};
+pub(crate) use accept::{Accepted, Totals};
+pub(crate) use bind::{Detached, Listener};
+pub(crate) use inherited::connected_stream;
 pub(crate) use shutdown::Hangup;
-pub use shutdown::{forced_close, Forced, Shutdown};
-pub use workers::serve;
+pub(crate) use shutdown::{forced_close, Forced, Shutdown};
+pub(crate) use workers::serve;
 pub(crate) use workers::{run_workers, Stopped};
 
 /// Node's `server.listen()` options, plus the ready file.
 #[derive(Debug, Clone)]
-pub struct ServerOptions {
+pub(crate) struct ServerOptions {
     pub backlog: i32,
     pub ipv6_only: bool,
     pub exclusive: bool,
@@ -70,7 +69,7 @@ impl ServerOptions {
 
     /// Whether a peer may be served; a refused one gets a `drop` event that
     /// names the rule, and is closed by the caller without a byte read.
-    pub fn admit(&self, addrs: &Addresses) -> bool {
+    pub(crate) fn admit(&self, addrs: &Addresses) -> bool {
         let (Some(rules), Addr::Inet(remote)) = (&self.admission, &addrs.remote) else {
             return true;
         };

@@ -11,7 +11,7 @@ use crate::sys;
 
 /// Per-connection options (Node's `keepAlive` and `noDelay`).
 #[derive(Debug, Clone, Default)]
-pub struct SocketOptions {
+pub(crate) struct SocketOptions {
     /// `keepAlive` with `keepAliveInitialDelay` (zero: leave the system's idle time).
     pub keep_alive: Option<Duration>,
     pub no_delay: bool,
@@ -20,7 +20,7 @@ pub struct SocketOptions {
 impl SocketOptions {
     /// Apply to a TCP socket. As libuv does for Node: SO_KEEPALIVE, TCP_KEEPIDLE
     /// from the delay (in whole seconds, at least 1), TCP_KEEPINTVL=1, TCP_KEEPCNT=10.
-    pub fn apply(&self, sock: SockRef<'_>) -> io::Result<()> {
+    pub(crate) fn apply(&self, sock: SockRef<'_>) -> io::Result<()> {
         if let Some(delay) = self.keep_alive {
             let mut ka = TcpKeepalive::new();
             if !delay.is_zero() {
@@ -52,7 +52,7 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// acknowledging. A peer that acknowledges nothing more for `RESET_STALL`
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
 /// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
-pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {
+pub(crate) fn drain_before_reset(fd: RawFd) -> io::Result<()> {
     let mut drain = ResetDrain::new(fd);
     while let Some(pause) = drain.next()? {
         std::thread::sleep(pause);
@@ -61,7 +61,7 @@ pub fn drain_before_reset(fd: RawFd) -> io::Result<()> {
 }
 
 /// [`drain_before_reset`] on the runtime, for servers with many connections.
-pub async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
+pub(crate) async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
     let mut drain = ResetDrain::new(fd);
     while let Some(pause) = drain.next()? {
         tokio::time::sleep(pause).await;
@@ -114,6 +114,6 @@ impl ResetDrain {
 }
 
 /// Arrange for the coming close to send RST: SO_LINGER with a zero timeout.
-pub fn arm_reset(sock: SockRef<'_>) -> io::Result<()> {
+pub(crate) fn arm_reset(sock: SockRef<'_>) -> io::Result<()> {
     sock.set_linger(Some(Duration::ZERO))
 }

@@ -54,12 +54,12 @@ mod copy;
 mod plain;
 
 use copy::relay_tls;
-pub use copy::{copy, copy_until_end, discard_until_end};
+pub(crate) use copy::{copy, copy_until_end, discard_until_end};
 use plain::relay_plain;
 
 /// Node's per-socket options that apply to a relayed pair.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RelayOptions {
+pub(crate) struct RelayOptions {
     /// Idle timeout for the pair (`setTimeout()`): nothing moved either way.
     pub timeout: Option<Duration>,
 }
@@ -74,7 +74,7 @@ struct Dropped {
 
 /// Which socket of a pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
+pub(crate) enum Side {
     Client,
     Target,
 }
@@ -115,7 +115,7 @@ struct Failed {
 /// `timeout` and one `close` per side for connection `conn`; returns the
 /// client's side (its bytes read are written to the target, but for those
 /// that came after a timeout had ended the pair).
-pub async fn relay(
+pub(crate) async fn relay(
     mut client: Stream,
     mut target: Stream,
     conn: Option<u64>,

@@ -94,7 +94,7 @@ impl fmt::Display for Resolve {
 /// Resolve `host` (Node's `lookup`): `--resolve` overrides first, then the
 /// system resolver; addresses of the wrong `family` are dropped. An IP
 /// literal never touches the resolver. `ENOTFOUND` is an `Exit::Resolve`.
-pub async fn lookup(
+pub(crate) async fn lookup(
     host: &str,
     port: u16,
     family: u8,

@@ -21,14 +21,14 @@ pub(crate) const SPLICE_LEN: usize = 1 << 20;
 /// Which side of a copy failed, so callers can tell a closed stdout from a
 /// broken connection.
 #[derive(Debug)]
-pub enum PumpError {
+pub(crate) enum PumpError {
     Read(io::Error),
     Write(io::Error),
 }
 
 /// How a [`pump`] ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pumped {
+pub(crate) enum Pumped {
     /// `src` reached its end and everything read from it was written.
     Eof,
     /// `stop` was set; `held` bytes taken from `src` had not been written.
@@ -40,7 +40,7 @@ pub enum Pumped {
 /// `src` to have bytes, for `dst` to take them) also ends when it is set,
 /// so a thread blocked on a terminal or a full socket can be stopped, and
 /// it says how many bytes it held that never went out.
-pub fn pump(
+pub(crate) fn pump(
     src: RawFd,
     dst: RawFd,
     stop: Option<&Stop>,

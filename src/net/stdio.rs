@@ -17,13 +17,13 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 
 /// Size of one read from stdin or a socket.
-pub const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 /// Chunks in flight per channel.
-pub const DEPTH: usize = 4;
+pub(crate) const DEPTH: usize = 4;
 
 /// How bytes are changed on their way out to the socket.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OutboundFilter {
+pub(crate) struct OutboundFilter {
     /// LF becomes CRLF (telnet habit).
     pub crlf: bool,
 }
@@ -38,7 +38,7 @@ static STDIN_HOLDING: AtomicBool = AtomicBool::new(false);
 /// time between a read and the queueing of its chunk ([`stdin_unsent`]):
 /// so bytes are always somewhere that can be seen, in stdin, in the
 /// thread's hands or in the channel.
-pub fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+pub(crate) fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(DEPTH);
     std::thread::Builder::new()
         .name("stdin".into())
@@ -83,7 +83,7 @@ const UNSENT_LINGER: Duration = Duration::from_millis(200);
 /// thread's hands are looked at before and after stdin itself, so a chunk
 /// moving from stdin into its hands, or from there into the channel, is
 /// seen at one of the looks.
-pub fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
+pub(crate) fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
     let holding = || STDIN_HOLDING.load(Ordering::SeqCst);
     let deadline = std::time::Instant::now() + UNSENT_LINGER;
     loop {
@@ -111,7 +111,7 @@ pub fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
 }
 
 /// A fixed text as the whole of the input, then EOF (`--send`).
-pub fn text_chunks(text: &Bytes, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+pub(crate) fn text_chunks(text: &Bytes, filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(1);
     let bytes = if filter.crlf {
         to_crlf(text)

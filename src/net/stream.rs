@@ -91,15 +91,6 @@ impl Stream {
         }
     }
 
-    /// Write without waiting (`WouldBlock` when the send buffer is full).
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.try_write(buf),
-            Stream::Unix(s) => s.try_write(buf),
-            Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
-        }
-    }
-
     /// Leave the runtime and become a plain blocking descriptor, to be
     /// handed to a child process (`--exec`).
     pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
@@ -171,7 +162,7 @@ impl Addr {
 }
 
 /// `IPv4` or `IPv6`, as Node's `family` strings.
-pub fn family_name(a: &SocketAddr) -> &'static str {
+pub(crate) fn family_name(a: &SocketAddr) -> &'static str {
     if a.ip().to_canonical().is_ipv4() {
         "IPv4"
     } else {

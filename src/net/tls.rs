@@ -47,20 +47,18 @@ use crate::exit::{Error, Exit};
 
 pub use cert_info::{fingerprint256, CertInfo};
 pub use errors::{
-    alert_code, certificate_error_code, rustls_error_code, rustls_error_message, stream_error_exit,
-    tls_code, tls_error_code, tls_error_exit, tls_error_line, tls_error_message, HandshakeTimeout,
+    stream_error_exit, tls_code, tls_error_code, tls_error_exit, tls_error_line, tls_error_message,
+    HandshakeTimeout,
 };
-pub use fields::{protocol_name, secure_connect_fields, server_authorized};
-pub use files::{load_certs, load_key};
+pub use fields::{secure_connect_fields, server_authorized};
 pub use handshake::{accept, connect};
 pub use options::{ClientTlsOptions, ServerTlsOptions, TlsVersion, HANDSHAKE_TIMEOUT};
 pub use secure::{
-    handshake_error, listening_fields, report_error, secure_accepted, secure_server,
-    secure_server_side, server_tls, ClientTls,
+    handshake_error, listening_fields, secure_accepted, secure_server, server_tls, ClientTls,
 };
 pub use self_signed::SelfSigned;
 pub use sni::SniCert;
-pub use verify::{danger, unknown_issuer_code, Sha256Pin};
+pub use verify::{danger, Sha256Pin};
 
 /// The one crypto provider.
 pub fn provider() -> Arc<CryptoProvider> {
@@ -218,8 +216,6 @@ pub struct ServerSetup {
     pub self_signed: Option<SelfSigned>,
     /// `--handshake-timeout`.
     pub handshake_timeout: Duration,
-    /// Clients are asked for a certificate (`--ca`).
-    pub client_auth: bool,
 }
 
 impl ServerSetup {
@@ -298,6 +294,5 @@ pub fn server_config(
         config: Arc::new(config),
         self_signed,
         handshake_timeout: args.handshake_timeout,
-        client_auth: args.ca.is_some(),
     })
 }

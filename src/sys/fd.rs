@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// A new non-blocking eventfd (counter 0), for waking a poll(2).
-pub fn eventfd() -> io::Result<OwnedFd> {
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
     // SAFETY: eventfd takes no pointers; a negative result is an error.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     owned(fd)
@@ -23,7 +23,7 @@ pub(super) fn owned(fd: libc::c_int) -> io::Result<OwnedFd> {
 
 /// A descriptor of our own for the same open socket, so a thread can keep
 /// using it even after the tokio side has closed its copy.
-pub fn dup(fd: RawFd) -> io::Result<OwnedFd> {
+pub(crate) fn dup(fd: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: F_DUPFD_CLOEXEC takes no pointer; a bad descriptor is only an error.
     owned(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })
 }
@@ -31,7 +31,7 @@ pub fn dup(fd: RawFd) -> io::Result<OwnedFd> {
 /// Take over `fd`, a descriptor this process inherited to own (systemd's
 /// LISTEN_FDS, `fd:N`), once it is known to be open. Nothing else in the
 /// process may own it: it is closed when the result is dropped.
-pub fn inherit(fd: RawFd) -> io::Result<OwnedFd> {
+pub(crate) fn inherit(fd: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: F_GETFD takes no pointer; it only asks whether `fd` is open.
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
         return Err(io::Error::last_os_error());
@@ -42,7 +42,7 @@ pub fn inherit(fd: RawFd) -> io::Result<OwnedFd> {
 }
 
 /// The file status flags (F_GETFL: O_NONBLOCK and the rest), or an error.
-pub fn status_flags(fd: RawFd) -> io::Result<libc::c_int> {
+pub(crate) fn status_flags(fd: RawFd) -> io::Result<libc::c_int> {
     // SAFETY: F_GETFL takes no pointer; a bad descriptor is only an error.
     let r = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if r < 0 {
@@ -52,7 +52,7 @@ pub fn status_flags(fd: RawFd) -> io::Result<libc::c_int> {
 }
 
 /// fstat(2) of `fd`.
-pub fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+pub(crate) fn fstat(fd: RawFd) -> io::Result<libc::stat> {
     // SAFETY: an all-zero `stat` is a valid value, and fstat only writes a
     // `stat` through the pointer to it.
     let (r, st) = unsafe {
@@ -66,19 +66,19 @@ pub fn fstat(fd: RawFd) -> io::Result<libc::stat> {
 }
 
 /// The file type bits of a `stat` (`S_IFREG`, `S_IFIFO`, …).
-pub fn kind(st: &libc::stat) -> libc::mode_t {
+pub(super) fn kind(st: &libc::stat) -> libc::mode_t {
     st.st_mode & libc::S_IFMT
 }
 
 /// The size of `fd` when it is a regular file.
-pub fn regular_file_size(fd: RawFd) -> Option<u64> {
+pub(crate) fn regular_file_size(fd: RawFd) -> Option<u64> {
     let st = fstat(fd).ok()?;
     (kind(&st) == libc::S_IFREG).then_some(st.st_size as u64)
 }
 
 /// What a read of an input descriptor would meet now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unread {
+pub(crate) enum Unread {
     /// Bytes: a regular file not read to its end, or bytes queued in a
     /// pipe, socket or terminal (FIONREAD).
     Bytes,
@@ -91,7 +91,7 @@ pub enum Unread {
 }
 
 /// What a read of `fd` would meet now (see [`Unread`]).
-pub fn unread(fd: RawFd) -> Unread {
+pub(crate) fn unread(fd: RawFd) -> Unread {
     let Ok(st) = fstat(fd) else {
         return Unread::Nothing;
     };

@@ -62,18 +62,18 @@ fn read_init(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// One read(2); EINTR as EAGAIN (see the module's note).
-pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     eintr_as_eagain(read_init(fd, buf))
 }
 
 /// read(2) from a blocking descriptor, retrying EINTR.
-pub fn read_retrying(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_retrying(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     retrying(|| read_init(fd, buf))
 }
 
 /// read(2) from a blocking descriptor into `buf`'s spare capacity (no
 /// zeroing of a fresh chunk), retrying EINTR; `buf` grows by what was read.
-pub fn read_spare(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
+pub(crate) fn read_spare(fd: RawFd, buf: &mut BytesMut) -> io::Result<usize> {
     let n = retrying(|| read_uninit(fd, buf.spare_capacity_mut()))?;
     // SAFETY: read(2) initialised the first `n` bytes of the spare capacity.
     unsafe { buf.set_len(buf.len() + n) };
@@ -87,17 +87,17 @@ fn write_raw(fd: RawFd, data: &[u8]) -> io::Result<usize> {
 }
 
 /// One write(2); EINTR as EAGAIN.
-pub fn write(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn write(fd: RawFd, data: &[u8]) -> io::Result<usize> {
     eintr_as_eagain(write_raw(fd, data))
 }
 
 /// write(2) to a blocking descriptor, retrying EINTR.
-pub fn write_retrying(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn write_retrying(fd: RawFd, data: &[u8]) -> io::Result<usize> {
     retrying(|| write_raw(fd, data))
 }
 
 /// One writev(2) of as many of `bufs` as one call takes; EINTR as EAGAIN.
-pub fn writev(fd: RawFd, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+pub(crate) fn writev(fd: RawFd, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
     let n = bufs.len().min(libc::c_int::MAX as usize) as libc::c_int;
     // SAFETY: IoSlice is ABI-compatible with iovec on Unix, and the first
     // `n` of `bufs` are live slices.
@@ -106,7 +106,7 @@ pub fn writev(fd: RawFd, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
 
 /// One send(2) on a socket with MSG_NOSIGNAL (a reset peer is EPIPE, never
 /// SIGPIPE); EINTR as EAGAIN.
-pub fn send(fd: RawFd, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn send(fd: RawFd, data: &[u8]) -> io::Result<usize> {
     // SAFETY: `data` is readable for its length.
     again(unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) })
 }

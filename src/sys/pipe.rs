@@ -6,7 +6,7 @@ use std::os::fd::{OwnedFd, RawFd};
 
 /// A new pipe (read end, write end), close-on-exec, at the system's
 /// default size.
-pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two descriptors into the array it is given.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
@@ -17,13 +17,13 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 
 /// Ask for a pipe of `len` bytes (F_SETPIPE_SZ); the system's limit may
 /// refuse, which is fine: the pipe keeps its size.
-pub fn set_pipe_size(fd: RawFd, len: usize) {
+pub(crate) fn set_pipe_size(fd: RawFd, len: usize) {
     // SAFETY: F_SETPIPE_SZ takes an int, no pointer; a refusal is only an error.
     unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, len as libc::c_int) };
 }
 
 /// Whether `fd` is a pipe in blocking mode.
-pub fn is_blocking_pipe(fd: RawFd) -> bool {
+pub(crate) fn is_blocking_pipe(fd: RawFd) -> bool {
     let is_fifo = super::fd::fstat(fd).is_ok_and(|st| super::fd::kind(&st) == libc::S_IFIFO);
     // A failed F_GETFL is -1, every flag set: not taken for blocking.
     is_fifo && super::fd::status_flags(fd).unwrap_or(-1) & libc::O_NONBLOCK == 0
@@ -31,7 +31,7 @@ pub fn is_blocking_pipe(fd: RawFd) -> bool {
 
 /// One splice(2) of up to `len` bytes between two descriptors (one of them
 /// a pipe), at their current offsets; EINTR as EAGAIN.
-pub fn splice(from: RawFd, to: RawFd, len: usize, flags: libc::c_uint) -> io::Result<usize> {
+pub(crate) fn splice(from: RawFd, to: RawFd, len: usize, flags: libc::c_uint) -> io::Result<usize> {
     // SAFETY: null offsets mean "the descriptors' own"; no other pointers.
     super::io::again(unsafe {
         libc::splice(

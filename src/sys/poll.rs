@@ -39,7 +39,7 @@ pub(super) fn revents(
 }
 
 /// Block until `fd` is ready for `events` (or has an error to report).
-pub fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
+pub(crate) fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
     let mut p = [pollfd(fd, events)];
     loop {
         match poll(&mut p, -1) {
@@ -52,7 +52,7 @@ pub fn wait(fd: RawFd, events: libc::c_short) -> io::Result<()> {
 
 /// poll(2) for `events` for up to `ms`; false on timeout (an interrupted
 /// wait counts as ready: the caller tries and sees).
-pub fn poll_for(fd: RawFd, events: libc::c_short, ms: libc::c_int) -> io::Result<bool> {
+pub(crate) fn poll_for(fd: RawFd, events: libc::c_short, ms: libc::c_int) -> io::Result<bool> {
     match poll(&mut [pollfd(fd, events)], ms) {
         Ok(n) => Ok(n > 0),
         Err(e) if e.raw_os_error() == Some(libc::EINTR) => Ok(true),
@@ -88,7 +88,11 @@ impl Stop {
 
 /// Block until `fd` is ready for `events` (or has an error to report), or
 /// until `stop` is set: `Ok(true)` when stopped. Without `stop`, only `fd`.
-pub fn poll_or_stop(fd: RawFd, events: libc::c_short, stop: Option<&Stop>) -> io::Result<bool> {
+pub(crate) fn poll_or_stop(
+    fd: RawFd,
+    events: libc::c_short,
+    stop: Option<&Stop>,
+) -> io::Result<bool> {
     // A negative fd is ignored by poll(2).
     let mut fds = [
         pollfd(fd, events),

@@ -10,7 +10,7 @@ pub fn ignore_sigpipe() {
 /// End the process by `signal` with its default action, so that the
 /// parent's wait(2) sees death by that signal (WIFSIGNALED); returns only
 /// if that action does not end the process.
-pub fn die_by(signal: libc::c_int) {
+pub(crate) fn die_by(signal: libc::c_int) {
     // SAFETY: restoring SIG_DFL and raising run no handler code of ours.
     unsafe {
         libc::signal(signal, libc::SIG_DFL);
@@ -19,7 +19,7 @@ pub fn die_by(signal: libc::c_int) {
 }
 
 /// Whether `signal` is ignored (`SIG_IGN`), as it was inherited or set.
-pub fn signal_ignored(signal: libc::c_int) -> bool {
+pub(crate) fn signal_ignored(signal: libc::c_int) -> bool {
     // SAFETY: a zeroed sigaction is a valid out-parameter; with a null new
     // action, sigaction(2) only reads the current one into it.
     let (r, old) = unsafe {
@@ -30,13 +30,13 @@ pub fn signal_ignored(signal: libc::c_int) -> bool {
 }
 
 /// Set the process's umask; returns the one it replaces.
-pub fn umask(mask: libc::mode_t) -> libc::mode_t {
+pub(crate) fn umask(mask: libc::mode_t) -> libc::mode_t {
     // SAFETY: umask(2) takes no pointers and cannot fail.
     unsafe { libc::umask(mask) }
 }
 
 /// gethostname(2), when it answers with something usable.
-pub fn host_name() -> Option<String> {
+pub(crate) fn host_name() -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most
     // that many bytes.

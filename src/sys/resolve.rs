@@ -6,7 +6,7 @@ use std::io;
 /// does not exist (EAI_NONAME, EAI_NODATA), else the EAI code itself
 /// (`EAI_AGAIN`: the resolver could not be reached, worth retrying).
 #[derive(Debug, Clone)]
-pub struct LookupError {
+pub(crate) struct LookupError {
     pub code: &'static str,
     pub message: String,
 }
@@ -17,7 +17,7 @@ pub struct LookupError {
 /// Written here rather than through std's `ToSocketAddrs`, whose error
 /// keeps only gai_strerror's text, so EAI_AGAIN could not be told from a
 /// name that does not exist.
-pub fn getaddrinfo(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, LookupError> {
+pub(crate) fn getaddrinfo(host: &str, port: u16) -> Result<Vec<std::net::SocketAddr>, LookupError> {
     use std::ffi::{CStr, CString};
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
     let name = CString::new(host).map_err(|_| LookupError {

@@ -11,7 +11,7 @@ const TCP_CLOSE: u8 = 7;
 
 /// The TCP state of `fd` (`tcpi_state`), or `None` for a socket that is not
 /// TCP (a Unix socket, a pipe).
-pub fn tcp_state(fd: RawFd) -> Option<u8> {
+pub(crate) fn tcp_state(fd: RawFd) -> Option<u8> {
     // `tcpi_state` is the first byte of `struct tcp_info`; the kernel
     // copies at most `len` bytes, so a buffer of any size is safe to give.
     let mut info = [0u8; 8];
@@ -43,7 +43,7 @@ pub fn eof_was_reset(fd: RawFd, fin_sent: bool) -> bool {
 }
 
 /// shutdown(SHUT_WR): our FIN, after what the kernel already holds.
-pub fn shutdown_write(fd: RawFd) {
+pub(crate) fn shutdown_write(fd: RawFd) {
     // SAFETY: shutdown(2) takes no pointers; a bad descriptor is only an error.
     unsafe { libc::shutdown(fd, libc::SHUT_WR) };
 }
@@ -51,7 +51,7 @@ pub fn shutdown_write(fd: RawFd) {
 /// A failed write on socket `fd`, named as Node would: EPIPE on a TCP
 /// socket whose write side we never shut is a reset that another call
 /// took first (the kernel says EPIPE to every write after it).
-pub fn write_error(fd: RawFd, e: io::Error, fin_sent: bool) -> io::Error {
+pub(crate) fn write_error(fd: RawFd, e: io::Error, fin_sent: bool) -> io::Error {
     if e.raw_os_error() == Some(libc::EPIPE) && eof_was_reset(fd, fin_sent) {
         return io::Error::from_raw_os_error(libc::ECONNRESET);
     }
@@ -60,7 +60,7 @@ pub fn write_error(fd: RawFd, e: io::Error, fin_sent: bool) -> io::Error {
 
 /// Set SO_RCVLOWAT: the kernel wakes a reader only once `bytes` are
 /// queued. False where the option is refused (a Unix socket).
-pub fn set_rcvlowat(fd: RawFd, bytes: libc::c_int) -> bool {
+pub(crate) fn set_rcvlowat(fd: RawFd, bytes: libc::c_int) -> bool {
     // SAFETY: the option value points to a live c_int of the size given.
     let r = unsafe {
         libc::setsockopt(
@@ -76,7 +76,7 @@ pub fn set_rcvlowat(fd: RawFd, bytes: libc::c_int) -> bool {
 
 /// Bytes written to the TCP socket `fd` that its peer has not acknowledged
 /// yet, sent or still queued (SIOCOUTQ); `None` when `fd` is not TCP.
-pub fn unacknowledged(fd: RawFd) -> Option<usize> {
+pub(crate) fn unacknowledged(fd: RawFd) -> Option<usize> {
     tcp_state(fd)?;
     let mut n: libc::c_int = 0;
     // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int through the pointer, which
@@ -86,7 +86,7 @@ pub fn unacknowledged(fd: RawFd) -> Option<usize> {
 }
 
 /// TCP_NODELAY on `fd`: what Nagle holds back goes out now.
-pub fn set_nodelay(fd: RawFd) {
+pub(crate) fn set_nodelay(fd: RawFd) {
     let on: libc::c_int = 1;
     // SAFETY: the option value points to an int of the given size.
     unsafe {

@@ -3,7 +3,7 @@
 use std::os::fd::RawFd;
 
 /// The width in columns of the terminal on `fd`, if it is one and says.
-pub fn terminal_width(fd: RawFd) -> Option<u16> {
+pub(crate) fn terminal_width(fd: RawFd) -> Option<u16> {
     // SAFETY: an all-zero winsize is a valid value, and TIOCGWINSZ writes
     // one winsize through the pointer to it.
     let (r, ws) = unsafe {

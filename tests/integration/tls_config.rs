@@ -167,7 +167,6 @@ fn raw_server(leaf: &Leaf, versions: &[&'static rustls::SupportedProtocolVersion
         config: Arc::new(config),
         self_signed: None,
         handshake_timeout: LIMIT,
-        client_auth: false,
     }
 }
 

@@ -82,14 +82,14 @@ const CQ_ENTRIES: u32 = 16 * 1024;
 
 /// What each connection needs to know.
 #[derive(Clone)]
-pub struct EchoSetup {
+pub(super) struct EchoSetup {
     pub banner: Option<Bytes>,
     pub reset: bool,
 }
 
 /// Whether this kernel lets us set the ring up as the engine does (probed
 /// once at start: io_uring may be disabled, filtered or too old).
-pub fn available() -> bool {
+pub(super) fn available() -> bool {
     builder().build(8).is_ok()
 }
 
@@ -104,7 +104,7 @@ fn builder() -> io_uring::Builder {
 
 /// Serve on `opts.workers` rings, one a thread; returns the exit code once
 /// every loop has stopped (as [`crate::net::listen::serve`] does).
-pub async fn serve(
+pub(super) async fn serve(
     listener: Listener,
     opts: &ServerOptions,
     shutdown: Shutdown,

@@ -28,7 +28,7 @@ struct Section {
 
 /// The sections of the page of `command` (`None`: wirecat(1) itself),
 /// rendered; `pages` are the names of every page generated, for SEE ALSO.
-pub fn render(command: Option<&str>, pages: &[String]) -> String {
+pub(super) fn render(command: Option<&str>, pages: &[String]) -> String {
     let mut out = String::new();
     for section in sections(command) {
         let _ = writeln!(out, ".SH \"{}\"", section.title);

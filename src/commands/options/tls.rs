@@ -17,7 +17,7 @@ fn alpn(protocols: &[String]) -> Vec<Vec<u8>> {
 }
 
 /// `connect`'s TLS.
-pub fn client_tls(flags: &ClientTlsFlags) -> ClientTlsOptions {
+pub(crate) fn client_tls(flags: &ClientTlsFlags) -> ClientTlsOptions {
     let common = &flags.common;
     let opts = ClientTlsOptions {
         enabled: common.tls,
@@ -37,7 +37,7 @@ pub fn client_tls(flags: &ClientTlsFlags) -> ClientTlsOptions {
 }
 
 /// A server's TLS (`listen`, `echo`, `pipe`'s LISTEN side).
-pub fn server_tls(flags: &ServerTlsFlags) -> ServerTlsOptions {
+pub(crate) fn server_tls(flags: &ServerTlsFlags) -> ServerTlsOptions {
     let common = &flags.common;
     let mut opts = ServerTlsOptions {
         enabled: common.tls,
@@ -66,7 +66,7 @@ pub fn server_tls(flags: &ServerTlsFlags) -> ServerTlsOptions {
 
 /// `pipe`'s TLS towards its target, bounded by the shared
 /// `--handshake-timeout`.
-pub fn target_tls(target: &TargetTlsArgs, handshake_timeout: Duration) -> ClientTlsOptions {
+pub(crate) fn target_tls(target: &TargetTlsArgs, handshake_timeout: Duration) -> ClientTlsOptions {
     let opts = ClientTlsOptions {
         enabled: target.target_tls,
         servername: target.target_servername.clone(),

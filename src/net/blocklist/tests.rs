@@ -193,7 +193,7 @@ fn rules_file_from_args() {
     std::fs::write(&dir, "10.0.0.0/8\n").unwrap();
     let arg = format!("@{}", dir.display());
     let list = BlockList::from_args(&[arg.as_str(), "::1"]).unwrap();
-    assert_eq!(list.rules().len(), 2);
+    assert_eq!(list.rules.len(), 2);
     assert!(list.check(ip("10.2.3.4")).is_some());
     std::fs::remove_file(&dir).unwrap();
     let e = BlockList::from_args(&["@/nonexistent/rules"]).unwrap_err();

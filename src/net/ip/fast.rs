@@ -34,7 +34,7 @@
 //! the byte parser's.
 
 /// Bytes within which a line must end to take the fast path.
-pub const WINDOW: usize = 64;
+pub(super) const WINDOW: usize = 64;
 /// Bytes of masks computed at once.
 const HALF: usize = WINDOW / 2;
 /// Bytes read for the masks of `HALF` bytes: whether three digits exceed
@@ -46,7 +46,7 @@ const READ: usize = WINDOW + 2;
 const BATCH: usize = 64;
 
 /// How far [`classify_lines`] got.
-pub struct Run {
+pub(crate) struct Run {
     /// Bytes of whole lines classified.
     pub used: usize,
     /// Whether every one of them was an IP.
@@ -57,7 +57,7 @@ pub struct Run {
 /// appending `4\n`, `6\n` or `0\n` for each to `out`, and stops when `out`
 /// holds `limit` bytes, when fewer than 66 bytes are left, or at a line
 /// that does not end within 64 bytes. The caller handles what stopped it.
-pub fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
+pub(crate) fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
     #[cfg(target_arch = "x86_64")]
     if avx2::detected() {
         // SAFETY: the CPU has every feature the function is compiled for.
@@ -259,7 +259,7 @@ mod masks {
     #[cfg(not(target_arch = "x86_64"))]
     pub use super::portable::half;
     #[cfg(target_arch = "x86_64")]
-    pub use super::sse2::half;
+    pub(super) use super::sse2::half;
 }
 
 /// The masks byte by byte: the reference the vector code is tested against,
@@ -268,7 +268,7 @@ mod masks {
 mod portable {
     use super::{Masks, V4Masks, HALF, HALF_READ};
 
-    pub fn half(b: &[u8; HALF_READ]) -> Masks {
+    pub(super) fn half(b: &[u8; HALF_READ]) -> Masks {
         let mut m = Masks::default();
         for i in 0..HALF {
             let x = b[i];
@@ -352,7 +352,7 @@ mod sse2 {
     use super::{Masks, V4Masks, HALF_READ};
 
     #[inline(always)]
-    pub fn half(b: &[u8; HALF_READ]) -> Masks {
+    pub(super) fn half(b: &[u8; HALF_READ]) -> Masks {
         let low = sixteen(b[..18].try_into().unwrap());
         low.join(sixteen(b[16..].try_into().unwrap()), 16)
     }
@@ -393,7 +393,7 @@ mod avx2 {
 
     /// Whether the CPU has what [`classify_lines`] is compiled for; the
     /// standard library caches the answer.
-    pub fn detected() -> bool {
+    pub(super) fn detected() -> bool {
         is_x86_feature_detected!("avx2")
             && is_x86_feature_detected!("popcnt")
             && is_x86_feature_detected!("bmi1")
@@ -408,7 +408,7 @@ mod avx2 {
     ///
     /// The CPU must have those features: see [`detected`].
     #[target_feature(enable = "avx2,popcnt,bmi1,bmi2,lzcnt")]
-    pub unsafe fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
+    pub(super) unsafe fn classify_lines(chunk: &[u8], out: &mut Vec<u8>, limit: usize) -> Run {
         // SAFETY: this function only runs where AVX2 is present.
         super::classify_with(chunk, out, limit, |b| unsafe { half(b) })
     }
@@ -420,7 +420,7 @@ mod avx2 {
     /// The CPU must have AVX2.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub unsafe fn half(b: &[u8; HALF_READ]) -> Masks {
+    pub(super) unsafe fn half(b: &[u8; HALF_READ]) -> Masks {
         // SAFETY: the caller vouches for AVX2, and the three unaligned loads
         // read `b[0..32]`, `b[1..33]` and `b[2..34]`.
         unsafe {

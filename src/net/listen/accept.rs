@@ -26,7 +26,7 @@ impl Listener {
     }
 
     /// Accept one connection, with the socket options applied.
-    pub async fn accept(&self, opts: &SocketOptions) -> io::Result<Stream> {
+    pub(crate) async fn accept(&self, opts: &SocketOptions) -> io::Result<Stream> {
         match self {
             Listener::Tcp(l) => {
                 let (s, _) = l.accept().await?;
@@ -41,7 +41,7 @@ impl Listener {
         }
     }
 
-    pub async fn accept_admitted(&self, opts: &ServerOptions) -> Result<Stream, Error> {
+    pub(crate) async fn accept_admitted(&self, opts: &ServerOptions) -> Result<Stream, Error> {
         let mut backoff = Duration::from_millis(10);
         loop {
             match self.accept(&opts.socket).await {
@@ -58,7 +58,7 @@ impl Listener {
 }
 
 /// One accepted connection, as handed to a server's handler.
-pub struct Accepted {
+pub(crate) struct Accepted {
     pub id: u64,
     pub stream: Stream,
     /// Looked up only when events or admission rules need them, else
@@ -72,7 +72,7 @@ pub struct Accepted {
 
 impl Accepted {
     /// The connection's addresses, looked up now if the accept loop did not.
-    pub fn addresses(&self) -> Addresses {
+    pub(crate) fn addresses(&self) -> Addresses {
         match self.addrs.remote {
             Addr::Unknown => self.stream.addresses(),
             _ => self.addrs.clone(),
@@ -83,7 +83,7 @@ impl Accepted {
 /// Counters shared by every accept loop of a server; the totals are what
 /// the final `close` event reports.
 #[derive(Debug, Default)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub connections: AtomicU64,
     pub bytes_read: AtomicU64,
     pub bytes_written: AtomicU64,
@@ -93,7 +93,7 @@ pub struct Totals {
 
 impl Totals {
     /// Add one finished connection's bytes.
-    pub fn add_bytes(&self, read: u64, written: u64) {
+    pub(crate) fn add_bytes(&self, read: u64, written: u64) {
         self.bytes_read.fetch_add(read, Ordering::Relaxed);
         self.bytes_written.fetch_add(written, Ordering::Relaxed);
     }

@@ -22,7 +22,7 @@ use crate::net::resolve::lookup;
 use crate::net::stream::{family_name, Addr};
 
 /// A bound, listening socket.
-pub enum Listener {
+pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix {
         listener: UnixListener,
@@ -35,7 +35,7 @@ pub enum Listener {
 
 /// A listening socket outside any runtime, so that a `--workers` thread can
 /// take it into its own.
-pub enum Detached {
+pub(crate) enum Detached {
     Tcp(std::net::TcpListener),
     Unix(std::os::unix::net::UnixListener),
 }
@@ -44,7 +44,7 @@ impl Detached {
     /// Another listening socket for one more accept loop: a new socket on the
     /// same port with SO_REUSEPORT (the kernel spreads connections over the
     /// loops), or, where that does not apply, the same socket shared.
-    pub fn sibling(&self, opts: &ServerOptions) -> io::Result<Detached> {
+    pub(crate) fn sibling(&self, opts: &ServerOptions) -> io::Result<Detached> {
         match self {
             // Only a socket we bound with SO_REUSEPORT gets siblings of its
             // own; an inherited one (`fd:`) or `--exclusive` is shared.
@@ -67,7 +67,7 @@ impl Detached {
     }
 
     /// Register with the current runtime.
-    pub fn attach(self) -> io::Result<Listener> {
+    pub(crate) fn attach(self) -> io::Result<Listener> {
         Ok(match self {
             Detached::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)?),
             Detached::Unix(l) => Listener::Unix {
@@ -79,14 +79,10 @@ impl Detached {
 }
 
 impl Listener {
-    /// Bind and listen on `ep`, emit `listening`, write the ready file.
-    pub async fn bind(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, Error> {
-        Listener::bind_with(ep, opts, json!({})).await
-    }
-
-    /// As [`Listener::bind`], with `extra` fields (a JSON object) in the
-    /// `listening` event, such as a self-signed certificate's fingerprint.
-    pub async fn bind_with(
+    /// Bind and listen on `ep`, emit `listening` (with `extra` fields, a
+    /// JSON object, such as a self-signed certificate's fingerprint), write
+    /// the ready file.
+    pub(crate) async fn bind_with(
         ep: &Endpoint,
         opts: &ServerOptions,
         extra: serde_json::Value,
@@ -125,7 +121,7 @@ impl Listener {
 
     /// Leave this runtime; the socket file (if any) is handed back so the
     /// caller decides when it is removed.
-    pub fn detach(self) -> io::Result<(Detached, Option<SocketFile>)> {
+    pub(crate) fn detach(self) -> io::Result<(Detached, Option<SocketFile>)> {
         Ok(match self {
             Listener::Tcp(l) => (Detached::Tcp(l.into_std()?), None),
             Listener::Unix { listener, cleanup } => (Detached::Unix(listener.into_std()?), cleanup),
@@ -138,7 +134,7 @@ impl Listener {
         })
     }
 
-    pub fn local_addr(&self) -> Addr {
+    pub(crate) fn local_addr(&self) -> Addr {
         match self {
             Listener::Tcp(l) => l.local_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
             Listener::Unix { listener, .. } => listener
@@ -154,7 +150,7 @@ impl Listener {
 
     /// Whether this is an inherited connection rather than a listening
     /// socket: it is served as the only connection, on one accept loop.
-    pub fn is_connected(&self) -> bool {
+    pub(crate) fn is_connected(&self) -> bool {
         matches!(self, Listener::Connected(_))
     }
 }

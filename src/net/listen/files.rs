@@ -14,7 +14,7 @@ use super::ServerOptions;
 /// stopped; but only if the path still names the socket bind(2) made
 /// (same device and inode), never a file that has taken its place since.
 #[derive(Debug)]
-pub struct SocketFile {
+pub(crate) struct SocketFile {
     path: PathBuf,
     id: (u64, u64),
 }

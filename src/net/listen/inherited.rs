@@ -26,7 +26,7 @@ use crate::net::options::SocketOptions;
 use crate::net::stream::{Addr, Stream};
 
 /// One connection accepted by someone else: the accept loop's only one.
-pub struct Connected {
+pub(crate) struct Connected {
     stream: Mutex<Option<Stream>>,
     local: Addr,
 }
@@ -120,7 +120,7 @@ fn into_stream(sock: Socket) -> io::Result<Stream> {
 /// `connect fd:N` / `connect fd:systemd`: the inherited connection, with
 /// the socket options applied; a listening (or unconnected) socket is a
 /// usage error that says where it belongs.
-pub fn connected_stream(ep: &Endpoint, opts: &SocketOptions) -> Result<Stream, Error> {
+pub(crate) fn connected_stream(ep: &Endpoint, opts: &SocketOptions) -> Result<Stream, Error> {
     let fd = match ep {
         Endpoint::Fd(fd) => *fd,
         Endpoint::Systemd => {

@@ -19,7 +19,7 @@ use crate::exit::Exit;
 /// The server's lifecycle signal: 0 running, 1 stop accepting and drain,
 /// 2 end every connection now.
 #[derive(Clone)]
-pub struct Shutdown {
+pub(crate) struct Shutdown {
     rx: watch::Receiver<u8>,
     interrupted: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -28,7 +28,7 @@ impl Shutdown {
     /// First SIGINT/SIGTERM drains, a second one ends everything; SIGHUP
     /// counts as SIGTERM (`Hangup`). Call it before binding, so no signal
     /// can come between the ready file and it.
-    pub fn on_signals() -> Shutdown {
+    pub(crate) fn on_signals() -> Shutdown {
         use tokio::signal::unix::{signal, SignalKind};
         let (tx, rx) = watch::channel(0u8);
         let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -68,12 +68,12 @@ impl Shutdown {
     }
 
     /// The second signal, as one connection waits for it.
-    pub fn forced(&self) -> Forced {
+    pub(crate) fn forced(&self) -> Forced {
         Forced(self.rx.clone())
     }
 
     /// The exit code once the server has stopped.
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         if self.interrupted.load(Ordering::Relaxed) {
             Exit::Interrupted
         } else {
@@ -134,7 +134,7 @@ impl std::fmt::Display for ForcedClose {
 impl std::error::Error for ForcedClose {}
 
 /// The error a connection ended by the second signal reports.
-pub fn forced_close() -> io::Error {
+pub(crate) fn forced_close() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionAborted, ForcedClose)
 }
 

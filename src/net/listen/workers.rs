@@ -20,7 +20,7 @@ use crate::exit::{Error, Exit};
 /// connections (or end them on a second signal), emit `close`, and return.
 /// Unless `once`, the loops run on threads of their own, each with a
 /// single-threaded runtime (`serve_workers`).
-pub async fn serve<H, Fut>(
+pub(crate) async fn serve<H, Fut>(
     listener: Listener,
     opts: &ServerOptions,
     mut shutdown: Shutdown,

@@ -71,7 +71,7 @@ async fn copy_sides<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
 
 /// Read what `src` still sends, count it and drop it, until its end (FIN,
 /// or close_notify under TLS).
-pub async fn discard_until_end(
+pub(crate) async fn discard_until_end(
     src: &mut (impl AsyncRead + Unpin),
     mut counted: impl FnMut(usize),
 ) -> Result<(), PumpError> {
@@ -93,7 +93,7 @@ pub(super) const COPY_SIZE: usize = 64 * 1024;
 /// flushed (out of rustls, onto the socket) before the next read, so
 /// memory is bounded and a slow reader slows the writer. `moved(n)` is
 /// called after each chunk has gone.
-pub async fn copy(
+pub(crate) async fn copy(
     src: &mut (impl AsyncRead + Unpin),
     dst: &mut (impl AsyncWrite + Unpin),
     moved: impl FnMut(usize),
@@ -113,7 +113,7 @@ async fn end_write(dst: &mut (impl AsyncWrite + Unpin)) -> Result<(), PumpError>
 
 /// [`copy`] without the shutdown at the end: for a connection that is to
 /// close with RST (`--reset`), where a FIN (or close_notify) must not go first.
-pub async fn copy_until_end(
+pub(crate) async fn copy_until_end(
     src: &mut (impl AsyncRead + Unpin),
     dst: &mut (impl AsyncWrite + Unpin),
     moved: impl FnMut(usize),

@@ -52,7 +52,7 @@ impl CertInfo {
 
 /// One subjectAltName entry of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AltName {
+pub(super) enum AltName {
     Dns(String),
     Ip(std::net::IpAddr),
     Email(String),
@@ -80,7 +80,7 @@ impl std::fmt::Display for AltName {
 
 /// The subjectAltName entries of a DER certificate that have a text form
 /// (empty if there are none or it does not parse).
-pub fn alt_names(der: &[u8]) -> Vec<AltName> {
+pub(super) fn alt_names(der: &[u8]) -> Vec<AltName> {
     use x509_cert::ext::pkix::name::GeneralName;
     use x509_cert::ext::pkix::SubjectAltName;
     let Ok(cert) = Certificate::from_der(der) else {

@@ -58,14 +58,14 @@ impl std::error::Error for HandshakeTimeout {}
 /// fixed text for the code (see `verify.rs`); travels inside
 /// `CertificateError::Other`.
 #[derive(Debug, Clone)]
-pub struct NodeCertError {
+pub(super) struct NodeCertError {
     pub code: &'static str,
     pub message: Option<String>,
 }
 
 impl NodeCertError {
     /// As the error a verifier returns.
-    pub fn into_rustls(self) -> rustls::Error {
+    pub(super) fn into_rustls(self) -> rustls::Error {
         let other = rustls::OtherError(std::sync::Arc::new(self));
         rustls::Error::InvalidCertificate(CertificateError::Other(other))
     }
@@ -87,7 +87,7 @@ impl std::error::Error for NodeCertError {}
 /// certificate's subjectAltName entries and subject CN: an address is
 /// looked for among the IP entries, a name among the DNS entries, or in
 /// the CN when there are none.
-pub fn altname_invalid_message(host: &str, alt: &[AltName], cn: Option<&str>) -> String {
+pub(super) fn altname_invalid_message(host: &str, alt: &[AltName], cn: Option<&str>) -> String {
     let reason = if host.parse::<std::net::IpAddr>().is_ok() {
         let ips: Vec<String> = alt
             .iter()
@@ -191,7 +191,7 @@ pub fn tls_error_line(err: &io::Error) -> String {
 }
 
 /// Node's code for a rustls error.
-pub fn rustls_error_code(err: &rustls::Error) -> &'static str {
+pub(super) fn rustls_error_code(err: &rustls::Error) -> &'static str {
     use rustls::Error as E;
     match err {
         E::InvalidCertificate(e) => certificate_error_code(e),
@@ -219,7 +219,7 @@ pub fn rustls_error_code(err: &rustls::Error) -> &'static str {
 }
 
 /// OpenSSL's verify code (Node's `err.code`) for a certificate rejection.
-pub fn certificate_error_code(err: &CertificateError) -> &'static str {
+pub(super) fn certificate_error_code(err: &CertificateError) -> &'static str {
     use CertificateError as C;
     match err {
         C::Expired | C::ExpiredContext { .. } => "CERT_HAS_EXPIRED",
@@ -245,7 +245,7 @@ pub fn certificate_error_code(err: &CertificateError) -> &'static str {
 }
 
 /// `ERR_SSL_<OpenSSL reason>` for an alert the peer sent us.
-pub fn alert_code(alert: AlertDescription) -> &'static str {
+pub(super) fn alert_code(alert: AlertDescription) -> &'static str {
     use AlertDescription as A;
     match alert {
         A::UnexpectedMessage => "ERR_SSL_SSLV3_ALERT_UNEXPECTED_MESSAGE",
@@ -320,7 +320,7 @@ fn verify_message(code: &str) -> Option<&'static str> {
 }
 
 /// Node's message for a rustls error, else rustls's own.
-pub fn rustls_error_message(err: &rustls::Error) -> String {
+pub(super) fn rustls_error_message(err: &rustls::Error) -> String {
     use rustls::Error as E;
     match err {
         E::InvalidCertificate(CertificateError::Other(other))

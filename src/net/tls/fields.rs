@@ -13,7 +13,7 @@ pub fn server_authorized(conn: &rustls::ServerConnection) -> bool {
 }
 
 /// `TLSv1.3`, as Node's `getProtocol()`.
-pub fn protocol_name(version: ProtocolVersion) -> String {
+pub(super) fn protocol_name(version: ProtocolVersion) -> String {
     match version {
         ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
         ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),

@@ -34,7 +34,7 @@ fn bad(what: &str, path: &Path, why: impl std::fmt::Display) -> Error {
 }
 
 /// The certificate chain in a PEM file, leaf first.
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
+pub(super) fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     let data = read(path, "certificate file")?;
     let certs = CertificateDer::pem_slice_iter(&data)
         .collect::<Result<Vec<_>, _>>()
@@ -50,7 +50,7 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
 }
 
 /// Trust anchors from a PEM file (`--ca`).
-pub fn load_roots(path: &Path) -> Result<RootCertStore, Error> {
+pub(super) fn load_roots(path: &Path) -> Result<RootCertStore, Error> {
     let mut roots = RootCertStore::empty();
     let (added, _ignored) = roots.add_parsable_certificates(load_certs(path)?);
     if added == 0 {
@@ -61,7 +61,7 @@ pub fn load_roots(path: &Path) -> Result<RootCertStore, Error> {
 
 /// A private key in PKCS#8, PKCS#1 or SEC1 PEM; encrypted PKCS#8 is
 /// decrypted with the first line of `password_file`.
-pub fn load_key(
+pub(super) fn load_key(
     path: &Path,
     password_file: Option<&Path>,
 ) -> Result<PrivateKeyDer<'static>, Error> {
@@ -141,7 +141,7 @@ fn pem_block<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 
 /// `cert` and `key` as a [`CertifiedKey`], checked at start: the key loads,
 /// it is the certificate's key, and the certificate is valid today.
-pub fn certified_key(
+pub(super) fn certified_key(
     cert: &Path,
     key: &Path,
     password_file: Option<&Path>,
@@ -174,7 +174,7 @@ pub fn certified_key(
 
 /// Refuse a leaf certificate that is expired or not valid yet: serving it
 /// would fail every handshake with a less helpful message.
-pub fn check_validity(leaf: &CertificateDer<'_>, path: &Path) -> Result<(), Error> {
+pub(super) fn check_validity(leaf: &CertificateDer<'_>, path: &Path) -> Result<(), Error> {
     let info = cert_info::CertInfo::parse(leaf).ok_or_else(|| {
         bad(
             "certificate file",

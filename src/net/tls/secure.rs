@@ -131,7 +131,7 @@ pub async fn secure_server(
 }
 
 /// As [`secure_server`], with `side` in the events (`pipe`'s client side).
-pub async fn secure_server_side(
+pub(super) async fn secure_server_side(
     setup: &ServerSetup,
     stream: Stream,
     conn: Option<u64>,
@@ -148,7 +148,7 @@ pub async fn secure_server_side(
 
 /// A server's accepted connection `conn`, secured in its own task when
 /// the server has TLS (`setup`), else as it is: the handshake of
-/// [`secure_server_side`] unless the second signal comes first. `None`
+/// `secure_server_side` unless the second signal comes first. `None`
 /// once the `error` event is out: the caller drops the connection and the
 /// server keeps serving.
 pub async fn secure_accepted(
@@ -164,11 +164,6 @@ pub async fn secure_accepted(
     // Boxed, so a plain connection's task carries no handshake state.
     let handshake = secure_server_side(setup, stream, conn, side);
     Box::pin(forced.clone().unless(conn, handshake)).await?.ok()
-}
-
-/// The `error` event for a failed handshake, with Node's code.
-pub fn report_error(e: &io::Error, conn: Option<u64>) {
-    report_error_side(e, conn, None);
 }
 
 /// `side` is named when there is one (`pipe`'s two handshakes).

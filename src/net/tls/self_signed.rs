@@ -24,13 +24,14 @@ pub struct SelfSigned {
     pub fingerprint256: String,
     /// The names and addresses it is valid for.
     pub names: Vec<String>,
-    /// The certificate in PEM, for a client's `--ca`.
-    pub cert_pem: String,
 }
 
 /// Make a certificate for `localhost`, the host name, 127.0.0.1, ::1 and
 /// `listen_host` (when it names one host, not all interfaces).
-pub fn generate(listen_host: Option<&str>, provider: &CryptoProvider) -> Result<SelfSigned, Error> {
+pub(super) fn generate(
+    listen_host: Option<&str>,
+    provider: &CryptoProvider,
+) -> Result<SelfSigned, Error> {
     let names = subject_names(listen_host, crate::sys::host_name().as_deref());
     let fail = |e: &dyn std::fmt::Display| {
         Error::new(Exit::Tls, "cannot make a self-signed certificate", e)
@@ -60,7 +61,6 @@ pub fn generate(listen_host: Option<&str>, provider: &CryptoProvider) -> Result<
         fingerprint256: fingerprint256(&der),
         key: Arc::new(CertifiedKey::new(vec![der], signing_key)),
         names,
-        cert_pem: cert.pem(),
     })
 }
 
@@ -125,6 +125,5 @@ mod tests {
         assert_eq!(made.fingerprint256, fingerprint256(leaf));
         assert!(made.names.contains(&"127.0.0.2".to_owned()));
         made.key.keys_match().unwrap();
-        assert!(made.cert_pem.starts_with("-----BEGIN CERTIFICATE-----"));
     }
 }

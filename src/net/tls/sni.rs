@@ -15,13 +15,13 @@ use rustls::server::{ClientHello, ResolvesServerCert, ResolvesServerCertUsingSni
 use rustls::sign::CertifiedKey;
 
 #[derive(Debug)]
-pub struct SniResolver {
+pub(super) struct SniResolver {
     by_name: ResolvesServerCertUsingSni,
     default: Option<Arc<CertifiedKey>>,
 }
 
 impl SniResolver {
-    pub fn new(default: Option<Arc<CertifiedKey>>) -> SniResolver {
+    pub(super) fn new(default: Option<Arc<CertifiedKey>>) -> SniResolver {
         SniResolver {
             by_name: ResolvesServerCertUsingSni::new(),
             default,
@@ -30,7 +30,7 @@ impl SniResolver {
 
     /// Serve `key` to clients asking for `name`; fails when `name` is not a
     /// DNS name or the certificate is not valid for it.
-    pub fn add(&mut self, name: &str, key: CertifiedKey) -> Result<(), rustls::Error> {
+    pub(super) fn add(&mut self, name: &str, key: CertifiedKey) -> Result<(), rustls::Error> {
         self.by_name.add(name, key)
     }
 }

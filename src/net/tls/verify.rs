@@ -27,12 +27,12 @@ use super::cert_info::{alt_names, fingerprint256, CertInfo};
 use super::errors::{altname_invalid_message, NodeCertError};
 
 #[derive(Debug)]
-pub struct NodeVerifier {
+pub(super) struct NodeVerifier {
     inner: Arc<WebPkiServerVerifier>,
 }
 
 impl NodeVerifier {
-    pub fn new(inner: Arc<WebPkiServerVerifier>) -> NodeVerifier {
+    pub(super) fn new(inner: Arc<WebPkiServerVerifier>) -> NodeVerifier {
         NodeVerifier { inner }
     }
 }
@@ -40,7 +40,7 @@ impl NodeVerifier {
 /// OpenSSL's verify code for "issuer not found", from the chain's shape:
 /// the last certificate sent is self-signed or not, and the chain has one
 /// certificate or more.
-pub fn unknown_issuer_code(
+pub(super) fn unknown_issuer_code(
     end_entity: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],
 ) -> &'static str {
@@ -164,7 +164,7 @@ impl std::fmt::Display for Sha256Pin {
 /// own code; Node leaves pinning to `checkServerIdentity`), naming both
 /// fingerprints.
 #[derive(Debug)]
-pub struct PinnedCertificate {
+pub(super) struct PinnedCertificate {
     pub pin: Sha256Pin,
     pub provider: Arc<CryptoProvider>,
 }

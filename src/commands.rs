@@ -1,13 +1,13 @@
 //! One module per command; each exposes `run(args) -> Result<Exit, Error>`.
 //! What they share (the runtime, signals, ending a bridged connection) is here.
 
-pub mod connect;
-pub mod echo;
+pub(crate) mod connect;
+pub(crate) mod echo;
 pub mod generate;
-pub mod isip;
-pub mod listen;
-pub mod options;
-pub mod pipe;
+pub(crate) mod isip;
+pub(crate) mod listen;
+pub(crate) mod options;
+pub(crate) mod pipe;
 
 use std::future::Future;
 
