@@ -367,6 +367,67 @@ fn reset_to_a_peer_that_takes_nothing_more_is_an_error() {
     }
 }
 
+/// `--reset` when the peer's FIN ends our side (stdin open and quiet,
+/// nothing unsent) also waits for what went out to be acknowledged before
+/// the RST: a peer that reads late still gets every byte (it got the 4 KiB
+/// its window held, with exit 0, before).
+#[test]
+fn reset_after_the_peers_fin_delivers_what_went_out() {
+    const SIZE: usize = 100_000;
+    for path in PATHS {
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        // A small window: most of stdin waits in our send queue.
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+        sock.listen(1).unwrap();
+        let l: TcpListener = sock.into();
+        let mut cmd = wirecat();
+        cmd.args(["connect", "--json", "--reset"])
+            .arg(l.local_addr().unwrap().to_string());
+        if let Path::Channels = path {
+            cmd.env("WIRECAT_NO_SPLICE", "1");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // stdin stays open and quiet after its bytes.
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&random_bytes(SIZE, 9)).unwrap();
+        let (mut s, _) = accept_within(&l);
+        // Time for all of stdin to be written into the socket; then our FIN.
+        std::thread::sleep(Duration::from_millis(300));
+        s.shutdown(Shutdown::Write).unwrap();
+        // Read nothing until after wirecat has seen that stdin holds
+        // nothing more (200 ms) and is waiting to close.
+        std::thread::sleep(Duration::from_millis(700));
+        let mut got = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        let end = loop {
+            match s.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => got += n,
+                Err(e) => break Err(e.kind()),
+            }
+        };
+        let out = output_within(child);
+        drop(stdin);
+        let ctx = format!("{path:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_exit(&out, 0, &ctx);
+        assert_eq!(got, SIZE, "every byte before the RST; {ctx}");
+        assert_eq!(end, Err(std::io::ErrorKind::ConnectionReset), "{ctx}");
+    }
+}
+
 /// After `--timeout`, our FIN; a peer that answers it gets its reply
 /// delivered and counted, then `end`, and the exit is still 4.
 #[test]

@@ -143,7 +143,12 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
         },
     };
     if input.reset {
-        if matches!(end, InputEnd::Finished) {
+        // Ended cleanly (stdin's end, the peer's FIN, a timeout): not a
+        // failure that already lost bytes.
+        if matches!(
+            end,
+            InputEnd::Finished | InputEnd::Stopped { unsent: false }
+        ) {
             // Everything written, TLS records included, reaches the peer
             // before the RST.
             let flushed = tokio::time::timeout(END_WAIT, wr.flush()).await;

@@ -133,9 +133,15 @@ fn input_ended(
             }
             Ok(InputEnd::Finished)
         }
-        Ok(Pumped::Stopped { held }) => Ok(InputEnd::Stopped {
-            unsent: held > 0 || stdio::stdin_unsent(&mut || false),
-        }),
+        Ok(Pumped::Stopped { held }) => {
+            let unsent = held > 0 || stdio::stdin_unsent(&mut || false);
+            if reset && !unsent {
+                // Ended cleanly (the peer's FIN, a timeout): what went out
+                // still reaches the peer before the RST.
+                options::drain_before_reset(sock)?;
+            }
+            Ok(InputEnd::Stopped { unsent })
+        }
         // Stopped while a write was under way (our own FIN broke it).
         Ok(Pumped::Eof) | Err(PumpError::Read(_)) => Ok(InputEnd::Stopped {
             unsent: stdio::stdin_unsent(&mut || false),
