@@ -19,7 +19,7 @@ mod resolve;
 mod socket;
 mod term;
 
-pub(crate) use fd::{dup, inherit, regular_file_size, unread, Unread};
+pub(crate) use fd::{blocking_eventfd, dup, inherit, regular_file_size, unread, Unread};
 pub(crate) use io::{read, read_retrying, read_spare, send, write, write_retrying, writev};
 pub(crate) use pipe::{is_blocking_pipe, pipe, set_pipe_size, splice};
 pub(crate) use poll::{poll_for, poll_or_stop, wait, Stop};

@@ -12,6 +12,14 @@ pub(crate) fn eventfd() -> io::Result<OwnedFd> {
     owned(fd)
 }
 
+/// A blocking eventfd (close-on-exec), for a reader that waits on it
+/// through io_uring rather than poll(2).
+pub(crate) fn blocking_eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers; a negative result is an error.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    owned(fd)
+}
+
 /// A descriptor a call has just returned (or its error), now owned.
 pub(super) fn owned(fd: libc::c_int) -> io::Result<OwnedFd> {
     if fd < 0 {

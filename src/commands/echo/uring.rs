@@ -50,7 +50,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,20 +127,12 @@ pub(super) async fn serve(
 
 /// An eventfd that a task on the main runtime bumps at each shutdown level.
 fn signal_eventfd(runtime: &tokio::runtime::Handle, mut sd: Shutdown) -> io::Result<Arc<OwnedFd>> {
-    // SAFETY: eventfd(2) takes no pointers; a descriptor it returns is ours.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor owned by nobody else.
-    let fd = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
+    let fd = Arc::new(crate::sys::blocking_eventfd()?);
     let writer = fd.clone();
     runtime.spawn(async move {
         for level in 1..=2 {
             sd.reached(level).await;
-            let one = 1u64.to_ne_bytes();
-            // SAFETY: an 8-byte write from a live buffer to our eventfd.
-            unsafe { libc::write(writer.as_raw_fd(), one.as_ptr().cast(), 8) };
+            let _ = crate::sys::write(writer.as_raw_fd(), &1u64.to_ne_bytes());
         }
     });
     Ok(fd)

@@ -179,8 +179,8 @@ impl Shared {
     ///
     /// Unlike the splice(2) path, a stdin pipe is not grown: read(2) copies
     /// under the pipe's lock, and with a megabyte of room the writer keeps
-    /// spinning on that lock while we copy (`head | wirecat` runs of 2 GiB
-    /// swung from 600 to 950 MiB/s grown, 820 to 1000 not).
+    /// spinning on that lock while we copy (figures in bench/README.md,
+    /// "Figures once quoted in the code").
     pub fn up(
         &self,
         input: RawFd,
@@ -407,12 +407,10 @@ fn would_block(e: io::Error) -> io::Error {
 /// bytes are queued (each wake-up costs the sending side an inter-CPU
 /// wake in `sock_def_readable`, the largest single item in its profile),
 /// for at most [`LINGER_MS`]; a read that comes back small, or the linger
-/// running out, goes back to waking on every byte. On a 2 GiB TLS
-/// transfer this took the receiver from about 30,000 context switches per
-/// GiB to 10,000 and both ends' CPU per GiB down by 15-20 %. The splice(2)
-/// path does not do this: there the sender copies nothing, and in
-/// interleaved 4 GiB runs coalescing made plain transfers slower
-/// (845-1137 MiB/s against 774-1319), not cheaper.
+/// running out, goes back to waking on every byte. It takes context
+/// switches and both ends' CPU down on bulk TLS transfers; the splice(2)
+/// path does not do it (there the sender copies nothing, and coalescing
+/// made plain transfers slower, not cheaper). Figures in bench/README.md.
 struct SocketReader {
     fd: RawFd,
     bulk: bool,
