@@ -226,15 +226,8 @@ fn reset_close(
 }
 
 async fn reset_drained(stream: &mut Stream) -> io::Result<()> {
-    tokio::time::timeout(Duration::from_secs(1), stream.flush())
-        .await
-        .unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the client took no more bytes before the reset",
-            ))
-        })?;
-    options::drain_before_reset_async(stream.raw_fd()).await
+    let fd = stream.raw_fd();
+    options::flush_and_drain_before_reset(stream, fd).await
 }
 
 fn ended(r: io::Result<()>) -> Ending {

@@ -51,7 +51,7 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// TCP_NODELAY pushes that out; then wait while the peer keeps
 /// acknowledging. A peer that acknowledges nothing more for `RESET_STALL`
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
-/// and exit 0 must not say they arrived. Blocks; see [`drain_before_reset_async`].
+/// and exit 0 must not say they arrived. Blocks; see [`flush_and_drain_before_reset`].
 pub(crate) fn drain_before_reset(fd: RawFd) -> io::Result<()> {
     let mut drain = ResetDrain::new(fd);
     while let Some(pause) = drain.next()? {
@@ -60,8 +60,26 @@ pub(crate) fn drain_before_reset(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// [`drain_before_reset`] on the runtime, for servers with many connections.
-pub(crate) async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
+/// On the runtime: flush what `wr` still buffers (TLS records), bounded by
+/// `RESET_STALL`, then [`drain_before_reset`] without blocking a thread.
+pub(crate) async fn flush_and_drain_before_reset<W>(wr: &mut W, fd: RawFd) -> io::Result<()>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    tokio::time::timeout(RESET_STALL, wr.flush())
+        .await
+        .unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer took no more bytes before the reset",
+            ))
+        })?;
+    drain_before_reset_async(fd).await
+}
+
+/// [`drain_before_reset`] with the runtime's timer.
+async fn drain_before_reset_async(fd: RawFd) -> io::Result<()> {
     let mut drain = ResetDrain::new(fd);
     while let Some(pause) = drain.next()? {
         tokio::time::sleep(pause).await;

@@ -40,12 +40,7 @@ const STREAM: usize = 48 << 20;
 /// `wirecat connect 127.0.0.1 PORT --json ARGS` on `path` with stdin of
 /// `input` (STREAM bytes), stdout and stderr piped.
 fn client(path: Path, input: Input, port: u16, args: &[&str], dir: &std::path::Path) -> Child {
-    let mut cmd = wirecat();
-    cmd.args(["connect", "127.0.0.1", &port.to_string(), "--json"])
-        .args(args);
-    if let Path::Channels = path {
-        cmd.env("WIRECAT_NO_SPLICE", "1");
-    }
+    let mut cmd = connect_cmd(path, port, args);
     let stdin: Stdio = match input {
         Input::File => {
             let f = dir.join("stdin");
@@ -73,6 +68,41 @@ fn client(path: Path, input: Input, port: u16, args: &[&str], dir: &std::path::P
         });
     }
     child
+}
+
+/// `wirecat connect 127.0.0.1 PORT --json ARGS` on `path`.
+fn connect_cmd(path: Path, port: u16, args: &[&str]) -> std::process::Command {
+    let mut cmd = wirecat();
+    cmd.args(["connect", "127.0.0.1", &port.to_string(), "--json"])
+        .args(args);
+    if let Path::Channels = path {
+        cmd.env("WIRECAT_NO_SPLICE", "1");
+    }
+    cmd
+}
+
+/// A listener whose connections get a 4 KiB receive window: most of what
+/// is sent to them waits in the sender's queue until they read.
+fn small_window_listener() -> TcpListener {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sock.bind(&addr.into()).unwrap();
+    sock.listen(1).unwrap();
+    sock.into()
+}
+
+/// Read `s` to its end: the bytes, and how it ended (FIN, or the error).
+fn read_to_the_end(s: &mut std::net::TcpStream) -> (usize, Result<(), std::io::ErrorKind>) {
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (got, Ok(())),
+            Ok(n) => got += n,
+            Err(e) => return (got, Err(e.kind())),
+        }
+    }
 }
 
 fn close_event(events: &[Value]) -> &Value {
@@ -283,15 +313,7 @@ fn reset_after_stdin_ends(path: Path, input: Input, dir: &std::path::Path) {
         dir,
     );
     let (mut s, _) = accept_within(&l);
-    let mut got = 0;
-    let mut buf = vec![0u8; 1 << 20];
-    let end = loop {
-        match s.read(&mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => got += n,
-            Err(e) => break Err(e.kind()),
-        }
-    };
+    let (got, end) = read_to_the_end(&mut s);
     let out = output_within(child);
     let ctx = format!(
         "{path:?} {input:?}: {}",
@@ -324,25 +346,8 @@ fn reset_to_a_peer_that_takes_nothing_more_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(dir.path(), "stdin", &random_bytes(100_000, 5));
     for path in PATHS {
-        let sock =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        sock.set_recv_buffer_size(4096).unwrap();
-        sock.bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-        sock.listen(1).unwrap();
-        let l: TcpListener = sock.into();
-        let mut cmd = wirecat();
-        cmd.args(["connect", "--json", "--reset"])
-            .arg(l.local_addr().unwrap().to_string());
-        if let Path::Channels = path {
-            cmd.env("WIRECAT_NO_SPLICE", "1");
-        }
-        let child = cmd
+        let l = small_window_listener();
+        let child = connect_cmd(path, l.local_addr().unwrap().port(), &["--reset"])
             .stdin(std::fs::File::open(&file).unwrap())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -375,26 +380,9 @@ fn reset_to_a_peer_that_takes_nothing_more_is_an_error() {
 fn reset_after_the_peers_fin_delivers_what_went_out() {
     const SIZE: usize = 100_000;
     for path in PATHS {
-        let sock =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         // A small window: most of stdin waits in our send queue.
-        sock.set_recv_buffer_size(4096).unwrap();
-        sock.bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-        sock.listen(1).unwrap();
-        let l: TcpListener = sock.into();
-        let mut cmd = wirecat();
-        cmd.args(["connect", "--json", "--reset"])
-            .arg(l.local_addr().unwrap().to_string());
-        if let Path::Channels = path {
-            cmd.env("WIRECAT_NO_SPLICE", "1");
-        }
-        let mut child = cmd
+        let l = small_window_listener();
+        let mut child = connect_cmd(path, l.local_addr().unwrap().port(), &["--reset"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -410,15 +398,7 @@ fn reset_after_the_peers_fin_delivers_what_went_out() {
         // Read nothing until after wirecat has seen that stdin holds
         // nothing more (200 ms) and is waiting to close.
         std::thread::sleep(Duration::from_millis(700));
-        let mut got = 0;
-        let mut buf = vec![0u8; 1 << 16];
-        let end = loop {
-            match s.read(&mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(n) => got += n,
-                Err(e) => break Err(e.kind()),
-            }
-        };
+        let (got, end) = read_to_the_end(&mut s);
         let out = output_within(child);
         drop(stdin);
         let ctx = format!("{path:?}: {}", String::from_utf8_lossy(&out.stderr));

@@ -151,17 +151,7 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
         ) {
             // Everything written, TLS records included, reaches the peer
             // before the RST.
-            let flushed = tokio::time::timeout(END_WAIT, wr.flush()).await;
-            flushed.unwrap_or_else(|_| {
-                Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the peer took no more bytes before the reset",
-                ))
-            })?;
-            let fd = input.fd;
-            tokio::task::spawn_blocking(move || options::drain_before_reset(fd))
-                .await
-                .unwrap_or(Ok(()))?;
+            options::flush_and_drain_before_reset(&mut wr, input.fd).await?;
         }
         return Ok(end);
     }
