@@ -195,6 +195,7 @@ pub(crate) async fn bridge_until(
             stdin,
         } => {
             let fd = stream.raw_fd();
+            let tls = !stream.is_plain();
             let (rd, wr) = tokio::io::split(stream);
             let input = Input {
                 rx: input,
@@ -202,6 +203,7 @@ pub(crate) async fn bridge_until(
                 stdin,
                 stop: stop_input.clone(),
                 reset: opts.reset,
+                tls,
             };
             (
                 input.rx.is_none(),

@@ -22,6 +22,7 @@ mod fields;
 mod files;
 mod handshake;
 mod options;
+mod records;
 mod secure;
 mod self_signed;
 mod sni;

@@ -70,6 +70,8 @@ pub(super) struct Input {
     pub(super) stop: Arc<Notify>,
     /// Close with RST: no FIN at the end.
     pub(super) reset: bool,
+    /// The socket speaks TLS: see [`send_input`].
+    pub(super) tls: bool,
 }
 
 impl Input {
@@ -90,6 +92,12 @@ impl Input {
 }
 
 /// Input → socket; FIN when input ends or when told to stop.
+///
+/// Bytes count once they are on the socket. Under TLS, what tokio-rustls
+/// accepts may still sit in rustls when a stop comes, so each record's
+/// worth ([`RECORD`]) is written and flushed before it counts: a stop
+/// during the flush leaves that one record partly out, and the peer can
+/// decrypt none of it.
 pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
     mut wr: W,
     mut input: Input,
@@ -110,13 +118,14 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
             // peer that ended and reads no more) knows what went.
             let mut rest = &b[..];
             while !rest.is_empty() {
+                let piece = match input.tls {
+                    true => &rest[..rest.len().min(RECORD)],
+                    false => rest,
+                };
                 let n = tokio::select! {
                     biased;
                     _ = input.stop.notified() => break,
-                    r = wr.write(rest) => r.and_then(|n| match n {
-                        0 => Err(io::ErrorKind::WriteZero.into()),
-                        n => Ok(n),
-                    }),
+                    r = write_out(&mut wr, piece, input.tls) => r,
                 };
                 let n = n.map_err(|e| {
                     let fin_sent = activity.fin_sent.load(Ordering::SeqCst);
@@ -173,6 +182,25 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
             Ok(end)
         }
     }
+}
+
+/// The most plaintext rustls puts in one record.
+const RECORD: usize = 16 * 1024;
+
+/// Write some of `piece`; with `flush`, wait until it has left rustls too.
+async fn write_out<W: tokio::io::AsyncWrite + Unpin>(
+    wr: &mut W,
+    piece: &[u8],
+    flush: bool,
+) -> io::Result<usize> {
+    let n = match wr.write(piece).await? {
+        0 => return Err(io::ErrorKind::WriteZero.into()),
+        n => n,
+    };
+    if flush {
+        wr.flush().await?;
+    }
+    Ok(n)
 }
 
 /// How long ending our side may wait for room to send close_notify.

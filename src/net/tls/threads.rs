@@ -24,6 +24,15 @@
 //! flushes the down side's records before letting go, so nothing waits for
 //! the next line of input. The socket stays non-blocking (tokio owns it):
 //! both threads wait for it with poll(2).
+//!
+//! `bytesWritten` is exact, also when our side is stopped while the socket
+//! is full (the peer ended and reads no more): a piece of stdin is handed
+//! to rustls only when rustls holds nothing else, the bytes each flush puts
+//! on the wire are counted, and a piece cut short is credited with the
+//! records that went out whole — the peer can decrypt those and no others.
+//! Its records are known from the piece's length, rustls's fragment size
+//! and the suite's fixed overhead ([`RecordSizes`]); counting that way
+//! keeps the one writev(2) for many records.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -31,6 +40,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::records::RecordSizes;
 use crate::net::activity::DownEnd;
 use crate::net::splice::{self, PumpError};
 use crate::sys::{self, poll_or_stop, Stop};
@@ -51,6 +61,7 @@ pub enum UpEnd {
 /// One TLS connection shared by the up and down threads.
 pub struct Shared {
     conn: Mutex<rustls::Connection>,
+    records: RecordSizes,
     /// The right to write to the socket, and whether our side has ended.
     tx: Mutex<Tx>,
     /// The down side left records in rustls for the socket.
@@ -63,6 +74,8 @@ pub struct Shared {
 
 struct Tx {
     ended: bool,
+    /// Bytes written to the socket so far, records of every kind.
+    wire: u64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -76,8 +89,12 @@ impl Shared {
         // would make it refuse part of each chunk.
         conn.set_buffer_limit(None);
         Shared {
+            records: RecordSizes::of(&conn),
             conn: Mutex::new(conn),
-            tx: Mutex::new(Tx { ended: false }),
+            tx: Mutex::new(Tx {
+                ended: false,
+                wire: 0,
+            }),
             pending: AtomicBool::new(false),
             fin_sent: AtomicBool::new(false),
             sock,
@@ -94,7 +111,7 @@ impl Shared {
     /// writev(2) for many records) while the connection is locked, but
     /// never waits under the lock: when the socket is full the lock is let
     /// go, so the down side keeps reading while we wait to write.
-    fn flush(&self, _tx: &mut Tx, wait: Wait<'_>) -> io::Result<bool> {
+    fn flush(&self, tx: &mut Tx, wait: Wait<'_>) -> io::Result<bool> {
         loop {
             self.pending.store(false, Ordering::Release);
             let full = {
@@ -104,7 +121,7 @@ impl Shared {
                         break false;
                     }
                     match conn.write_tls(&mut SocketWriter(self.fd())) {
-                        Ok(_) => {}
+                        Ok(n) => tx.wire += n as u64,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
                         Err(e) => return Err(e),
                     }
@@ -174,8 +191,9 @@ impl Shared {
     /// stdin → TLS → socket until stdin ends (then close_notify and FIN,
     /// unless `reset`) or our side is ended from elsewhere (`stop` wakes a
     /// wait for stdin). A read error on stdin ends input like EOF.
-    /// `moved(n)` after every `n` plaintext bytes, counted before the right
-    /// to write is let go, so whoever ends our side next sees the count.
+    /// `moved(n)` after every `n` plaintext bytes on the wire in whole
+    /// records, counted before the right to write is let go, so whoever
+    /// ends our side next sees the count.
     ///
     /// Unlike the splice(2) path, a stdin pipe is not grown: read(2) copies
     /// under the pipe's lock, and with a megabyte of room the writer keeps
@@ -214,14 +232,37 @@ impl Shared {
                 self.end_locked(&mut tx, reset, true)?;
                 return Ok(UpEnd::Eof);
             }
-            lock(&self.conn).writer().write_all(&buf[..n])?;
-            // Stopped while the socket is full: rustls holds the rest.
+            if !self.queue_alone(&mut tx, &buf[..n], stop)? {
+                return Ok(UpEnd::Stopped { held: true });
+            }
+            let start = tx.wire;
+            // Stopped while the socket is full: rustls holds the rest, and
+            // only the records that went out whole count.
             if !self.flush(&mut tx, Wait::Stop(stop))? {
+                moved(self.records.whole(n, tx.wire - start));
                 return Ok(UpEnd::Stopped { held: true });
             }
             moved(n);
             drop(tx);
             self.flush_pending()?;
+        }
+    }
+
+    /// Hand `piece` to rustls once it holds nothing else for the socket
+    /// (what the down side queued is flushed first), so that the next
+    /// bytes on the wire are the piece's records. False if stopped first.
+    fn queue_alone(&self, tx: &mut Tx, piece: &[u8], stop: &Stop) -> io::Result<bool> {
+        loop {
+            {
+                let mut conn = lock(&self.conn);
+                if !conn.wants_write() {
+                    conn.writer().write_all(piece)?;
+                    return Ok(true);
+                }
+            }
+            if !self.flush(tx, Wait::Stop(stop))? {
+                return Ok(false);
+            }
         }
     }
 
