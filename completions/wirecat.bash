@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --servername --insecure --pin-sha256 --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --servername --insecure --pin-sha256 --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,6 +137,10 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --linger)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ca)
@@ -429,7 +433,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --workers --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --workers --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -481,6 +485,10 @@ _wirecat() {
                     ;;
                 --family)
                     COMPREPLY=($(compgen -W "0 4 6" -- "${cur}"))
+                    return 0
+                    ;;
+                --linger)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --ca)

@@ -49,6 +49,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l timeout -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l linger -d 'After stdin\'s EOF, give the peer at most SECS (or 500ms, 2m) to end its side, then close; exit 0 (nc\'s -q)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l ca -d 'Trust anchors (PEM) for the peer\'s certificate (client default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l cert -d 'Our certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l key -d 'Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -73,6 +74,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l recv-only -d
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l send-only -d 'writable=false: send stdin, discard what arrives'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l no-shutdown -d 'Send no FIN at stdin\'s EOF: end only at the peer\'s FIN, --linger or --timeout (ncat\'s --no-shutdown)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l tls -d 'Speak TLS (also implied by tls:// and by any other TLS flag but --handshake-timeout)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l insecure -d 'Do not verify the server\'s certificate (warned every time)'
@@ -94,6 +96,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l timeout -d 'setTim
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l linger -d 'After stdin\'s EOF, give the peer at most SECS (or 500ms, 2m) to end its side, then close; exit 0 (nc\'s -q)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l ca -d 'Trust anchors (PEM) for the peer\'s certificate (client default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l cert -d 'Our certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l key -d 'Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -118,6 +121,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l recv-only -d 'read
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l send-only -d 'writable=false: send stdin, discard what arrives'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l no-shutdown -d 'Send no FIN at stdin\'s EOF: end only at the peer\'s FIN, --linger or --timeout (ncat\'s --no-shutdown)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l tls -d 'Speak TLS (also implied by tls:// and by any other TLS flag but --handshake-timeout)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l insecure -d 'Do not verify the server\'s certificate (warned every time)'
@@ -137,6 +141,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l timeout -d 's
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l linger -d 'After stdin\'s EOF, give the peer at most SECS (or 500ms, 2m) to end its side, then close; exit 0 (nc\'s -q)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ca -d 'Trust anchors (PEM) for the peer\'s certificate (client default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l cert -d 'Our certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l key -d 'Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -164,6 +169,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l recv-only -d 
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l send-only -d 'writable=false: send stdin, discard what arrives'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l no-shutdown -d 'Send no FIN at stdin\'s EOF: end only at the peer\'s FIN, --linger or --timeout (ncat\'s --no-shutdown)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l tls -d 'Speak TLS (also implied by tls:// and by any other TLS flag but --handshake-timeout)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l require-client-cert -d 'Refuse clients without a certificate issued by --ca (mutual TLS)'
@@ -183,6 +189,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l timeout -d 'setTim
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
 4\t''
 6\t''"
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l linger -d 'After stdin\'s EOF, give the peer at most SECS (or 500ms, 2m) to end its side, then close; exit 0 (nc\'s -q)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ca -d 'Trust anchors (PEM) for the peer\'s certificate (client default: the system\'s roots)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l cert -d 'Our certificate chain (PEM)' -r -F
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l key -d 'Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
@@ -210,6 +217,7 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l recv-only -d 'read
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l send-only -d 'writable=false: send stdin, discard what arrives'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l crlf -d 'Turn LF into CRLF on the way out (telnet habit)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l hex -d 'Show received bytes as a hex dump on stdout'
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l no-shutdown -d 'Send no FIN at stdin\'s EOF: end only at the peer\'s FIN, --linger or --timeout (ncat\'s --no-shutdown)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l reset -d 'resetAndDestroy(): close with RST instead of FIN'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l tls -d 'Speak TLS (also implied by tls:// and by any other TLS flag but --handshake-timeout)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l require-client-cert -d 'Refuse clients without a certificate issued by --ca (mutual TLS)'

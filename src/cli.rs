@@ -144,6 +144,12 @@ pub struct StdioArgs {
     /// Show received bytes as a hex dump on stdout
     #[arg(long, conflicts_with = "send_only")]
     pub hex: bool,
+    /// After stdin's EOF, give the peer at most SECS (or 500ms, 2m) to end its side, then close; exit 0 (nc's -q)
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, conflicts_with = "recv_only")]
+    pub linger: Option<Duration>,
+    /// Send no FIN at stdin's EOF: end only at the peer's FIN, --linger or --timeout (ncat's --no-shutdown)
+    #[arg(long, conflicts_with = "recv_only")]
+    pub no_shutdown: bool,
     #[command(flatten)]
     pub end: ResetArgs,
 }

@@ -159,10 +159,10 @@ fn in_command(command: &str, flag: &str, value: String) -> Option<String> {
         ),
         (_, "-w") if server => format!("-w is nc's timeout; use `--timeout {value}s` (idle)"),
         (_, "-q") => format!(
-            "-q is nc's quit-after-EOF; wirecat sends FIN at stdin's EOF and exits once the peer ends; bound that with `--timeout {value}s`"
+            "-q is nc's quit-after-EOF; use `--linger {value}` (wirecat sends FIN at stdin's EOF, then gives the peer that long to end)"
         ),
         (_, "-N") => {
-            "-N is nc's shutdown-after-EOF, which wirecat always does (FIN at stdin's EOF); drop it".into()
+            "-N is nc's shutdown-after-EOF, which wirecat does by default (FIN at stdin's EOF); drop it (`--no-shutdown` holds the FIN back)".into()
         }
         (_, "-u" | "--udp") => {
             format!("{flag} is nc's UDP flag; wirecat speaks TCP, TLS and Unix stream sockets only")

@@ -102,7 +102,10 @@ pub(crate) fn bridge(socket: &SocketArgs, stdio: &StdioArgs) -> BridgeOptions {
         allow_half_open: stdio.allow_half_open,
         timeout: socket.timeout,
         reset: stdio.end.reset,
-        splice: splice_allowed(),
+        // The held-back FIN is the chunk path's (the threads send theirs).
+        splice: splice_allowed() && !stdio.no_shutdown,
+        linger: stdio.linger,
+        no_shutdown: stdio.no_shutdown,
     }
 }
 

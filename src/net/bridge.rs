@@ -11,7 +11,11 @@
 //!   EPIPE, `close` with hadError, exit 1; those bytes were never delivered;
 //! - idle for `timeout` → `timeout`, then `end()`: FIN, and what the peer
 //!   still sends is delivered (and counted) until its FIN or until it is
-//!   silent for another `timeout`; the caller exits 4.
+//!   silent for another `timeout`; the caller exits 4;
+//! - `linger` (nc's `-q`): once input has ended, the peer gets that long to
+//!   end its side; then the connection closes, a chosen end (not an error);
+//! - `no_shutdown` (ncat's `--no-shutdown`): input's end sends no FIN; our
+//!   side ends (FIN) only at the peer's FIN, the linger or the timeout.
 //!
 //! A 0-byte read is only a FIN when the socket says so: a reset is
 //! reported once, to whichever direction asks first, so the other one's
@@ -62,6 +66,10 @@ pub struct BridgeOptions {
     /// Stdin and stdout may be bridged on two threads ([`Io::Stdio`]); off,
     /// they always go through chunk channels.
     pub splice: bool,
+    /// After input's end, how long the peer may take to end its side.
+    pub linger: Option<Duration>,
+    /// Input's end sends no FIN (the channel path only: see [`Io`]).
+    pub no_shutdown: bool,
 }
 
 /// `n` bytes came from the peer: counted here and in the process's
@@ -81,6 +89,16 @@ fn sent(a: &Activity, n: usize) {
     progress::meter()
         .sent
         .fetch_add(n as u64, Ordering::Relaxed);
+}
+
+/// What the two directions tell each other beyond their results.
+#[derive(Default)]
+struct Ends {
+    /// The peer's FIN arrived (a permit is kept if nobody waits).
+    peer_fin: Notify,
+    /// Input reached its end and, under `no_shutdown`, our FIN was held
+    /// back.
+    input_eof: Notify,
 }
 
 /// How our input side ended, when it did not fail.
@@ -188,6 +206,7 @@ pub(crate) async fn bridge_until(
         let _ = options::arm_reset(stream.sock_ref());
     }
     let stop_input = Arc::new(Notify::new());
+    let ends = Arc::new(Ends::default());
     let (recv_only, up, down): (bool, UpFuture<'_>, DownFuture<'_>) = match io {
         Io::Channels {
             input,
@@ -204,6 +223,7 @@ pub(crate) async fn bridge_until(
                 stop: stop_input.clone(),
                 reset: opts.reset,
                 tls,
+                no_shutdown: opts.no_shutdown.then(|| ends.clone()),
             };
             (
                 input.rx.is_none(),
@@ -236,6 +256,7 @@ pub(crate) async fn bridge_until(
         conn,
         recv_only,
         stop_input: &stop_input,
+        ends: &ends,
         activity: &activity,
         opts,
     };
@@ -252,17 +273,25 @@ struct Halves<'a> {
     conn: Option<u64>,
     recv_only: bool,
     stop_input: &'a Notify,
+    ends: &'a Ends,
     activity: &'a Activity,
     opts: BridgeOptions,
 }
 
 impl Halves<'_> {
+    fn linger_from_now(&self) -> Option<tokio::time::Instant> {
+        self.opts.linger.map(|d| tokio::time::Instant::now() + d)
+    }
+
     /// The half-close table, over whichever pair of directions.
     async fn drive(&self, mut up: UpFuture<'_>, mut down: DownFuture<'_>) -> Ending {
         let (mut up_done, mut down_done) = (false, false);
         // Input was stopped because of the peer's FIN (not a timeout).
         let mut peer_ended = false;
         let mut timed_out = false;
+        // When the linger after input's end runs out, and whether it has.
+        let mut linger_until = None;
+        let mut lingered = false;
         let finished = |timed_out| {
             if timed_out {
                 Ending::Timeout
@@ -280,6 +309,7 @@ impl Halves<'_> {
                     match r {
                         Ok(DownEnd::Eof) => {
                             events::emit("end", self.conn, json!({}));
+                            self.ends.peer_fin.notify_one();
                             let stop = !self.opts.allow_half_open || self.recv_only;
                             if stop && !timed_out && !up_done {
                                 peer_ended = true;
@@ -296,11 +326,30 @@ impl Halves<'_> {
                         Ok(InputEnd::Stopped { unsent: true }) if peer_ended => {
                             return Ending::Error(WriteAfterFin::error());
                         }
-                        // Input is over and the socket closes with RST now.
-                        Ok(_) if self.opts.reset => return finished(timed_out),
+                        Ok(_) if lingered => return finished(timed_out),
+                        Ok(InputEnd::Finished) if linger_until.is_none() => {
+                            linger_until = self.linger_from_now();
+                        }
                         Ok(_) => {}
                         Err(e) => return Ending::Error(e),
                     }
+                    // Input is over and the socket closes with RST now
+                    // (after the linger, if there is one).
+                    if self.opts.reset && linger_until.is_none() {
+                        return finished(timed_out);
+                    }
+                }
+                _ = self.ends.input_eof.notified(), if linger_until.is_none() && !up_done => {
+                    linger_until = self.linger_from_now();
+                }
+                _ = sleep_until(linger_until), if linger_until.is_some() && !lingered => {
+                    // The peer had its time: end our side (the held FIN
+                    // goes now) and close without waiting for the peer.
+                    lingered = true;
+                    if up_done {
+                        return finished(timed_out);
+                    }
+                    self.stop_input.notify_one();
                 }
                 _ = self.activity.idle(self.opts.timeout) => {
                     if timed_out {
@@ -317,5 +366,13 @@ impl Halves<'_> {
                 }
             }
         }
+    }
+}
+
+/// Sleep until `at`; never, without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

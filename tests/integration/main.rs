@@ -15,6 +15,7 @@ mod common;
 mod blocklist_servers;
 mod connect_listen;
 mod echo;
+mod ending;
 mod generated;
 mod interop;
 mod isip;

@@ -596,7 +596,7 @@ fn nc_habits_get_one_line_naming_the_wirecat_way() {
         (&["--json", "connect", "h", "80"], "flags go after it"),
         (&["connect", "-w", "3", "h", "80"], "--connect-timeout 3s"),
         (&["connect", "-w3", "h", "80"], "--connect-timeout 3s"),
-        (&["connect", "-q", "1", "h", "80"], "--timeout 1s"),
+        (&["connect", "-q", "1", "h", "80"], "--linger 1"),
         (&["connect", "-N", "h", "80"], "FIN at stdin's EOF"),
         (&["connect", "-u", "h", "80"], "TCP, TLS and Unix"),
         (&["connect", "-x", "proxy:1080", "h", "80"], "no proxy"),

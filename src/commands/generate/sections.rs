@@ -218,6 +218,8 @@ fn half_close() -> Vec<Block> {
         Item("the peer resets", "error ECONNRESET, close hadError=true, exit 1 (on every copy path; never an end)"),
         Item("idle for --timeout", "timeout event, then end(): FIN, and what the peer still sends is delivered and counted until its FIN (end) or until it is silent for another --timeout; exit 4"),
         Para("Stdin still holds bytes when a read would return some: a regular file not read to its end, bytes queued in a pipe or socket, a piece read and not yet sent. A pipe whose writer is open but quiet gets 200 ms to show more; a terminal with nothing typed holds nothing. Exit 0 means all of stdin reached the peer."),
+        Item("--linger DURATION (nc's -q)", "after stdin's EOF and our FIN, the peer has DURATION to end its side; then the connection closes and wirecat exits 0. A bare number is seconds (--linger 1, --linger 500ms)"),
+        Item("--no-shutdown (ncat's)", "stdin's EOF sends no FIN, so a server that closes on FIN (redis BLPOP) still answers; our FIN goes at the peer's FIN, at the --linger's end (exit 0) or at --timeout (exit 4). It uses the chunk path, not splice(2) or the TLS threads"),
         Para("--recv-only never reads stdin and never half-closes (it ends when the peer ends); --send-only discards what arrives. For a full exchange both ways at once give --allow-half-open to both ends."),
         Para("Which to use (each delivers whole files, exit 0 on both sides):"),
         Code(

@@ -14,7 +14,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
-use super::{eof_or_reset, received, sent, InputEnd};
+use super::{eof_or_reset, received, sent, Ends, InputEnd};
 use crate::net::activity::{Activity, DownEnd};
 use crate::net::options;
 use crate::net::stdio::{self, CHUNK};
@@ -72,6 +72,9 @@ pub(super) struct Input {
     pub(super) reset: bool,
     /// The socket speaks TLS: see [`send_input`].
     pub(super) tls: bool,
+    /// `no_shutdown`: at input's end, say so and hold the FIN back until
+    /// the peer's FIN or a stop.
+    pub(super) no_shutdown: Option<Arc<Ends>>,
 }
 
 impl Input {
@@ -145,9 +148,17 @@ pub(super) async fn send_input<W: tokio::io::AsyncWrite + Unpin>(
             None
         }
     };
-    let end = match end {
-        Some(end) => end,
-        None => InputEnd::Stopped {
+    let end = match (end, input.no_shutdown.clone()) {
+        (Some(InputEnd::Finished), Some(ends)) => {
+            ends.input_eof.notify_one();
+            tokio::select! {
+                _ = input.stop.notified() => {}
+                _ = ends.peer_fin.notified() => {}
+            }
+            InputEnd::Finished
+        }
+        (Some(end), _) => end,
+        (None, _) => InputEnd::Stopped {
             unsent: held || input.unsent().await,
         },
     };
