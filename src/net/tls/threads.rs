@@ -31,7 +31,7 @@
 //! on the wire are counted, and a piece cut short is credited with the
 //! records that went out whole — the peer can decrypt those and no others.
 //! Its records are known from the piece's length, rustls's fragment size
-//! and the suite's fixed overhead ([`RecordSizes`]); counting that way
+//! and the suite's fixed overhead (`tls::records`); counting that way
 //! keeps the one writev(2) for many records.
 
 use std::io::{self, Read, Write};
