@@ -85,7 +85,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__connect)
-            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --servername --insecure --pin-sha256 --verbose --json --progress --help --version"
+            opts="-z -4 -6 -v -h -V --wait --zero-io --send --expect --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --proxy --proxy-user --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --servername --insecure --pin-sha256 --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +124,14 @@ _wirecat() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -543,7 +551,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__pipe)
-            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --keepalive --nodelay --timeout --family --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --target-tls --target-ca --target-servername --target-insecure --target-pin-sha256 --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
+            opts="-4 -6 -v -h -V --once --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --workers --allow --deny --local-address --local-port --resolve --no-auto-select-family --attempt-timeout --connect-timeout --proxy --proxy-user --keepalive --nodelay --timeout --family --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --target-tls --target-ca --target-servername --target-insecure --target-pin-sha256 --target-cert --target-key --target-alpn --target-tls-min --target-tls-max --target-key-password-file --verbose --json --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +598,14 @@ _wirecat() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

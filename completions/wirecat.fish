@@ -44,6 +44,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l local-port -
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS; HOST:PORT:ADDR (curl\'s form) only for that port (repeatable; ADDR may be a list: A,B)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l attempt-timeout -d 'autoSelectFamilyAttemptTimeout: milliseconds (or 1s, …) before the next address is tried' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l connect-timeout -d 'Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l proxy -d 'Reach TCP targets through a proxy: socks5://, socks5h:// (the proxy resolves), socks4://, socks4a:// or http:// (CONNECT), as curl spells them; [USER:PASS@]HOST[:PORT], port 1080 by default' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l proxy-user -d 'Credentials for --proxy (instead of USER:PASS@ in its URL; never shown in events)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand connect" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -91,6 +93,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l local-port -d 'loc
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS; HOST:PORT:ADDR (curl\'s form) only for that port (repeatable; ADDR may be a list: A,B)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l attempt-timeout -d 'autoSelectFamilyAttemptTimeout: milliseconds (or 1s, …) before the next address is tried' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l connect-timeout -d 'Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l proxy -d 'Reach TCP targets through a proxy: socks5://, socks5h:// (the proxy resolves), socks4://, socks4a:// or http:// (CONNECT), as curl spells them; [USER:PASS@]HOST[:PORT], port 1080 by default' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l proxy-user -d 'Credentials for --proxy (instead of USER:PASS@ in its URL; never shown in events)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand c" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''
@@ -276,6 +280,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l local-port -d '
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l resolve -d 'lookup: answer HOST with ADDR instead of asking DNS; HOST:PORT:ADDR (curl\'s form) only for that port (repeatable; ADDR may be a list: A,B)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l attempt-timeout -d 'autoSelectFamilyAttemptTimeout: milliseconds (or 1s, …) before the next address is tried' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l connect-timeout -d 'Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l proxy -d 'Reach TCP targets through a proxy: socks5://, socks5h:// (the proxy resolves), socks4://, socks4a:// or http:// (CONNECT), as curl spells them; [USER:PASS@]HOST[:PORT], port 1080 by default' -r
+complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l proxy-user -d 'Credentials for --proxy (instead of USER:PASS@ in its URL; never shown in events)' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l keepalive -d 'keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l timeout -d 'setTimeout(): idle timeout in milliseconds (or 500ms, 5s, 2m); emit `timeout`, end the connection, exit 4' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand pipe" -l family -d 'family: 0 (any), 4 or 6' -r -f -a "0\t''

@@ -184,6 +184,12 @@ pub struct ClientArgs {
     /// Give up connecting after MS milliseconds (or 500ms, 5s, 2m; exit 4)
     #[arg(long, value_name = "MS", value_parser = parse_ms)]
     pub connect_timeout: Option<Duration>,
+    /// Reach TCP targets through a proxy: socks5://, socks5h:// (the proxy resolves), socks4://, socks4a:// or http:// (CONNECT), as curl spells them; [USER:PASS@]HOST[:PORT], port 1080 by default
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<crate::net::proxy::Proxy>,
+    /// Credentials for --proxy (instead of USER:PASS@ in its URL; never shown in events)
+    #[arg(long, value_name = "USER:PASS", requires = "proxy")]
+    pub proxy_user: Option<String>,
 }
 
 /// Options of every server (`listen`, `echo`, `pipe`).

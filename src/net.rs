@@ -10,6 +10,7 @@ pub(crate) mod exec;
 pub(crate) mod ip;
 pub(crate) mod listen;
 pub(crate) mod options;
+pub mod proxy;
 pub(crate) mod relay;
 pub(crate) mod resolve;
 pub(crate) mod splice;

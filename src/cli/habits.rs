@@ -167,9 +167,10 @@ fn in_command(command: &str, flag: &str, value: String) -> Option<String> {
         (_, "-u" | "--udp") => {
             format!("{flag} is nc's UDP flag; wirecat speaks TCP, TLS and Unix stream sockets only")
         }
-        (_, "-x" | "-X" | "--proxy") => format!(
-            "{flag} is nc's proxy flag (wirecat has no proxy client); for ncat's -x FILE hex dump use `--hex > FILE`"
+        (_, "-x" | "-X") => format!(
+            "{flag} is nc's proxy flag; use `--proxy socks5h://HOST:PORT` (socks5://, socks4://, socks4a://, or http:// for CONNECT), on connect and on pipe's target; for ncat's -x FILE hex dump use `--hex > FILE`"
         ),
+        (_, "--proxy") => "--proxy is for connect and for pipe's target".into(),
         ("connect", "-e" | "--exec") => {
             "-e runs a program for each accepted connection: use `wirecat listen PORT --exec CMD`".into()
         }

@@ -15,7 +15,7 @@ use crate::commands::{block_on, ending_to_exit, finish_stdout, options, stdio_io
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, Io};
-use crate::net::connect::{connect, connect_with_wait};
+use crate::net::connect::{connect, connect_fields, connect_with_wait};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::connected_stream;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
@@ -43,8 +43,7 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
             Some(wait) => connect_with_wait(&ep, &opts, wait).await?,
             None => connect(&ep, &opts).await?,
         };
-        let addrs = stream.addresses();
-        events::emit("connect", None, addrs.fields());
+        events::emit("connect", None, connect_fields(&stream, &ep, &opts));
         let what = format!("connection to {ep}");
         let stream = match &tls {
             Some(tls) => tls.secure(stream, None, &ep.to_string()).await?,

@@ -60,7 +60,18 @@ pub(crate) fn connect(client: &ClientArgs, socket: &SocketArgs) -> ConnectOption
         connect_timeout: client.connect_timeout,
         socket: self::socket(socket),
         deny: None,
+        proxy: proxy(client),
     }
+}
+
+/// `--proxy`, with `--proxy-user`'s credentials in place of the URL's.
+fn proxy(client: &ClientArgs) -> Option<Arc<crate::net::proxy::Proxy>> {
+    let mut proxy = client.proxy.clone()?;
+    if let Some(cred) = &client.proxy_user {
+        let (user, pass) = cred.split_once(':').unwrap_or((cred, ""));
+        proxy.auth = Some((user.to_string(), pass.to_string()));
+    }
+    Some(Arc::new(proxy))
 }
 
 /// `connect`'s options: [`connect`]'s, with the outbound `--deny` rules

@@ -29,7 +29,7 @@ use crate::cli::PipeArgs;
 use crate::commands::{block_on_with, options};
 use crate::events;
 use crate::exit::{Error, Exit};
-use crate::net::connect::{connect, ConnectOptions};
+use crate::net::connect::{connect, connect_fields, ConnectOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Listener, Shutdown, Totals};
 use crate::net::relay::{relay, RelayOptions};
@@ -210,7 +210,11 @@ async fn reach(target: &Target, id: u64) -> Option<Stream> {
             return None;
         }
     };
-    events::emit("connect", conn, peer.addresses().fields());
+    events::emit(
+        "connect",
+        conn,
+        connect_fields(&peer, &target.endpoint, &target.connect),
+    );
     match &target.tls {
         None => Some(peer),
         Some(tls) => match tls.secure_side(peer, conn, Some("target")).await {

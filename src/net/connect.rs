@@ -19,8 +19,9 @@ use crate::exit::{self, Error, Exit};
 use crate::net::blocklist::BlockList;
 use crate::net::endpoint::Endpoint;
 use crate::net::options::SocketOptions;
+use crate::net::proxy::{self, Proxy};
 use crate::net::resolve::{lookup, Resolve};
-use crate::net::stream::{family_name, Stream};
+use crate::net::stream::{family_name, Addresses, Stream};
 
 /// How to connect (Node's `net.connect` options).
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub(crate) struct ConnectOptions {
     pub socket: SocketOptions,
     /// Outbound `--deny`: resolved addresses inside these rules are skipped.
     pub deny: Option<Arc<BlockList>>,
+    /// Reach TCP targets through this proxy (`--proxy`).
+    pub proxy: Option<Arc<Proxy>>,
 }
 
 /// Connect to `ep`, bounded by `--connect-timeout`.
@@ -57,6 +60,19 @@ pub(crate) async fn connect(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stre
 }
 
 async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stream, Error> {
+    match (&opts.proxy, ep) {
+        (Some(proxy), Endpoint::Tcp { host, port, .. }) => {
+            let host = host.as_deref().unwrap_or("localhost");
+            return through_proxy(ep, proxy, host, *port, opts).await;
+        }
+        (Some(_), _) => {
+            return Err(Error::usage(
+                format!("cannot reach {ep} through --proxy"),
+                "a proxy tunnels TCP only; the target is a local socket",
+            ))
+        }
+        (None, _) => {}
+    }
     match ep {
         Endpoint::Tcp { host, port, .. } => {
             let host = host.as_deref().unwrap_or("localhost");
@@ -78,6 +94,71 @@ async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Strea
             "fd: endpoints are for listening",
         )),
     }
+}
+
+/// `--proxy`: a connection to the proxy (`proxyConnect`), then its
+/// handshake for a tunnel to `host:port`. `-4`/`-6` choose the target's
+/// address where it is resolved here; the proxy is reached by any family.
+async fn through_proxy(
+    ep: &Endpoint,
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    opts: &ConnectOptions,
+) -> Result<Stream, Error> {
+    let target = match proxy::resolves_here(proxy.kind, host) {
+        true => {
+            let addrs = lookup(host, port, opts.family, &opts.resolve).await?;
+            let addrs = without_denied(ep, addrs, opts.deny.as_deref())?;
+            proxy::Target::Addr(addrs[0])
+        }
+        false => proxy::Target::Name(host, port),
+    };
+    let to_proxy = format!("cannot connect to proxy {proxy}");
+    let addrs = lookup(&proxy.host, proxy.port, 0, &opts.resolve).await?;
+    let addrs = without_denied(ep, addrs, opts.deny.as_deref())?;
+    let mut tcp = connect_tcp(&addrs, opts)
+        .await
+        .map_err(|e| failed_to(to_proxy, &e, None))?;
+    if events::enabled() {
+        let mut f = Addresses::of(socket2::SockRef::from(&tcp)).fields();
+        f["proxy"] = proxy.to_string().into();
+        events::emit("proxyConnect", None, f);
+    }
+    match proxy::tunnel(&mut tcp, proxy, &target).await {
+        Ok(()) => Ok(Stream::Tcp(tcp)),
+        Err(r) => {
+            let e = io::Error::from_raw_os_error(r.errno);
+            let what = format!("cannot connect to {ep} through {proxy}");
+            Err(failed_to(what, &e, Some(r.message)))
+        }
+    }
+}
+
+/// The `connect` event's fields for `stream` to `ep`: through a proxy the
+/// remote side is the target as asked for (the proxy does not say which
+/// address it reached), with the proxy beside it.
+pub(crate) fn connect_fields(
+    stream: &Stream,
+    ep: &Endpoint,
+    opts: &ConnectOptions,
+) -> serde_json::Value {
+    let mut f = stream.addresses().fields();
+    if let (Some(proxy), Endpoint::Tcp { host, port, .. }) = (&opts.proxy, ep) {
+        let host = host.as_deref().unwrap_or("localhost");
+        f["remoteAddress"] = host.into();
+        f["remotePort"] = (*port).into();
+        match host.parse::<IpAddr>() {
+            Ok(ip) => f["remoteFamily"] = (if ip.is_ipv4() { "IPv4" } else { "IPv6" }).into(),
+            Err(_) => {
+                if let Some(m) = f.as_object_mut() {
+                    m.remove("remoteFamily");
+                }
+            }
+        }
+        f["proxy"] = proxy.to_string().into();
+    }
+    f
 }
 
 /// Drop the addresses `--deny` covers; refuse when none is left (Node's
@@ -130,14 +211,14 @@ fn connect_abstract(name: &str) -> io::Result<Stream> {
 
 /// The error of a failed connection: `error` event, then the exit code.
 fn failed(ep: &Endpoint, e: &io::Error, why: Option<String>) -> Error {
+    failed_to(format!("cannot connect to {ep}"), e, why)
+}
+
+/// [`failed`], saying what failed in its own words.
+fn failed_to(what: String, e: &io::Error, why: Option<String>) -> Error {
     let code = exit::error_code(e);
     let why = why.map_or_else(|| exit::describe(e), |w| format!("{code} ({w})"));
-    let mut err = Error::new(
-        exit::connect_exit(e),
-        format!("cannot connect to {ep}"),
-        why,
-    )
-    .code(code);
+    let mut err = Error::new(exit::connect_exit(e), what, why).code(code);
     if events::enabled() {
         events::error(None, &err, json!({}));
         events::emit("close", None, unopened_close());

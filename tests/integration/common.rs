@@ -754,3 +754,27 @@ pub fn wait_gone(path: &Path) {
         || format!("{} still exists after {LIMIT:?}", path.display()),
     )
 }
+
+/// A port that was free a moment ago, for peer tools that cannot bind
+/// port 0 and say which port they got.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Wait until something listens on 127.0.0.1:`port`, without connecting
+/// (the peer tools serve one connection only): read /proc/net/tcp.
+pub fn wait_listening(port: u16) {
+    let needle = format!(":{port:04X} 00000000:0000 0A");
+    let start = Instant::now();
+    while !std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .contains(&needle)
+    {
+        assert!(start.elapsed() < LIMIT, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -4,31 +4,8 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::common::*;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Wait until something listens on 127.0.0.1:`port`, without connecting
-/// (the peer tools serve one connection only): read /proc/net/tcp.
-fn wait_listening(port: u16) {
-    let needle = format!(":{port:04X} 00000000:0000 0A");
-    let start = Instant::now();
-    while !std::fs::read_to_string("/proc/net/tcp")
-        .unwrap()
-        .contains(&needle)
-    {
-        assert!(start.elapsed() < LIMIT, "nothing listens on port {port}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 fn data_file(dir: &std::path::Path, seed: u64) -> (std::path::PathBuf, String) {
     let data = random_bytes(3 << 20, seed);

@@ -22,6 +22,7 @@ mod isip;
 mod isip_node;
 mod outcomes;
 mod pipe;
+mod proxy;
 mod scripting;
 mod sockopts;
 mod tls;

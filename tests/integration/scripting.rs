@@ -599,7 +599,10 @@ fn nc_habits_get_one_line_naming_the_wirecat_way() {
         (&["connect", "-q", "1", "h", "80"], "--linger 1"),
         (&["connect", "-N", "h", "80"], "FIN at stdin's EOF"),
         (&["connect", "-u", "h", "80"], "TCP, TLS and Unix"),
-        (&["connect", "-x", "proxy:1080", "h", "80"], "no proxy"),
+        (
+            &["connect", "-x", "proxy:1080", "h", "80"],
+            "--proxy socks5h://HOST:PORT",
+        ),
         (
             &["connect", "-e", "cat", "h", "80"],
             "wirecat listen PORT --exec CMD",
