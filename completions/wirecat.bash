@@ -441,7 +441,7 @@ _wirecat() {
             return 0
             ;;
         wirecat__subcmd__listen)
-            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --workers --help --version"
+            opts="-k -e -c -4 -6 -v -h -V --keep-open --exec --sh-exec --broker --chat --backlog --ipv6-only --exclusive --readable-all --writable-all --max-connections --ready-file --allow --deny --keepalive --nodelay --timeout --family --allow-half-open --recv-only --send-only --crlf --hex --linger --no-shutdown --reset --tls --ca --cert --key --alpn --tls-min --tls-max --key-password-file --handshake-timeout --sni --require-client-cert --verbose --json --progress --workers --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

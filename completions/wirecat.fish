@@ -161,6 +161,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l progress -d '
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l broker -d 'Relay each client\'s bytes to every other client (and to stdout; stdin goes to all), dropping a client that does not read (ncat\'s --broker; implies -k)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l chat -d '--broker in lines, each prefixed with its sender\'s name (userN), joins and leaves announced (ncat\'s --chat)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand listen" -l readable-all -d 'readableAll: make the Unix socket readable by everyone'
@@ -209,6 +211,8 @@ complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l progress -d 'Show 
 always\t''"
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l workers -d 'Run N accept loops on N threads (SO_REUSEPORT), the multi-task server [default: 1, as Node]' -r
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -s k -l keep-open -d 'Keep serving after the first connection (stdin goes to every open connection)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l broker -d 'Relay each client\'s bytes to every other client (and to stdout; stdin goes to all), dropping a client that does not read (ncat\'s --broker; implies -k)'
+complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l chat -d '--broker in lines, each prefixed with its sender\'s name (userN), joins and leaves announced (ncat\'s --chat)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l ipv6-only -d 'ipv6Only: do not accept IPv4 on an IPv6 socket'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l exclusive -d 'exclusive: no SO_REUSEPORT sharing (SO_REUSEADDR is always set)'
 complete -c wirecat -n "__fish_wirecat_using_subcommand l" -l readable-all -d 'readableAll: make the Unix socket readable by everyone'

@@ -229,8 +229,10 @@ pub struct ServerArgs {
 
 /// What a child given the connection (`--exec`) makes meaningless: the
 /// child, not wirecat, reads and writes the bytes and ends the connection.
-const NOT_WITH_EXEC: [&str; 8] = [
+const NOT_WITH_EXEC: [&str; 10] = [
     "allow_half_open",
+    "linger",
+    "no_shutdown",
     "recv_only",
     "send_only",
     "crlf",
@@ -315,6 +317,12 @@ pub struct ListenArgs {
     /// As --exec, but CMD is run by /bin/sh -c
     #[arg(short = 'c', long, value_name = "CMD", conflicts_with_all = NOT_WITH_EXEC)]
     pub sh_exec: Option<String>,
+    /// Relay each client's bytes to every other client (and to stdout; stdin goes to all), dropping a client that does not read (ncat's --broker; implies -k)
+    #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]
+    pub broker: bool,
+    /// --broker in lines, each prefixed with its sender's name (userN), joins and leaves announced (ncat's --chat)
+    #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]
+    pub chat: bool,
     #[command(flatten)]
     pub server: ServerArgs,
     #[command(flatten)]

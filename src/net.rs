@@ -4,6 +4,7 @@
 pub(crate) mod activity;
 pub mod blocklist;
 pub(crate) mod bridge;
+pub(crate) mod broker;
 pub(crate) mod connect;
 pub(crate) mod endpoint;
 pub(crate) mod exec;

@@ -17,6 +17,7 @@ use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, op
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, bridge_until, Io};
+use crate::net::broker::{dropped_error, Broker, BrokerOptions};
 use crate::net::endpoint::Endpoint;
 use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
@@ -32,7 +33,9 @@ pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
         return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
     }
-    if args.keep_open {
+    if args.broker || args.chat {
+        block_on_with(broker(args, ep, opts, tls))
+    } else if args.keep_open {
         block_on_with(keep_open(args, ep, opts, tls))
     } else {
         block_on(once(args, ep, opts, tls))
@@ -190,6 +193,73 @@ async fn keep_open(
         },
     )
     .await;
+    tokio::task::spawn_blocking(move || stdout.finish())
+        .await
+        .ok();
+    exit
+}
+
+/// `--broker`/`--chat`: as `-k`, and every client's bytes go to every
+/// other client too (see [`crate::net::broker`]).
+async fn broker(
+    args: ListenArgs,
+    ep: Endpoint,
+    opts: ServerOptions,
+    tls: Option<Arc<ServerSetup>>,
+) -> Result<Exit, Error> {
+    let shutdown = Shutdown::on_signals();
+    let listener = bind(&ep, &opts, tls.as_deref()).await?;
+    let _progress = options::progress(&args.events).then(progress::server);
+    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let hub = Broker::new(
+        BrokerOptions { chat: args.chat },
+        (!args.stdio.send_only).then(|| stdout.sender()),
+    );
+    if !args.stdio.recv_only {
+        let input = stdio::stdin_chunks(OutboundFilter {
+            crlf: args.stdio.crlf,
+        });
+        tokio::spawn(hub.clone().run_input(input));
+    }
+    let totals = Arc::new(Totals::default());
+    let bopts = options::bridge(&args.socket, &args.stdio);
+    let handler = {
+        let (totals, hub) = (totals.clone(), hub.clone());
+        move |acc: Accepted| {
+            let (hub, tls, totals) = (hub.clone(), tls.clone(), totals.clone());
+            async move {
+                let remote = acc.stream.addresses().remote.to_string();
+                let secured = tls::secure_accepted(
+                    tls.as_deref(),
+                    acc.stream,
+                    Some(acc.id),
+                    None,
+                    &acc.forced,
+                );
+                let Some(stream) = secured.await else {
+                    return;
+                };
+                let member = hub.join(acc.id, &remote).await;
+                let io = Io::Channels {
+                    input: Some(member.input),
+                    output: Some(member.output),
+                    stdin: false,
+                };
+                let dropped = member.dropped;
+                let forced = acc.forced.wait();
+                let stop = async move {
+                    tokio::select! {
+                        e = forced => e,
+                        _ = dropped.notified() => dropped_error(),
+                    }
+                };
+                let closed = bridge_until(stream, Some(acc.id), io, bopts, stop).await;
+                totals.add_bytes(closed.bytes_read, closed.bytes_written);
+            }
+        }
+    };
+    let exit = serve(listener, &opts, shutdown, false, totals, handler).await;
+    hub.close_stdout();
     tokio::task::spawn_blocking(move || stdout.finish())
         .await
         .ok();

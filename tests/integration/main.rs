@@ -13,6 +13,7 @@
 mod common;
 
 mod blocklist_servers;
+mod broker;
 mod connect_listen;
 mod echo;
 mod ending;
