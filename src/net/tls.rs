@@ -25,6 +25,7 @@ mod options;
 mod secure;
 mod self_signed;
 mod sni;
+#[cfg(target_os = "linux")]
 pub mod threads;
 mod verify;
 

@@ -1,0 +1,47 @@
+//! The system's error numbers by the names Node gives them (errno(3) on
+//! Unix), and the few numbers the portable code makes errors from.
+
+#[cfg(test)]
+pub(crate) use libc::{EADDRINUSE, EAGAIN, ECONNABORTED, EMFILE, ENFILE, ENOBUFS, EPERM, EPROTO};
+/// Errors the portable code makes itself (and its tests), by their errno
+/// numbers.
+pub(crate) use libc::{
+    EADDRNOTAVAIL, EAFNOSUPPORT, ECONNREFUSED, ECONNRESET, EINVAL, ENOMEM, ETIMEDOUT,
+};
+
+/// Node's name for errno `n` (`ECONNREFUSED`), if it is one we name.
+pub(crate) fn error_name(n: i32) -> Option<&'static str> {
+    Some(match n {
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::ECONNABORTED => "ECONNABORTED",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EACCES => "EACCES",
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::ENETDOWN => "ENETDOWN",
+        libc::EPIPE => "EPIPE",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::ENOTSOCK => "ENOTSOCK",
+        libc::EBADF => "EBADF",
+        libc::EINVAL => "EINVAL",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::EISDIR => "EISDIR",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::ENOMEM => "ENOMEM",
+        libc::EPROTO => "EPROTO",
+        libc::EAGAIN => "EAGAIN",
+        libc::EEXIST => "EEXIST",
+        libc::ELOOP => "ELOOP",
+        libc::EROFS => "EROFS",
+        libc::ENOSPC => "ENOSPC",
+        _ => return None,
+    })
+}
