@@ -246,10 +246,7 @@ pub fn finish(result: Result<Exit, Error>) -> ! {
 pub fn describe(err: &io::Error) -> String {
     let code = error_code(err);
     let text = match err.raw_os_error() {
-        Some(n) => {
-            let s = io::Error::from_raw_os_error(n).to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
-        }
+        Some(n) => crate::sys::error_text(n),
         None => err.to_string(),
     };
     format!("{code} ({text})")
@@ -314,7 +311,12 @@ mod tests {
     #[test]
     fn errors_of_exhaustion_have_their_names_not_eio() {
         let e = io::Error::from_raw_os_error(crate::sys::errno::EAGAIN);
-        assert_eq!(describe(&e), "EAGAIN (resource temporarily unavailable)");
+        let text = if cfg!(windows) {
+            "EAGAIN (operation would block)"
+        } else {
+            "EAGAIN (resource temporarily unavailable)"
+        };
+        assert_eq!(describe(&e), text);
         for (n, name) in [
             (crate::sys::errno::ENOMEM, "ENOMEM"),
             (crate::sys::errno::ENOBUFS, "ENOBUFS"),

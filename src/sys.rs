@@ -39,7 +39,7 @@ mod term;
 mod windows;
 
 #[cfg(unix)]
-pub(crate) use errno::error_name;
+pub(crate) use errno::{error_name, error_text};
 #[cfg(target_os = "linux")]
 pub(crate) use fd::blocking_eventfd;
 #[cfg(unix)]
@@ -63,9 +63,9 @@ pub(crate) use stdio::{
 
 #[cfg(windows)]
 pub(crate) use windows::{
-    die_by, errno, error_name, getaddrinfo, host_name, read_stdin, regular_file_size, set_nodelay,
-    shutdown_write, stdin_unread, terminal_width, unacknowledged, wait_for_stdin, write_error,
-    write_stdout, LookupError,
+    die_by, errno, error_name, error_text, getaddrinfo, host_name, read_stdin, regular_file_size,
+    set_nodelay, shutdown_write, stdin_unread, terminal_width, unacknowledged, wait_for_stdin,
+    write_error, write_stdout, LookupError,
 };
 
 /// A socket as the system names it: a descriptor on Unix, a `SOCKET`

@@ -1,5 +1,6 @@
 //! The system's error numbers by the names Node gives them (errno(3) on
-//! Unix), and the few numbers the portable code makes errors from.
+//! Unix) and their text, and the few numbers the portable code makes
+//! errors from.
 
 #[cfg(test)]
 pub(crate) use libc::{EADDRINUSE, EAGAIN, ECONNABORTED, EMFILE, ENFILE, ENOBUFS, EPERM, EPROTO};
@@ -44,4 +45,11 @@ pub(crate) fn error_name(n: i32) -> Option<&'static str> {
         libc::ENOSPC => "ENOSPC",
         _ => return None,
     })
+}
+
+/// strerror(3)'s text for errno `n`, lower case, without Rust's
+/// "(os error N)".
+pub(crate) fn error_text(n: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(n).to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_lowercase()
 }

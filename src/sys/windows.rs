@@ -14,7 +14,7 @@ use std::os::windows::io::{AsHandle, BorrowedSocket, RawSocket};
 use bytes::BytesMut;
 use windows_sys::Win32::Networking::WinSock as ws;
 
-pub(crate) use errno::error_name;
+pub(crate) use errno::{error_name, error_text};
 
 use super::Unread;
 

@@ -28,6 +28,21 @@ pub(crate) const ENOBUFS: i32 = ws::WSAENOBUFS;
 #[cfg(test)]
 pub(crate) const EPERM: i32 = w::ERROR_ACCESS_DENIED as i32;
 
+/// A short text for the Windows code `n`: the name of its kind, as on
+/// Unix ("connection refused"), rather than FormatMessage's sentence
+/// (which wine does not even have for Winsock's codes); that sentence
+/// only where the kind has no name of its own.
+pub(crate) fn error_text(n: i32) -> String {
+    let e = std::io::Error::from_raw_os_error(n);
+    let kind = e.kind().to_string();
+    if kind != "uncategorized error" && kind != "other error" {
+        return kind;
+    }
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s);
+    s.trim_end_matches(['.', ' ', '\r', '\n']).to_lowercase()
+}
+
 /// Node's name for the Windows code `n`, if it is one libuv names.
 pub(crate) fn error_name(n: i32) -> Option<&'static str> {
     if let Some(name) = winsock_name(n) {
