@@ -59,13 +59,14 @@ pub(crate) use socket::{set_nodelay, set_rcvlowat, shutdown_write, unacknowledge
 #[cfg(unix)]
 pub(crate) use stdio::{
     read_stdin, regular_file_size, stdin_unread, terminal_width, wait_for_stdin, write_stdout,
+    STDIN_WAITS,
 };
 
 #[cfg(windows)]
 pub(crate) use windows::{
     die_by, errno, error_name, error_text, getaddrinfo, host_name, read_stdin, regular_file_size,
     set_nodelay, shutdown_write, stdin_unread, terminal_width, unacknowledged, wait_for_stdin,
-    write_error, write_stdout, LookupError,
+    write_error, write_stdout, LookupError, STDIN_WAITS,
 };
 
 /// A socket as the system names it: a descriptor on Unix, a `SOCKET`

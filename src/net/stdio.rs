@@ -46,11 +46,19 @@ pub(crate) fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
             loop {
                 buf.reserve(CHUNK);
                 crate::sys::wait_for_stdin();
-                STDIN_HOLDING.store(true, Ordering::SeqCst);
+                // Where stdin cannot be waited for (Windows) the read itself
+                // blocks: marked once it returns, or a read blocked on an
+                // idle pipe would look like bytes held.
+                if crate::sys::STDIN_WAITS {
+                    STDIN_HOLDING.store(true, Ordering::SeqCst);
+                }
                 let n = match crate::sys::read_stdin(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
+                if !crate::sys::STDIN_WAITS {
+                    STDIN_HOLDING.store(true, Ordering::SeqCst);
+                }
                 debug_assert!(n > 0);
                 let chunk = if filter.crlf {
                     to_crlf(&buf.split())

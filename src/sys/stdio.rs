@@ -8,6 +8,9 @@ use bytes::BytesMut;
 
 use super::Unread;
 
+/// [`wait_for_stdin`] waits (poll(2)): a read after it does not block.
+pub(crate) const STDIN_WAITS: bool = true;
+
 /// Wait until stdin has bytes or its end (poll(2)); an error is left for
 /// the read to report.
 pub(crate) fn wait_for_stdin() {

@@ -83,6 +83,9 @@ pub(crate) fn regular_file_size() -> Option<u64> {
     meta.is_file().then_some(meta.len())
 }
 
+/// [`wait_for_stdin`] does not wait: the read after it blocks.
+pub(crate) const STDIN_WAITS: bool = false;
+
 /// Nothing to wait on: the read itself blocks.
 pub(crate) fn wait_for_stdin() {}
 

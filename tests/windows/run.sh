@@ -108,6 +108,38 @@ t_connect_sends_a_file() {
   same "$T/payload" "$T/l2.out"
 }
 
+t_connect_ends_at_the_peers_fin_while_stdin_stays_open() {
+  # The peer's FIN ends the connection (exit 0) although stdin (a pipe
+  # from a sleep) neither ends nor sends: the stdin thread is left blocked.
+  head -c 100000 /dev/urandom >"$T/small"
+  timeout 60 "$LWC" listen 127.0.0.1:0 --ready-file "$T/l5" <"$T/small" >/dev/null &
+  local peer=$! a start
+  a=$(ready "$T/l5")
+  start=$(date +%s)
+  w connect "$a" < <(sleep 30) >"$T/l5.out"
+  [ $(($(date +%s) - start)) -lt 15 ] || { echo "waited for stdin" >&2; return 1; }
+  same "$T/small" "$T/l5.out"
+  exits "$peer" 0
+}
+
+t_max_connections_drops_the_one_over_with_a_drop_event() {
+  "${W[@]}" echo 127.0.0.1:0 --max-connections 1 --json --ready-file "Z:$T/m1" \
+    </dev/null >/dev/null 2>"$T/m1.err" &
+  local pid=$! a holder
+  a=$(ready "$T/m1")
+  sleep 20 | timeout 30 socat - "TCP:$a" >/dev/null &
+  holder=$!
+  for _ in $(seq 200); do grep -q '"event":"connection"' "$T/m1.err" && break; sleep 0.05; done
+  # The second one is closed at once: its echo is empty.
+  [ -z "$(echo over | timeout 10 socat -t5 - "TCP:$a" 2>/dev/null)" ]
+  for _ in $(seq 200); do grep -q '"event":"drop"' "$T/m1.err" && break; sleep 0.05; done
+  grep '"event":"drop"' "$T/m1.err" | grep -q '"remoteAddress":"127.0.0.1"'
+  grep -q '"event":"listening".*"engine":"tokio"' "$T/m1.err"
+  kill "$holder" 2>/dev/null || true
+  kill -INT "$pid"
+  exits "$pid" 130
+}
+
 t_listen_sends_stdin_to_its_client() {
   "${W[@]}" listen 127.0.0.1:0 --ready-file "Z:$T/l3" <"$T/payload" >/dev/null &
   local pid=$! a
