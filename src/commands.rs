@@ -14,12 +14,13 @@ use std::future::Future;
 use crate::cli::StdioArgs;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{stdio_threads_apply, BridgeOptions, Ending, Io, WriteAfterFin};
+use crate::net::listen::{Signal, Signals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::stream::Stream;
 
-/// Run a one-connection command on a current-thread runtime; SIGINT ends it
-/// with 130, SIGTERM (and SIGHUP, unless ignored: see
-/// `net::listen::Hangup`) with 143. The runtime is not waited on at the end: a
+/// Run a one-connection command on a current-thread runtime; SIGINT
+/// (Ctrl-C) ends it with 130, SIGTERM (and SIGHUP, unless ignored; on
+/// Windows Ctrl-Break: see `net::listen::Signals`) with 143. The runtime is not waited on at the end: a
 /// thread blocked reading a terminal must not keep a finished command alive.
 pub fn block_on<F>(fut: F) -> Result<Exit, Error>
 where
@@ -32,17 +33,16 @@ where
         .build()
         .map_err(|e| Error::io(Exit::Failure, "cannot start the runtime", &e))?;
     let r = rt.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| Error::io(Exit::Failure, "cannot handle SIGTERM", &e))?;
-        let mut hup = crate::net::listen::Hangup::register();
+        let mut signals = Signals::register()
+            .map_err(|e| Error::io(Exit::Failure, "cannot handle signals", &e))?;
         // Dropping `fut` drops its sockets and listeners: a Unix socket file
         // is removed on the way out.
         tokio::select! {
             r = fut => r,
-            _ = tokio::signal::ctrl_c() => Ok(Exit::Interrupted),
-            _ = term.recv() => Ok(Exit::Terminated),
-            _ = hup.recv() => Ok(Exit::Terminated),
+            s = signals.recv() => Ok(match s {
+                Signal::Interrupt => Exit::Interrupted,
+                Signal::Terminate => Exit::Terminated,
+            }),
         }
     });
     rt.shutdown_background();

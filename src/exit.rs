@@ -246,10 +246,7 @@ pub fn finish(result: Result<Exit, Error>) -> ! {
 pub fn describe(err: &io::Error) -> String {
     let code = error_code(err);
     let text = match err.raw_os_error() {
-        Some(n) => {
-            let s = io::Error::from_raw_os_error(n).to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
-        }
+        Some(n) => crate::sys::error_text(n),
         None => err.to_string(),
     };
     format!("{code} ({text})")
@@ -263,7 +260,7 @@ pub fn error_code(err: &io::Error) -> &'static str {
         return code;
     }
     if let Some(n) = err.raw_os_error() {
-        if let Some(name) = errno_name(n) {
+        if let Some(name) = crate::sys::error_name(n) {
             return name;
         }
     }
@@ -280,42 +277,6 @@ pub fn error_code(err: &io::Error) -> &'static str {
         io::ErrorKind::UnexpectedEof => "ECONNRESET",
         _ => "EIO",
     }
-}
-
-fn errno_name(n: i32) -> Option<&'static str> {
-    Some(match n {
-        libc::ECONNREFUSED => "ECONNREFUSED",
-        libc::ECONNRESET => "ECONNRESET",
-        libc::ECONNABORTED => "ECONNABORTED",
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EACCES => "EACCES",
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ETIMEDOUT => "ETIMEDOUT",
-        libc::EHOSTUNREACH => "EHOSTUNREACH",
-        libc::ENETUNREACH => "ENETUNREACH",
-        libc::ENETDOWN => "ENETDOWN",
-        libc::EPIPE => "EPIPE",
-        libc::EMFILE => "EMFILE",
-        libc::ENFILE => "ENFILE",
-        libc::ENOTSOCK => "ENOTSOCK",
-        libc::EBADF => "EBADF",
-        libc::EINVAL => "EINVAL",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::ENAMETOOLONG => "ENAMETOOLONG",
-        libc::EISDIR => "EISDIR",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::ENOMEM => "ENOMEM",
-        libc::EPROTO => "EPROTO",
-        libc::EAGAIN => "EAGAIN",
-        libc::EEXIST => "EEXIST",
-        libc::ELOOP => "ELOOP",
-        libc::EROFS => "EROFS",
-        libc::ENOSPC => "ENOSPC",
-        _ => return None,
-    })
 }
 
 /// Which exit code a failed connection attempt maps to.
@@ -343,22 +304,30 @@ mod tests {
 
     #[test]
     fn describe_names_the_errno_first() {
-        let e = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        let e = io::Error::from_raw_os_error(crate::sys::errno::ECONNREFUSED);
         assert_eq!(describe(&e), "ECONNREFUSED (connection refused)");
     }
 
     #[test]
     fn errors_of_exhaustion_have_their_names_not_eio() {
-        let e = io::Error::from_raw_os_error(libc::EAGAIN);
-        assert_eq!(describe(&e), "EAGAIN (resource temporarily unavailable)");
-        for (n, name) in [(libc::ENOMEM, "ENOMEM"), (libc::ENOBUFS, "ENOBUFS")] {
+        let e = io::Error::from_raw_os_error(crate::sys::errno::EAGAIN);
+        let text = if cfg!(windows) {
+            "EAGAIN (operation would block)"
+        } else {
+            "EAGAIN (resource temporarily unavailable)"
+        };
+        assert_eq!(describe(&e), text);
+        for (n, name) in [
+            (crate::sys::errno::ENOMEM, "ENOMEM"),
+            (crate::sys::errno::ENOBUFS, "ENOBUFS"),
+        ] {
             assert_eq!(error_code(&io::Error::from_raw_os_error(n)), name);
         }
     }
 
     #[test]
     fn io_errors_carry_their_code() {
-        let e = io::Error::from_raw_os_error(libc::EADDRINUSE);
+        let e = io::Error::from_raw_os_error(crate::sys::errno::EADDRINUSE);
         let err = Error::io(Exit::Listen, "cannot listen on 80", &e);
         assert_eq!(err.code, Some("EADDRINUSE"));
         assert_eq!(Error::usage("x", "y").code, None);

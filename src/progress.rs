@@ -229,7 +229,7 @@ impl Stderr {
 
 impl indicatif::TermLike for Stderr {
     fn width(&self) -> u16 {
-        crate::sys::terminal_width(2).unwrap_or(100)
+        crate::sys::terminal_width().unwrap_or(100)
     }
     fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
         if n > 0 {
@@ -294,7 +294,7 @@ fn spawn(
 
 /// The size of stdin when it is a regular file (for the ETA).
 pub(crate) fn stdin_size() -> Option<u64> {
-    crate::sys::regular_file_size(0)
+    crate::sys::regular_file_size()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, Io};
 use crate::net::connect::{connect, connect_fields, connect_with_wait};
 use crate::net::endpoint::Endpoint;
+#[cfg(unix)]
 use crate::net::listen::connected_stream;
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter};
 use crate::net::tls::ClientTls;
@@ -39,6 +40,7 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
     block_on(async move {
         let stream = match args.wait {
             // inetd / systemd `Accept=yes`: the connection is already made.
+            #[cfg(unix)]
             _ if ep.is_inherited() => connected_stream(&ep, &opts.socket)?,
             Some(wait) => connect_with_wait(&ep, &opts, wait).await?,
             None => connect(&ep, &opts).await?,

@@ -69,8 +69,7 @@ use crate::net::activity::{Activity, Ending};
 use crate::net::endpoint::Endpoint;
 use crate::net::listen::{serve, Accepted, Forced, Listener, Shutdown, Totals};
 use crate::net::options;
-use crate::net::relay::{copy, copy_until_end, discard_until_end};
-use crate::net::splice::PumpError;
+use crate::net::relay::{copy, copy_until_end, discard_until_end, PumpError};
 use crate::net::stream::Stream;
 use crate::net::tls;
 use crate::progress;
@@ -87,7 +86,7 @@ pub(crate) fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&super::options::server_tls(&args.tls), &ep)?;
-    let opts = super::options::server(&args.server, &args.socket);
+    let opts = super::options::server(&args.server, &args.socket)?;
     let echo = Arc::new(EchoOptions {
         banner: args.banner.clone().filter(|b| !b.is_empty()),
         timeout: args.socket.timeout,

@@ -19,6 +19,7 @@ use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, bridge_until, Io};
 use crate::net::broker::{dropped_error, Broker, BrokerOptions};
 use crate::net::endpoint::Endpoint;
+#[cfg(unix)]
 use crate::net::exec::{exec_connection, exec_tls_connection, ExecCommand};
 use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::stdio::{self, OutboundFilter, StdoutWriter, DEPTH};
@@ -29,9 +30,15 @@ pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
     let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;
-    let opts = options::server(&args.server, &args.socket);
+    let opts = options::server(&args.server, &args.socket)?;
+    #[cfg(unix)]
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
         return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
+    }
+    #[cfg(windows)]
+    if args.exec.is_some() || args.sh_exec.is_some() {
+        let why = "a socket handed to a child process as its stdin and stdout";
+        return Err(crate::net::platform::flag_refused("--exec/--sh-exec", why));
     }
     if args.broker || args.chat {
         block_on_with(broker(args, ep, opts, tls))
@@ -95,6 +102,7 @@ async fn once(
 /// (1, with its line); with `-k` it is a line for that connection, and the
 /// server keeps serving. With `--tls` each child gets the plaintext, after
 /// the handshake (a failed one is exit 3 for a one-shot `listen`).
+#[cfg(unix)]
 async fn exec_server(
     ep: Endpoint,
     opts: ServerOptions,

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{ClientArgs, EventArgs, Family, ServerArgs, SocketArgs, StdioArgs};
+use crate::exit::Error;
 use crate::net::blocklist::{Admission, BlockList, RuleArg};
 use crate::net::bridge::BridgeOptions;
 use crate::net::connect::ConnectOptions;
 use crate::net::listen::ServerOptions;
 use crate::net::options::SocketOptions;
+use crate::net::platform;
 use crate::net::relay::RelayOptions;
 
 pub(crate) use tls::{client_tls, server_tls, target_tls};
@@ -89,9 +91,15 @@ pub(crate) fn connect_with_deny(
     opts
 }
 
-/// How a server listens and admits (`listen`, `echo`, `pipe`).
-pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
-    ServerOptions {
+/// How a server listens and admits (`listen`, `echo`, `pipe`); on
+/// Windows, `--readable-all`/`--writable-all` (Unix socket file modes)
+/// are refused rather than ignored.
+pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> Result<ServerOptions, Error> {
+    if cfg!(windows) && (server.readable_all || server.writable_all) {
+        let why = "a Unix socket file's mode";
+        return Err(platform::flag_refused("--readable-all/--writable-all", why));
+    }
+    Ok(ServerOptions {
         backlog: server.backlog,
         ipv6_only: server.ipv6_only,
         exclusive: server.exclusive,
@@ -104,7 +112,7 @@ pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions 
         family: family(socket),
         socket: self::socket(socket),
         admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
-    }
+    })
 }
 
 /// How one connection meets stdin and stdout (`connect`, `listen`).
@@ -142,6 +150,7 @@ fn splice_allowed() -> bool {
 
 /// `WIRECAT_NO_URING` unset: a plain echo server may run on io_uring. The
 /// tests set it to cover the tokio engine too.
+#[cfg(target_os = "linux")]
 pub(crate) fn uring_allowed() -> bool {
     std::env::var_os("WIRECAT_NO_URING").is_none()
 }

@@ -63,7 +63,7 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
         connect: options::connect(&args.client, &args.socket),
         endpoint,
     });
-    let sopts = options::server(&args.server, &args.socket);
+    let sopts = options::server(&args.server, &args.socket)?;
     let ropts = options::relay(&args.socket);
     let progress_wanted = options::progress(&args.events);
     block_on_with(async move {

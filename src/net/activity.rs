@@ -45,6 +45,7 @@ pub(crate) struct Closed {
 /// did not fail: the same for every transport (chunk channels, splice,
 /// TLS on threads).
 #[derive(Debug)]
+#[cfg_attr(not(target_os = "linux"), allow(unreachable_pub))]
 pub enum DownEnd {
     /// The peer's FIN (under TLS, close_notify and FIN).
     Eof,
@@ -195,7 +196,7 @@ mod tests {
             ]
         );
         assert_eq!(v["hadError"], false);
-        let err = Ending::Error(io::Error::from_raw_os_error(libc::ECONNRESET));
+        let err = Ending::Error(io::Error::from_raw_os_error(crate::sys::errno::ECONNRESET));
         assert_eq!(close_fields(Map::new(), &err, (0, 0), 0)["hadError"], true);
     }
 

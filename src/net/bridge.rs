@@ -29,13 +29,44 @@
 //! and `threads` (stdin and stdout on two threads of their own).
 
 mod channels;
+#[cfg(target_os = "linux")]
 mod threads;
+#[cfg(not(target_os = "linux"))]
+mod threads {
+    //! No thread bridges off Linux ([`super::stdio_threads_apply`] is
+    //! false): stdin and stdout always go through the chunk channels.
+
+    use std::io;
+    use std::sync::Arc;
+
+    use super::{BridgeOptions, DownFuture, UpFuture};
+    use crate::net::activity::Activity;
+    use crate::net::stream::Stream;
+
+    #[allow(dead_code)] // the Linux module's fields, never read here
+    pub(super) struct Ctx {
+        pub read_stdin: bool,
+        pub write_stdout: bool,
+        pub stop_input: Arc<tokio::sync::Notify>,
+        pub activity: Arc<Activity>,
+        pub opts: BridgeOptions,
+    }
+
+    pub(super) fn start(
+        _stream: Stream,
+        _ctx: Ctx,
+    ) -> io::Result<(UpFuture<'static>, DownFuture<'static>)> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no stdin/stdout threads on this platform",
+        ))
+    }
+}
 
 use channels::{receive_output, send_input, Input};
 
 use std::future::Future;
 use std::io;
-use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -50,7 +81,7 @@ use crate::net::activity::{Activity, Closed, DownEnd};
 use crate::net::options;
 use crate::net::stream::Stream;
 use crate::progress;
-use crate::sys;
+use crate::sys::{self, RawFd};
 
 /// How a bridged connection ended: the callers match on it.
 pub(crate) use crate::net::activity::Ending;
@@ -137,7 +168,7 @@ impl WriteAfterFin {
 /// A 0-byte read on `fd`: the peer's FIN, or a reset another call took.
 fn eof_or_reset(fd: RawFd, a: &Activity) -> io::Result<DownEnd> {
     if sys::eof_was_reset(fd, a.fin_sent.load(Ordering::SeqCst)) {
-        return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+        return Err(io::Error::from_raw_os_error(crate::sys::errno::ECONNRESET));
     }
     Ok(DownEnd::Eof)
 }

@@ -130,7 +130,7 @@ pub(crate) struct Membership {
 
 /// The error a dropped client's connection ends with.
 pub(crate) fn dropped_error() -> io::Error {
-    io::Error::from_raw_os_error(libc::ENOBUFS)
+    io::Error::from_raw_os_error(crate::sys::errno::ENOBUFS)
 }
 
 fn name(id: u64) -> String {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::net::{TcpSocket, TcpStream, UnixStream};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::events;
@@ -19,6 +19,7 @@ use crate::exit::{self, Error, Exit};
 use crate::net::blocklist::BlockList;
 use crate::net::endpoint::Endpoint;
 use crate::net::options::SocketOptions;
+use crate::net::platform;
 use crate::net::proxy::{self, Proxy};
 use crate::net::resolve::{lookup, Resolve};
 use crate::net::stream::{family_name, Addresses, Stream};
@@ -49,7 +50,7 @@ pub(crate) async fn connect(ep: &Endpoint, opts: &ConnectOptions) -> Result<Stre
     match tokio::time::timeout(limit, attempt).await {
         Ok(r) => r,
         Err(_) => {
-            let e = io::Error::from_raw_os_error(libc::ETIMEDOUT);
+            let e = io::Error::from_raw_os_error(crate::sys::errno::ETIMEDOUT);
             Err(failed(
                 ep,
                 &e,
@@ -83,16 +84,19 @@ async fn connect_unbounded(ep: &Endpoint, opts: &ConnectOptions) -> Result<Strea
                 .map_err(|e| failed(ep, &e, None))?;
             Ok(Stream::Tcp(tcp))
         }
-        Endpoint::Unix(path) => UnixStream::connect(path)
+        #[cfg(unix)]
+        Endpoint::Unix(path) => tokio::net::UnixStream::connect(path)
             .await
             .map(Stream::Unix)
             .map_err(|e| failed(ep, &e, None)),
+        #[cfg(target_os = "linux")]
         Endpoint::Abstract(name) => connect_abstract(name).map_err(|e| failed(ep, &e, None)),
-        Endpoint::NamedPipe(_) => Err(named_pipe_unsupported(ep)),
+        #[cfg(unix)]
         Endpoint::Fd(_) | Endpoint::Systemd => Err(Error::usage(
             format!("cannot connect to {ep}"),
             "fd: endpoints are for listening",
         )),
+        other => Err(platform::unsupported(other)),
     }
 }
 
@@ -193,20 +197,13 @@ fn without_denied(
     }
 }
 
-pub(crate) fn named_pipe_unsupported(ep: &Endpoint) -> Error {
-    Error::usage(
-        format!("cannot use {ep}"),
-        "Windows named pipes are not supported on this system",
-    )
-    .hint("use a Unix socket path such as /tmp/wirecat.sock")
-}
-
+#[cfg(target_os = "linux")]
 fn connect_abstract(name: &str) -> io::Result<Stream> {
     use std::os::linux::net::SocketAddrExt;
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
     let s = std::os::unix::net::UnixStream::connect_addr(&addr)?;
     s.set_nonblocking(true)?;
-    Ok(Stream::Unix(UnixStream::from_std(s)?))
+    Ok(Stream::Unix(tokio::net::UnixStream::from_std(s)?))
 }
 
 /// The error of a failed connection: `error` event, then the exit code.
@@ -245,7 +242,7 @@ async fn connect_tcp(addrs: &[SocketAddr], opts: &ConnectOptions) -> io::Result<
     };
     let mut pending = order.into_iter();
     let mut racing = JoinSet::new();
-    let mut last_err = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+    let mut last_err = io::Error::from_raw_os_error(crate::sys::errno::ECONNREFUSED);
     let step = opts.auto_select_family_attempt_timeout;
     loop {
         if racing.is_empty() {

@@ -13,7 +13,8 @@
 //! Each step has its own file: `bind` (endpoint → socket, the hints of a
 //! failed bind), `accept` (the loop, admission, backoff), `shutdown` (the
 //! signals), `workers` (one loop or many, and the final `close`);
-//! `files` and `inherited` hold Unix socket files and `fd:N` sockets.
+//! `ready` writes the ready file; `files` and `inherited` hold Unix socket
+//! files and `fd:N` sockets (Unix only).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,22 +26,33 @@ use crate::net::stream::{Addr, Addresses};
 
 mod accept;
 mod bind;
+#[cfg(unix)]
 mod files;
+#[cfg(unix)]
 mod inherited;
+mod ready;
 mod shutdown;
+mod signals;
 mod workers;
 
+#[cfg(target_os = "linux")]
 pub(crate) use accept::{accept_backoff, register, unregister};
 pub(crate) use accept::{Accepted, Totals};
 pub(crate) use bind::{Detached, Listener};
+#[cfg(unix)]
 pub(crate) use inherited::connected_stream;
-pub(crate) use shutdown::Hangup;
-pub(crate) use shutdown::{forced_close, Forced, Shutdown};
+#[cfg(target_os = "linux")]
+pub(crate) use shutdown::forced_close;
+pub(crate) use shutdown::{Forced, Shutdown};
+pub(crate) use signals::{Signal, Signals};
 pub(crate) use workers::serve;
+#[cfg(target_os = "linux")]
 pub(crate) use workers::{run_workers, Stopped};
 
 /// Node's `server.listen()` options, plus the ready file.
 #[derive(Debug, Clone)]
+// Some fields are read only by the Unix parts (socket files, SO_REUSEPORT).
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) struct ServerOptions {
     pub backlog: i32,
     pub ipv6_only: bool,

@@ -2,12 +2,11 @@
 //! applied through socket2, so every command sets them the same way.
 
 use std::io;
-use std::os::fd::RawFd;
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 
-use crate::sys;
+use crate::sys::{self, RawFd};
 
 /// Per-connection options (Node's `keepAlive` and `noDelay`).
 #[derive(Debug, Clone, Default)]
@@ -52,6 +51,7 @@ const RESET_STALL: Duration = Duration::from_secs(1);
 /// acknowledging. A peer that acknowledges nothing more for `RESET_STALL`
 /// makes it an error (ETIMEDOUT, with the count): the bytes would be lost,
 /// and exit 0 must not say they arrived. Blocks; see [`flush_and_drain_before_reset`].
+#[cfg(target_os = "linux")]
 pub(crate) fn drain_before_reset(fd: RawFd) -> io::Result<()> {
     let mut drain = ResetDrain::new(fd);
     while let Some(pause) = drain.next()? {

@@ -200,11 +200,11 @@ impl Refusal {
     }
 
     pub(super) fn protocol(message: impl Into<String>) -> Refusal {
-        Refusal::new(libc::EPROTO, message)
+        Refusal::new(crate::sys::errno::EPROTO, message)
     }
 
     pub(super) fn auth(message: impl Into<String>) -> Refusal {
-        Refusal::new(libc::EACCES, message)
+        Refusal::new(crate::sys::errno::EACCES, message)
     }
 }
 
@@ -212,11 +212,11 @@ impl Refusal {
 pub(super) fn broken(e: io::Error, during: &str) -> Refusal {
     if e.kind() == io::ErrorKind::UnexpectedEof {
         return Refusal::new(
-            libc::ECONNRESET,
+            crate::sys::errno::ECONNRESET,
             format!("the proxy closed the connection during the {during} handshake"),
         );
     }
-    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+    let errno = e.raw_os_error().unwrap_or(crate::sys::errno::EIO);
     Refusal::new(errno, format!("{during} handshake: {e}"))
 }
 

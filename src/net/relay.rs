@@ -51,10 +51,12 @@ use crate::net::stream::Stream;
 use crate::net::tls;
 
 mod copy;
+#[cfg(target_os = "linux")]
 mod plain;
 
 use copy::relay_tls;
-pub(crate) use copy::{copy, copy_until_end, discard_until_end};
+pub(crate) use copy::{copy, copy_until_end, discard_until_end, PumpError};
+#[cfg(target_os = "linux")]
 use plain::relay_plain;
 
 /// Node's per-socket options that apply to a relayed pair.
@@ -135,11 +137,12 @@ pub(crate) async fn relay(
         conn,
     };
     let work = async {
+        // splice(2) between plain sockets on Linux; the copy loop elsewhere.
+        #[cfg(target_os = "linux")]
         if client.is_plain() && target.is_plain() {
-            relay_plain(&client, &target, &pair).await
-        } else {
-            relay_tls(&mut client, &mut target, &pair).await
+            return relay_plain(&client, &target, &pair).await;
         }
+        relay_tls(&mut client, &mut target, &pair).await
     };
     let outcome = tokio::select! {
         outcome = work => outcome,

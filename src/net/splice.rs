@@ -18,13 +18,7 @@ use crate::sys::{self, poll_or_stop, Stop};
 /// Bytes per splice(2) call, and the pipe size asked for.
 pub(crate) const SPLICE_LEN: usize = 1 << 20;
 
-/// Which side of a copy failed, so callers can tell a closed stdout from a
-/// broken connection.
-#[derive(Debug)]
-pub(crate) enum PumpError {
-    Read(io::Error),
-    Write(io::Error),
-}
+pub(crate) use crate::net::relay::PumpError;
 
 /// How a [`pump`] ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

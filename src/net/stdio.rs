@@ -6,7 +6,6 @@
 //! slow socket slows stdin reading, and memory stays at a few chunks.
 
 use std::io::{self, Write};
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -46,13 +45,20 @@ pub(crate) fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
             let mut buf = BytesMut::with_capacity(CHUNK);
             loop {
                 buf.reserve(CHUNK);
-                // An error is left for the read to report.
-                let _ = crate::sys::poll_or_stop(0, libc::POLLIN, None);
-                STDIN_HOLDING.store(true, Ordering::SeqCst);
-                let n = match crate::sys::read_spare(0, &mut buf) {
+                crate::sys::wait_for_stdin();
+                // Where stdin cannot be waited for (Windows) the read itself
+                // blocks: marked once it returns, or a read blocked on an
+                // idle pipe would look like bytes held.
+                if crate::sys::STDIN_WAITS {
+                    STDIN_HOLDING.store(true, Ordering::SeqCst);
+                }
+                let n = match crate::sys::read_stdin(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 };
+                if !crate::sys::STDIN_WAITS {
+                    STDIN_HOLDING.store(true, Ordering::SeqCst);
+                }
                 debug_assert!(n > 0);
                 let chunk = if filter.crlf {
                     to_crlf(&buf.split())
@@ -91,7 +97,7 @@ pub(crate) fn stdin_unsent(queued: &mut dyn FnMut() -> bool) -> bool {
         if queued() {
             return true;
         }
-        let state = crate::sys::unread(0);
+        let state = crate::sys::stdin_unread();
         if queued() || state == Unread::Bytes {
             return true;
         }
@@ -152,7 +158,7 @@ impl StdoutWriter {
                 // Straight to fd 1, unbuffered: std's Stdout is line
                 // buffered and scans every chunk for '\n' (memrchr over all
                 // 64 KiB), pure overhead for data flushed chunk by chunk.
-                let mut out = RawWriter(libc::STDOUT_FILENO);
+                let mut out = RawStdout;
                 let mut hexer = hex.then(HexDump::default);
                 while let Some(chunk) = rx.blocking_recv() {
                     let r = match &mut hexer {
@@ -184,13 +190,13 @@ impl StdoutWriter {
     }
 }
 
-/// A descriptor we only borrow, as a `Write`: fd 1 is never closed here.
-/// Errors as a `File` would give them (EINTR retried).
-struct RawWriter(RawFd);
+/// stdout, borrowed, as a `Write`: fd 1 is never closed here. Errors as
+/// a `File` would give them (EINTR retried).
+struct RawStdout;
 
-impl Write for RawWriter {
+impl Write for RawStdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        crate::sys::write_retrying(self.0, buf)
+        crate::sys::write_stdout(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {

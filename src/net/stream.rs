@@ -10,18 +10,24 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::TcpStream;
+#[cfg(unix)]
+use tokio::net::UnixStream;
 use tokio_rustls::{client, server};
+
+use crate::sys::{self, RawFd};
 
 /// A connected socket.
 pub enum Stream {
     Tcp(TcpStream),
+    #[cfg(unix)]
     Unix(UnixStream),
     /// Our side of a TLS connection we opened (`connect --tls`, `pipe`'s target).
     TlsClient(Box<client::TlsStream<Stream>>),
@@ -33,8 +39,9 @@ impl Stream {
     /// The kernel socket underneath, for socket options and splice(2).
     pub fn raw_fd(&self) -> RawFd {
         match self {
-            Stream::Tcp(s) => s.as_raw_fd(),
-            Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tcp(s) => sys::raw_socket(s),
+            #[cfg(unix)]
+            Stream::Unix(s) => sys::raw_socket(s),
             Stream::TlsClient(s) => s.get_ref().0.raw_fd(),
             Stream::TlsServer(s) => s.get_ref().0.raw_fd(),
         }
@@ -43,7 +50,7 @@ impl Stream {
     /// Whether bytes on this stream are the bytes on the socket (no TLS),
     /// so they may be moved with splice(2).
     pub fn is_plain(&self) -> bool {
-        matches!(self, Stream::Tcp(_) | Stream::Unix(_))
+        !matches!(self, Stream::TlsClient(_) | Stream::TlsServer(_))
     }
 
     /// Wait until the socket may be read or written without blocking (plain
@@ -52,6 +59,7 @@ impl Stream {
     pub async fn ready(&self, interest: Interest) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.ready(interest).await.map(drop),
+            #[cfg(unix)]
             Stream::Unix(s) => s.ready(interest).await.map(drop),
             Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
         }
@@ -62,7 +70,9 @@ impl Stream {
         match (self, interest.is_readable()) {
             (Stream::Tcp(s), true) => s.poll_read_ready(cx),
             (Stream::Tcp(s), false) => s.poll_write_ready(cx),
+            #[cfg(unix)]
             (Stream::Unix(s), true) => s.poll_read_ready(cx),
+            #[cfg(unix)]
             (Stream::Unix(s), false) => s.poll_write_ready(cx),
             (Stream::TlsClient(_) | Stream::TlsServer(_), _) => Poll::Ready(Err(not_plain())),
         }
@@ -77,6 +87,7 @@ impl Stream {
     ) -> io::Result<R> {
         match self {
             Stream::Tcp(s) => s.try_io(interest, f),
+            #[cfg(unix)]
             Stream::Unix(s) => s.try_io(interest, f),
             Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
         }
@@ -86,6 +97,7 @@ impl Stream {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.try_read(buf),
+            #[cfg(unix)]
             Stream::Unix(s) => s.try_read(buf),
             Stream::TlsClient(_) | Stream::TlsServer(_) => Err(not_plain()),
         }
@@ -93,6 +105,7 @@ impl Stream {
 
     /// Leave the runtime and become a plain blocking descriptor, to be
     /// handed to a child process (`--exec`).
+    #[cfg(unix)]
     pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
         let fd = self.into_fd()?;
         socket2::SockRef::from(&fd).set_nonblocking(false)?;
@@ -103,6 +116,7 @@ impl Stream {
     /// wait on the socket with poll(2) themselves: left registered, every
     /// segment that arrives would also wake the runtime's thread for
     /// nothing.
+    #[cfg(unix)]
     pub fn into_fd(self) -> io::Result<OwnedFd> {
         Ok(match self {
             Stream::Tcp(s) => s.into_std()?.into(),
@@ -114,6 +128,7 @@ impl Stream {
     pub fn sock_ref(&self) -> socket2::SockRef<'_> {
         match self {
             Stream::Tcp(s) => socket2::SockRef::from(s),
+            #[cfg(unix)]
             Stream::Unix(s) => socket2::SockRef::from(s),
             Stream::TlsClient(s) => s.get_ref().0.sock_ref(),
             Stream::TlsServer(s) => s.get_ref().0.sock_ref(),
@@ -130,6 +145,24 @@ impl Stream {
 /// not the bytes of the stream); callers check [`Stream::is_plain`] first.
 fn not_plain() -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, "not a plain socket (TLS)")
+}
+
+/// A Unix socket's name: its path, `@NAME` when abstract, or "" when
+/// unnamed (a client's end).
+#[cfg(unix)]
+fn unix_name(a: &socket2::SockAddr) -> Addr {
+    match (a.as_pathname(), a.as_abstract_namespace()) {
+        (Some(p), _) => Addr::Unix(p.display().to_string()),
+        (None, Some(n)) => Addr::Unix(format!("@{}", String::from_utf8_lossy(n))),
+        (None, None) if a.is_unix() => Addr::Unix(String::new()),
+        (None, None) => Addr::Unknown,
+    }
+}
+
+/// No Unix sockets on Windows.
+#[cfg(windows)]
+fn unix_name(_a: &socket2::SockAddr) -> Addr {
+    Addr::Unknown
 }
 
 /// One end of a connection.
@@ -192,12 +225,9 @@ impl Addresses {
     /// when abstract, or "" when unnamed (a client's end).
     pub fn of(sock: socket2::SockRef<'_>) -> Addresses {
         let addr = |a: io::Result<socket2::SockAddr>| match a {
-            Ok(a) => match (a.as_socket(), a.as_pathname(), a.as_abstract_namespace()) {
-                (Some(inet), _, _) => Addr::Inet(inet),
-                (None, Some(p), _) => Addr::Unix(p.display().to_string()),
-                (None, None, Some(n)) => Addr::Unix(format!("@{}", String::from_utf8_lossy(n))),
-                (None, None, None) if a.is_unix() => Addr::Unix(String::new()),
-                (None, None, None) => Addr::Unknown,
+            Ok(a) => match a.as_socket() {
+                Some(inet) => Addr::Inet(inet),
+                None => unix_name(&a),
             },
             Err(_) => Addr::Unknown,
         };
@@ -242,6 +272,7 @@ impl AsyncRead for Stream {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
             Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -257,6 +288,7 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
             Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -274,6 +306,7 @@ impl AsyncWrite for Stream {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
             Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
@@ -283,6 +316,7 @@ impl AsyncWrite for Stream {
     fn is_write_vectored(&self) -> bool {
         match self {
             Stream::Tcp(s) => s.is_write_vectored(),
+            #[cfg(unix)]
             Stream::Unix(s) => s.is_write_vectored(),
             Stream::TlsClient(s) => s.is_write_vectored(),
             Stream::TlsServer(s) => s.is_write_vectored(),
@@ -292,6 +326,7 @@ impl AsyncWrite for Stream {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
             Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_flush(cx),
@@ -301,6 +336,7 @@ impl AsyncWrite for Stream {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
             Stream::TlsClient(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Stream::TlsServer(s) => Pin::new(s.as_mut()).poll_shutdown(cx),

@@ -22,10 +22,12 @@ mod fields;
 mod files;
 mod handshake;
 mod options;
+#[cfg(target_os = "linux")]
 mod records;
 mod secure;
 mod self_signed;
 mod sni;
+#[cfg(target_os = "linux")]
 pub mod threads;
 mod verify;
 

@@ -5,6 +5,8 @@
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
+use super::Unread;
+
 /// A new non-blocking eventfd (counter 0), for waking a poll(2).
 pub(crate) fn eventfd() -> io::Result<OwnedFd> {
     // SAFETY: eventfd takes no pointers; a negative result is an error.
@@ -82,20 +84,6 @@ pub(super) fn kind(st: &libc::stat) -> libc::mode_t {
 pub(crate) fn regular_file_size(fd: RawFd) -> Option<u64> {
     let st = fstat(fd).ok()?;
     (kind(&st) == libc::S_IFREG).then_some(st.st_size as u64)
-}
-
-/// What a read of an input descriptor would meet now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unread {
-    /// Bytes: a regular file not read to its end, or bytes queued in a
-    /// pipe, socket or terminal (FIONREAD).
-    Bytes,
-    /// Nothing, and nothing is coming: a file at its end, a pipe whose
-    /// writers are gone, /dev/null; also a terminal with nothing typed
-    /// (nobody is typing into a script's terminal).
-    Nothing,
-    /// Nothing yet, but a pipe or socket whose other end is still open.
-    NotYet,
 }
 
 /// What a read of `fd` would meet now (see [`Unread`]).

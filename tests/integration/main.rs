@@ -9,6 +9,11 @@
 //! umask, signal dispositions other than [`common::sighup_default`], file
 //! descriptors without close-on-exec); a child gets its changes in its own
 //! `Command` or `pre_exec`.
+//!
+//! They run on Unix (Linux): a Windows build is tested from Linux, with
+//! `wirecat.exe` under wine (`.ci/windows`), so this binary is empty there.
+
+#![cfg(unix)]
 
 mod common;
 

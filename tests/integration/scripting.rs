@@ -285,7 +285,8 @@ fn named_pipes_are_a_clear_error_here() {
         .code(2)
         .get_output()
         .clone();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported on this system"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Windows named pipes are not supported on Linux"));
     assert_cmd()
         .args(["listen", "npipe:wirecat"])
         .assert()

@@ -112,7 +112,7 @@ impl<'a> EchoAll<'a> {
     /// (echo has not ended its side, so CLOSED can only be a reset).
     fn fin_or_reset(&self) -> io::Result<()> {
         if crate::sys::eof_was_reset(self.stream.raw_fd(), false) {
-            return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+            return Err(io::Error::from_raw_os_error(crate::sys::errno::ECONNRESET));
         }
         Ok(())
     }
@@ -217,7 +217,7 @@ impl EchoAll<'_> {
                     self.splice.pipe = Some(pipe);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                Err(e) if e.raw_os_error() == Some(crate::sys::errno::EINVAL) => {
                     self.splice.refused = true;
                     self.splice.on = false;
                     return Poll::Ready(Ok(Spliced::Refused));

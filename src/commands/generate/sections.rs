@@ -203,7 +203,7 @@ fn endpoints() -> Vec<Block> {
         Item("HOST:PORT, [IPv6]:PORT, HOST PORT", "a host name or address and a port (HOST PORT as two words on connect); tcp:// and tls:// prefixes, tls:// turning TLS on"),
         Item("PATH, unix:PATH", "a Unix socket: any argument with a / is a path"),
         Item("unix:@NAME", "a Linux abstract socket"),
-        Item("\\\\.\\pipe\\NAME, npipe:NAME", "a Windows named pipe: a clear error on other systems"),
+        Item("\\\\.\\pipe\\NAME, npipe:NAME", "a Windows named pipe: not served yet (a clear error naming the platform)"),
         Item("fd:N, fd:systemd", "an inherited socket (fd:systemd: fd 3 when LISTEN_PID is this process and LISTEN_FDS is at least 1). A listening or only bound socket is accepted on, as one the server bound itself. A connected one (systemd Accept=yes, or inetd's, which is fd:0: not listening, and with a peer) is served as the one connection: listen bridges it, echo echoes it, pipe relays it, then the command exits, with or without -k; connect fd:N bridges it too, and refuses a listening socket (exit 2). A pipe TARGET cannot be fd:."),
         Para("A malformed endpoint is exit 2 with a suggestion where one can be guessed: wirecat connect ::1:80 says did you mean [::1]:80?"),
     ]
@@ -253,6 +253,9 @@ fn environment(command: Option<&str>) -> Vec<Block> {
     }
     if matches!(command, None | Some("echo")) {
         out.push(Item("WIRECAT_NO_URING", "when set, a plain echo server runs on the tokio engine instead of io_uring (the listening event's engine field says which)"));
+    }
+    if matches!(command, None | Some("listen" | "echo" | "pipe")) {
+        out.push(Item("COMPUTERNAME", "Windows only: the computer's name, one of the names of a self-signed certificate (as the host name is on Unix)"));
     }
     if command != Some("isip") {
         out.push(Item("LISTEN_PID, LISTEN_FDS", "systemd socket activation, read for fd:systemd: LISTEN_PID must be this process and LISTEN_FDS at least 1; the socket is fd 3. Both (and LISTEN_FDNAMES) are removed once read"));

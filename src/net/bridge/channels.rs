@@ -5,7 +5,6 @@
 //! the parent's.
 
 use std::io;
-use std::os::fd::RawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use super::{eof_or_reset, received, sent, Ends, InputEnd};
 use crate::net::activity::{Activity, DownEnd};
 use crate::net::options;
 use crate::net::stdio::{self, CHUNK};
-use crate::sys;
+use crate::sys::{self, RawFd};
 
 /// Socket → output chunks, until the peer's FIN.
 pub(super) async fn receive_output<R: tokio::io::AsyncRead + Unpin>(

@@ -16,13 +16,16 @@ use super::{Forced, Listener, ServerOptions, Shutdown};
 use crate::events;
 use crate::exit::{self, Error, Exit};
 use crate::net::options::SocketOptions;
-use crate::net::stream::{Addr, Addresses, Stream};
+use crate::net::stream::{Addresses, Stream};
 
 impl Listener {
     /// Whether no connection will ever be accepted again (an inherited
     /// connection already handed out).
     fn exhausted(&self) -> bool {
-        matches!(self, Listener::Connected(c) if c.taken())
+        #[cfg(unix)]
+        return matches!(self, Listener::Connected(c) if c.taken());
+        #[cfg(not(unix))]
+        false
     }
 
     /// Accept one connection, with the socket options applied.
@@ -33,7 +36,9 @@ impl Listener {
                 opts.apply(socket2::SockRef::from(&s))?;
                 Ok(Stream::Tcp(s))
             }
+            #[cfg(unix)]
             Listener::Unix { listener, .. } => Ok(Stream::Unix(listener.accept().await?.0)),
+            #[cfg(unix)]
             Listener::Connected(c) => match c.take(opts)? {
                 Some(s) => Ok(s),
                 None => std::future::pending().await,
@@ -62,7 +67,8 @@ pub(crate) struct Accepted {
     pub id: u64,
     pub stream: Stream,
     /// Looked up only when events or admission rules need them, else
-    /// unknown: see [`Accepted::addresses`].
+    /// unknown: see `Accepted::addresses` (`--exec`, on Unix).
+    #[cfg_attr(windows, allow(dead_code))]
     pub addrs: Addresses,
     /// The second signal: a handler that races its work against it ends
     /// the connection with its `close` and counts (else the server stops
@@ -72,9 +78,10 @@ pub(crate) struct Accepted {
 
 impl Accepted {
     /// The connection's addresses, looked up now if the accept loop did not.
+    #[cfg(unix)]
     pub(crate) fn addresses(&self) -> Addresses {
         match self.addrs.remote {
-            Addr::Unknown => self.stream.addresses(),
+            crate::net::stream::Addr::Unknown => self.stream.addresses(),
             _ => self.addrs.clone(),
         }
     }
@@ -193,6 +200,7 @@ pub(crate) fn register(opts: &ServerOptions, totals: &Totals, addrs: &Addresses)
 
 /// A registered connection has ended: no longer open, here and on the
 /// progress line.
+#[cfg(target_os = "linux")]
 pub(crate) fn unregister(totals: &Totals) {
     totals.open.fetch_sub(1, Ordering::Relaxed);
     crate::progress::meter()
@@ -257,13 +265,12 @@ mod tests {
 
     #[test]
     fn accept_errors_of_exhaustion_back_off_doubling_to_a_second() {
-        for n in [
-            libc::EMFILE,
-            libc::ENFILE,
-            libc::ENOBUFS,
-            libc::ENOMEM,
-            libc::EAGAIN,
-        ] {
+        use crate::sys::errno::{EAGAIN, EMFILE, ENOBUFS, ENOMEM};
+        #[cfg_attr(windows, allow(unused_mut))]
+        let mut codes = vec![EMFILE, ENOBUFS, ENOMEM, EAGAIN];
+        #[cfg(unix)]
+        codes.push(crate::sys::errno::ENFILE);
+        for n in codes {
             let mut backoff = Duration::from_millis(10);
             let waits: Vec<_> = (0..9)
                 .map(|_| accept_backoff(&errno(n), &mut backoff).unwrap().as_millis())
@@ -274,7 +281,12 @@ mod tests {
 
     #[test]
     fn other_accept_errors_retry_at_once() {
-        for n in [libc::ECONNABORTED, libc::EPROTO, libc::EPERM] {
+        use crate::sys::errno::{ECONNABORTED, EPERM};
+        #[cfg_attr(windows, allow(unused_mut))]
+        let mut codes = vec![ECONNABORTED, EPERM];
+        #[cfg(unix)]
+        codes.push(crate::sys::errno::EPROTO);
+        for n in codes {
             let mut backoff = Duration::from_millis(10);
             assert_eq!(accept_backoff(&errno(n), &mut backoff), None, "{n}");
         }

@@ -5,31 +5,43 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+#[cfg(unix)]
 use std::path::Path;
 
 use serde_json::json;
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 
-use super::files::{bind_unix_with_mode, write_ready_file, SocketFile};
+#[cfg(unix)]
+use super::files::{bind_unix_with_mode, SocketFile};
+#[cfg(unix)]
 use super::inherited::{adopt_fd, systemd_fd, Connected};
+use super::ready::write_ready_file;
 use super::ServerOptions;
 use crate::events;
 use crate::exit::{self, Error, Exit};
-use crate::net::connect::named_pipe_unsupported;
 use crate::net::endpoint::Endpoint;
+use crate::net::platform;
 use crate::net::resolve::lookup;
 use crate::net::stream::{family_name, Addr};
+
+/// Windows makes no socket file: there is never one to remove.
+#[cfg(windows)]
+pub(crate) enum SocketFile {}
 
 /// A bound, listening socket.
 pub(crate) enum Listener {
     Tcp(TcpListener),
+    #[cfg(unix)]
     Unix {
         listener: UnixListener,
         cleanup: Option<SocketFile>,
     },
     /// An inherited connection (`fd:N` from inetd or systemd `Accept=yes`):
     /// accepted once, then the server stops accepting.
+    #[cfg(unix)]
     Connected(Connected),
 }
 
@@ -37,6 +49,7 @@ pub(crate) enum Listener {
 /// take it into its own.
 pub(crate) enum Detached {
     Tcp(std::net::TcpListener),
+    #[cfg(unix)]
     Unix(std::os::unix::net::UnixListener),
 }
 
@@ -44,10 +57,12 @@ impl Detached {
     /// Another listening socket for one more accept loop: a new socket on the
     /// same port with SO_REUSEPORT (the kernel spreads connections over the
     /// loops), or, where that does not apply, the same socket shared.
+    #[cfg_attr(windows, allow(unused_variables))]
     pub(crate) fn sibling(&self, opts: &ServerOptions) -> io::Result<Detached> {
         match self {
             // Only a socket we bound with SO_REUSEPORT gets siblings of its
             // own; an inherited one (`fd:`) or `--exclusive` is shared.
+            #[cfg(unix)]
             Detached::Tcp(l)
                 if opts.reuse_port
                     && !opts.exclusive
@@ -62,6 +77,7 @@ impl Detached {
                 Ok(Detached::Tcp(sock.into()))
             }
             Detached::Tcp(l) => Ok(Detached::Tcp(l.try_clone()?)),
+            #[cfg(unix)]
             Detached::Unix(l) => Ok(Detached::Unix(l.try_clone()?)),
         }
     }
@@ -70,6 +86,7 @@ impl Detached {
     pub(crate) fn attach(self) -> io::Result<Listener> {
         Ok(match self {
             Detached::Tcp(l) => Listener::Tcp(TcpListener::from_std(l)?),
+            #[cfg(unix)]
             Detached::Unix(l) => Listener::Unix {
                 listener: UnixListener::from_std(l)?,
                 cleanup: None,
@@ -124,7 +141,9 @@ impl Listener {
     pub(crate) fn detach(self) -> io::Result<(Detached, Option<SocketFile>)> {
         Ok(match self {
             Listener::Tcp(l) => (Detached::Tcp(l.into_std()?), None),
+            #[cfg(unix)]
             Listener::Unix { listener, cleanup } => (Detached::Unix(listener.into_std()?), cleanup),
+            #[cfg(unix)]
             Listener::Connected(_) => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -137,6 +156,7 @@ impl Listener {
     pub(crate) fn local_addr(&self) -> Addr {
         match self {
             Listener::Tcp(l) => l.local_addr().map(Addr::Inet).unwrap_or(Addr::Unknown),
+            #[cfg(unix)]
             Listener::Unix { listener, .. } => listener
                 .local_addr()
                 .map(|a| {
@@ -144,6 +164,7 @@ impl Listener {
                     unix_addr_name(&std)
                 })
                 .unwrap_or(Addr::Unknown),
+            #[cfg(unix)]
             Listener::Connected(c) => c.local_addr(),
         }
     }
@@ -151,7 +172,10 @@ impl Listener {
     /// Whether this is an inherited connection rather than a listening
     /// socket: it is served as the only connection, on one accept loop.
     pub(crate) fn is_connected(&self) -> bool {
-        matches!(self, Listener::Connected(_))
+        #[cfg(unix)]
+        return matches!(self, Listener::Connected(_));
+        #[cfg(not(unix))]
+        false
     }
 }
 
@@ -169,7 +193,9 @@ fn write_ready(opts: &ServerOptions, local: &Addr) -> Result<(), Error> {
     })
 }
 
+#[cfg(unix)]
 fn unix_addr_name(a: &std::os::unix::net::SocketAddr) -> Addr {
+    #[cfg(target_os = "linux")]
     use std::os::linux::net::SocketAddrExt;
     if let Some(p) = a.as_pathname() {
         Addr::Unix(p.display().to_string())
@@ -196,7 +222,9 @@ async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, 
                     Err(e)
                         if matches!(
                             e.raw_os_error(),
-                            Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL)
+                            Some(
+                                crate::sys::errno::EAFNOSUPPORT | crate::sys::errno::EADDRNOTAVAIL
+                            )
                         ) =>
                     {
                         bind_tcp(v4, opts).map_err(fail)
@@ -213,15 +241,19 @@ async fn bind_endpoint(ep: &Endpoint, opts: &ServerOptions) -> Result<Listener, 
             let addrs = lookup(host, *port, opts.family, &[]).await?;
             bind_tcp(addrs[0], opts).map_err(fail)
         }
+        #[cfg(unix)]
         Endpoint::Unix(path) => bind_unix(path, opts).map_err(|e| unix_failed(ep, path, e)),
+        #[cfg(target_os = "linux")]
         Endpoint::Abstract(name) => bind_abstract(name, opts).map_err(fail),
-        Endpoint::NamedPipe(_) => Err(named_pipe_unsupported(ep)),
+        #[cfg(unix)]
         Endpoint::Fd(fd) => adopt_fd(*fd, opts).map_err(fail),
+        #[cfg(unix)]
         Endpoint::Systemd => {
             let fd = systemd_fd()
                 .map_err(|why| Error::new(Exit::Listen, "cannot listen on fd:systemd", why))?;
             adopt_fd(fd, opts).map_err(fail)
         }
+        other => Err(platform::unsupported(other)),
     }
 }
 
@@ -232,10 +264,7 @@ fn bind_tcp(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Listener> {
 
 fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    sock.set_reuse_address(true)?;
-    if opts.reuse_port && !opts.exclusive {
-        sock.set_reuse_port(true)?;
-    }
+    reuse(&sock, opts)?;
     if addr.is_ipv6() {
         sock.set_only_v6(opts.ipv6_only)?;
     }
@@ -245,6 +274,28 @@ fn tcp_socket(addr: SocketAddr, opts: &ServerOptions) -> io::Result<Socket> {
     Ok(sock)
 }
 
+/// SO_REUSEADDR (always, as Node sets it: a restarted server is not kept
+/// off its port by connections in TIME_WAIT) and, for `--workers`,
+/// SO_REUSEPORT.
+#[cfg(unix)]
+fn reuse(sock: &Socket, opts: &ServerOptions) -> io::Result<()> {
+    sock.set_reuse_address(true)?;
+    if opts.reuse_port && !opts.exclusive {
+        sock.set_reuse_port(true)?;
+    }
+    Ok(())
+}
+
+/// Nothing on Windows: there SO_REUSEADDR lets another program bind the
+/// same port and take its connections (libuv does not set it either), and
+/// TIME_WAIT never keeps a listener off its port. `--workers` loops share
+/// the one socket.
+#[cfg(windows)]
+fn reuse(_sock: &Socket, _opts: &ServerOptions) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
 fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
     let listener = bind_unix_with_mode(path, opts)?;
     // Made first: a failure below removes the file again.
@@ -258,6 +309,7 @@ fn bind_unix(path: &Path, opts: &ServerOptions) -> io::Result<Listener> {
     })
 }
 
+#[cfg(target_os = "linux")]
 fn bind_abstract(name: &str, opts: &ServerOptions) -> io::Result<Listener> {
     use std::os::linux::net::SocketAddrExt;
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
@@ -284,6 +336,7 @@ fn listen_failed(ep: &Endpoint, e: &io::Error) -> Error {
 }
 
 /// A Unix socket that cannot be bound: tell a live server from a stale file.
+#[cfg(unix)]
 fn unix_failed(ep: &Endpoint, path: &Path, e: io::Error) -> Error {
     if e.kind() != io::ErrorKind::AddrInUse {
         return listen_failed(ep, &e);

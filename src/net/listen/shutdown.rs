@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::signals::{Signal, Signals};
 use crate::events;
 use crate::exit::Exit;
 
@@ -26,31 +27,22 @@ pub(crate) struct Shutdown {
 
 impl Shutdown {
     /// First SIGINT/SIGTERM drains, a second one ends everything; SIGHUP
-    /// counts as SIGTERM (`Hangup`). Call it before binding, so no signal
+    /// counts as SIGTERM (see `Signals`). Call it before binding, so no signal
     /// can come between the ready file and it.
     pub(crate) fn on_signals() -> Shutdown {
-        use tokio::signal::unix::{signal, SignalKind};
         let (tx, rx) = watch::channel(0u8);
         let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = interrupted.clone();
         // Registered now, not in the task: a signal that arrives before the
         // task first runs (right after the ready file appears, say) must
         // still find our handler instead of the default, which kills.
-        let handlers = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        );
-        let mut hup = Hangup::register();
+        let handlers = Signals::register();
         tokio::spawn(async move {
-            let (Ok(mut int), Ok(mut term)) = handlers else {
+            let Ok(mut signals) = handlers else {
                 return;
             };
             for level in 1..=2u8 {
-                let interrupt = tokio::select! {
-                    _ = int.recv() => true,
-                    _ = term.recv() => false,
-                    _ = hup.recv() => false,
-                };
+                let interrupt = signals.recv().await == Signal::Interrupt;
                 if interrupt {
                     flag.store(true, Ordering::Relaxed);
                 }
@@ -136,39 +128,6 @@ impl std::error::Error for ForcedClose {}
 /// The error a connection ended by the second signal reports.
 pub(crate) fn forced_close() -> io::Error {
     io::Error::new(io::ErrorKind::ConnectionAborted, ForcedClose)
-}
-
-/// SIGHUP (the terminal closed), taken as SIGTERM: a server drains and
-/// removes its Unix socket file instead of dying by the default action.
-/// Unless SIGHUP was ignored when we started (`nohup wirecat …`): then it
-/// stays ignored, as the user asked.
-pub(crate) struct Hangup(Option<tokio::signal::unix::Signal>);
-
-impl Hangup {
-    /// Install the handler now (call it on a runtime).
-    pub(crate) fn register() -> Hangup {
-        use tokio::signal::unix::{signal, SignalKind};
-        Hangup(
-            (!hangup_ignored())
-                .then(|| signal(SignalKind::hangup()).ok())
-                .flatten(),
-        )
-    }
-
-    /// The next SIGHUP; never, if it is ignored.
-    pub(crate) async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    }
-}
-
-/// Whether SIGHUP was ignored (`SIG_IGN`) when the process started.
-fn hangup_ignored() -> bool {
-    crate::sys::signal_ignored(libc::SIGHUP)
 }
 
 /// The first signal with connections open: say that the server waits for

@@ -90,7 +90,7 @@ fn memory_to_spare() -> io::Result<()> {
     let r = probe.try_reserve_exact(LOOP_MEMORY);
     // Observed, so the allocation is not optimised away.
     std::hint::black_box(&probe);
-    r.map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))
+    r.map_err(|_| io::Error::from_raw_os_error(crate::sys::errno::ENOMEM))
 }
 
 /// Told by an accept loop once it has closed its listening socket.
@@ -143,6 +143,8 @@ where
     for (stopped, _) in &mut threads {
         let _ = stopped.await;
     }
+    // (No socket file on Windows: an empty Option, nothing to drop.)
+    #[cfg_attr(windows, allow(clippy::drop_non_drop))]
     drop(socket_file);
     let mut served = false;
     for (_, done) in threads {

@@ -55,11 +55,11 @@ pub(super) async fn connect(
         ))),
         401 | 403 | 407 => Err(Refusal::auth(format!("the HTTP proxy refused ({said})"))),
         504 => Err(Refusal::new(
-            libc::ETIMEDOUT,
+            crate::sys::errno::ETIMEDOUT,
             format!("the proxy's connection to the target timed out ({said})"),
         )),
         _ => Err(Refusal::new(
-            libc::ECONNREFUSED,
+            crate::sys::errno::ECONNREFUSED,
             format!("the HTTP proxy could not connect ({said})"),
         )),
     }

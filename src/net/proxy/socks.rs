@@ -113,32 +113,35 @@ pub(super) async fn socks5(
 fn socks5_reply(rep: u8) -> Refusal {
     let (errno, what) = match rep {
         2 => (
-            libc::EACCES,
+            crate::sys::errno::EACCES,
             "the proxy's rules do not allow this connection",
         ),
         3 => (
-            libc::ENETUNREACH,
+            crate::sys::errno::ENETUNREACH,
             "the proxy reports the network unreachable",
         ),
         4 => (
-            libc::EHOSTUNREACH,
+            crate::sys::errno::EHOSTUNREACH,
             "the proxy reports the host unreachable (or its name unknown)",
         ),
         5 => (
-            libc::ECONNREFUSED,
+            crate::sys::errno::ECONNREFUSED,
             "the target refused the proxy's connection",
         ),
         6 => (
-            libc::ETIMEDOUT,
+            crate::sys::errno::ETIMEDOUT,
             "the proxy's connection to the target timed out",
         ),
-        7 => (libc::EPROTO, "the proxy does not support CONNECT"),
+        7 => (
+            crate::sys::errno::EPROTO,
+            "the proxy does not support CONNECT",
+        ),
         8 => (
-            libc::EAFNOSUPPORT,
+            crate::sys::errno::EAFNOSUPPORT,
             "the proxy does not support this address type",
         ),
         _ => (
-            libc::ECONNREFUSED,
+            crate::sys::errno::ECONNREFUSED,
             "the proxy failed to connect (general failure)",
         ),
     };
@@ -160,7 +163,7 @@ pub(super) async fn socks4(
                 None
             }
             Target::Addr(SocketAddr::V6(_)) => return Err(Refusal::new(
-                libc::EAFNOSUPPORT,
+                crate::sys::errno::EAFNOSUPPORT,
                 "SOCKS4 carries IPv4 only; use socks4a:// or socks5h:// to let the proxy resolve",
             )),
             // SOCKS4a: 0.0.0.x, then the name after the user id.
@@ -183,7 +186,7 @@ pub(super) async fn socks4(
     match reply[1] {
         0x5a => Ok(()),
         0x5b => Err(Refusal::new(
-            libc::ECONNREFUSED,
+            crate::sys::errno::ECONNREFUSED,
             "the SOCKS4 proxy rejected the request or could not connect (reply 91)",
         )),
         0x5c | 0x5d => Err(Refusal::auth(format!(

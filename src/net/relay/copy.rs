@@ -8,8 +8,15 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{both_ways, ended, Failed, Leg, Outcome, Pair, Side};
-use crate::net::splice::PumpError;
 use crate::net::stream::Stream;
+
+/// Which side of a copy failed (here and in the splice(2) pumps), so callers can tell a closed stdout from a
+/// broken connection.
+#[derive(Debug)]
+pub(crate) enum PumpError {
+    Read(io::Error),
+    Write(io::Error),
+}
 
 /// Both directions when either socket speaks TLS.
 pub(super) async fn relay_tls(
