@@ -1,8 +1,6 @@
 //! Thin entry point: parse, dispatch, and let [`wirecat::exit::finish`]
 //! print an error once and exit with its code.
 
-use clap::Parser;
-
 use wirecat::cli::{habit_hint, usage_line, Cli};
 
 fn main() {
@@ -17,7 +15,7 @@ fn main() {
 /// and usage); --help and --version print as clap does, exit 0.
 fn parse() -> Cli {
     let argv: Vec<String> = std::env::args().collect();
-    match Cli::try_parse_from(&argv) {
+    match wirecat::cli::try_parse(&argv) {
         Ok(cli) => cli,
         Err(err) => match habit_hint(&err, &argv).or_else(|| usage_line(&err)) {
             Some(line) => {
