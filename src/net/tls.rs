@@ -89,6 +89,10 @@ fn versions(
     }
 }
 
+/// Sessions a TLS server remembers for resumption by session ID (a few
+/// hundred bytes each); tickets need no memory at all.
+const SESSION_CACHE: usize = 4096;
+
 fn tls_failure(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(Exit::Tls, what, e)
 }
@@ -293,6 +297,12 @@ pub fn server_config(
         .with_client_cert_verifier(verifier)
         .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = args.alpn.clone();
+    // Resumption, stateless (tickets, keys rotated by rustls) and stateful
+    // (a session cache, for clients that resume by session ID): a client
+    // back for another connection skips the certificate and key exchange.
+    config.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new()
+        .map_err(|e| tls_failure("cannot make session tickets", e))?;
+    config.session_storage = rustls::server::ServerSessionMemoryCache::new(SESSION_CACHE);
     Ok(ServerSetup {
         config: Arc::new(config),
         self_signed,

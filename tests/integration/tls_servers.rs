@@ -954,3 +954,66 @@ fn second_sigint_ends_a_connection_in_its_handshake_with_its_error() {
         assert_eq!(error["code"], "ECONNABORTED", "{command}: {error}");
     }
 }
+
+/// Resumption is stateless: a client resumes its session after hundreds
+/// of other clients' full handshakes (a server-side session cache alone
+/// had forgotten it after 128), by ticket, on TLS 1.3 and 1.2.
+#[test]
+fn tls_servers_resume_a_session_after_many_other_clients() {
+    let pki = Pki::new("wirecat resumption CA");
+    // Events to a file: 600 connections' worth would fill a pipe.
+    let echo = Server::json(&[
+        "echo",
+        "--tls",
+        "--cert",
+        s(&pki.cert),
+        "--key",
+        s(&pki.key),
+        "127.0.0.1:0",
+    ]);
+    let addr = echo.addr.clone();
+    let rt = rt();
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        let client = |resume: bool| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(pki.ca.der()).unwrap();
+            let mut config = rustls::ClientConfig::builder_with_provider(provider())
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            if !resume {
+                config.resumption = rustls::client::Resumption::disabled();
+            }
+            TlsConnector::from(Arc::new(config))
+        };
+        let (returning, others) = (client(true), client(false));
+        let name = ServerName::try_from("localhost").unwrap();
+        let kinds: Vec<_> = rt.block_on(within(async {
+            let mut kinds = Vec::new();
+            let once = |connector: TlsConnector| {
+                let (addr, name) = (addr.clone(), name.clone());
+                async move {
+                    let tcp = TcpStream::connect(&addr).await.unwrap();
+                    let mut tls = connector.connect(name, tcp).await.unwrap();
+                    // A byte each way, so the tickets sent after the
+                    // handshake have arrived before we close.
+                    tls.write_all(b"x").await.unwrap();
+                    let mut b = [0u8; 1];
+                    tls.read_exact(&mut b).await.unwrap();
+                    let kind = tls.get_ref().1.handshake_kind();
+                    tls.shutdown().await.unwrap();
+                    kind
+                }
+            };
+            kinds.push(once(returning.clone()).await);
+            for _ in 0..300 {
+                once(others.clone()).await;
+            }
+            kinds.push(once(returning.clone()).await);
+            kinds
+        }));
+        use rustls::HandshakeKind::{Full, Resumed};
+        assert_eq!(kinds, [Some(Full), Some(Resumed)], "{version:?}");
+    }
+}
