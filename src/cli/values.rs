@@ -54,14 +54,54 @@ fn with_unit(s: &str) -> Option<Result<Duration, String>> {
     Some(value.ok_or_else(|| format!("expected a duration such as 500ms, 5s or 2m, got {s:?}")))
 }
 
+/// The largest idle time TCP_KEEPIDLE takes (Linux's MAX_TCP_KEEPIDLE):
+/// above it setsockopt(2) fails with EINVAL on every socket.
+pub(super) const MAX_KEEPALIVE: Duration = Duration::from_secs(32_767);
+
+/// `--keepalive=MS`: [`parse_ms`], at most [`MAX_KEEPALIVE`] once rounded
+/// down to whole seconds (as it is set), so a value the kernel refuses is a
+/// usage error at start, not EINVAL on the first socket.
+pub(super) fn parse_keepalive(s: &str) -> Result<Duration, String> {
+    let d = parse_ms(s)?;
+    if d.as_secs() > MAX_KEEPALIVE.as_secs() {
+        return Err(format!(
+            "{s:?} is over TCP_KEEPIDLE's limit of {}s (32767000 ms)",
+            MAX_KEEPALIVE.as_secs()
+        ));
+    }
+    Ok(d)
+}
+
+/// `--exec`/`--sh-exec CMD`: a command, not empty or only blanks (which
+/// would start nothing, or a shell that exits at once, on every connection).
+pub(super) fn parse_command(s: &str) -> Result<String, String> {
+    match s.trim().is_empty() {
+        true => Err("expected a command, got an empty one".to_string()),
+        false => Ok(s.to_string()),
+    }
+}
+
+/// An `--alpn` protocol name: 1 to 255 bytes, as TLS's wire format
+/// (RFC 7301) requires; rustls would otherwise refuse it only later.
+pub(super) fn parse_alpn(s: &str) -> Result<String, String> {
+    match s.len() {
+        0 => Err("an ALPN protocol name cannot be empty".to_string()),
+        1..=255 => Ok(s.to_string()),
+        n => Err(format!(
+            "an ALPN protocol name is at most 255 bytes, this one is {n}"
+        )),
+    }
+}
+
 /// `--send`/`--banner` text with its escapes decoded (see `unescape`).
 pub fn parse_escapes(s: &str) -> Result<Bytes, String> {
-    Ok(Bytes::from(unescape(s)))
+    unescape(s).map(Bytes::from)
 }
 
 /// Text with the usual escapes: `\r \n \t \0 \e \\ \xHH`. Any other
-/// backslash is kept as written.
-pub(super) fn unescape(text: &str) -> Vec<u8> {
+/// backslash is kept as written; a `\x` without two hex digits after it is
+/// refused (it was meant as a byte, and no byte is certain).
+pub(super) fn unescape(text: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(ch) = chars.next() {
@@ -79,12 +119,17 @@ pub(super) fn unescape(text: &str) -> Vec<u8> {
             Some('\\') => out.push(b'\\'),
             Some('x') => {
                 let hex: String = chars.clone().take(2).collect();
+                let digits = hex.len() == 2 && hex.bytes().all(|b| b.is_ascii_hexdigit());
                 match u8::from_str_radix(&hex, 16) {
-                    Ok(b) if hex.len() == 2 => {
+                    Ok(b) if digits => {
                         out.push(b);
                         chars.nth(1);
                     }
-                    _ => out.extend_from_slice(b"\\x"),
+                    _ => {
+                        return Err(format!(
+                            "\\x{hex} is not a byte: \\x takes two hex digits (\\x41); \\\\ is a backslash"
+                        ))
+                    }
                 }
             }
             Some(other) => {
@@ -95,7 +140,7 @@ pub(super) fn unescape(text: &str) -> Vec<u8> {
             None => out.push(b'\\'),
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -128,10 +173,13 @@ mod tests {
 
     #[test]
     fn escapes_are_understood() {
-        assert_eq!(unescape(r"hi\r\n"), b"hi\r\n");
-        assert_eq!(unescape(r"a\tb\\c\x41\e\0"), b"a\tb\\cA\x1b\0");
-        assert_eq!(unescape(r"odd\q\x4"), b"odd\\q\\x4");
-        assert_eq!(unescape("é"), "é".as_bytes());
+        assert_eq!(unescape(r"hi\r\n").unwrap(), b"hi\r\n");
+        assert_eq!(unescape(r"a\tb\\c\x41\e\0").unwrap(), b"a\tb\\cA\x1b\0");
+        assert_eq!(unescape(r"odd\q").unwrap(), b"odd\\q");
+        assert_eq!(unescape("é").unwrap(), "é".as_bytes());
+        for bad in [r"\xZZ", r"\x4", r"\x", r"\x+1", r"\x-1", r"a\xé1"] {
+            assert!(unescape(bad).is_err(), "{bad:?} should be refused");
+        }
         assert_eq!(&parse_escapes(r"PING\r\n").unwrap()[..], b"PING\r\n");
     }
 }

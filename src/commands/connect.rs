@@ -28,6 +28,7 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
+    options::check_family(&ep, &args.socket)?;
     let tls = ClientTls::new(&options::client_tls(&args.tls), &ep)?;
     let expect = match &args.expect {
         Some(re) => {
@@ -189,6 +190,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             port,
             tls: false,
         };
+        options::check_family(&ep, &args.socket)?;
         match connect(&ep, &opts).await {
             Ok(_) => {
                 any = true;

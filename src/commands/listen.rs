@@ -27,6 +27,8 @@ use crate::progress;
 pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
+    options::check_server(&ep, &args.server)?;
+    options::check_family(&ep, &args.socket)?;
     let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;
     let opts = options::server(&args.server, &args.socket);
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
@@ -123,7 +125,13 @@ async fn exec_server(
         }
     };
     let totals = Arc::new(Totals::default());
-    let exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    let stopped = shutdown.clone();
+    let mut exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    // A one-shot `listen` is a transfer, with or without --exec: SIGTERM
+    // (or SIGHUP) is 143, as without --exec; only a `-k` server drains to 0.
+    if once && exit == Exit::Success && stopped.signalled() {
+        exit = Exit::Terminated;
+    }
     let failed = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
     failed.map_or(Ok(exit), Err)
 }

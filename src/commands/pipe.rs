@@ -49,6 +49,9 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let listen = Endpoint::for_listen(&args.listen)?;
     let endpoint = Endpoint::for_target(&args.target)?;
+    options::check_server(&listen, &args.server)?;
+    options::check_family(&listen, &args.socket)?;
+    options::check_family(&endpoint, &args.socket)?;
     if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
         return Err(Error::usage(
             format!("pipe {} {}", args.listen, args.target),

@@ -54,6 +54,22 @@ impl fmt::Display for EndpointError {
 
 impl std::error::Error for EndpointError {}
 
+/// The longest Unix socket path (or abstract name) the kernel takes:
+/// `sun_path` is 108 bytes, one of them the path's NUL (the abstract
+/// name's leading NUL). Longer is refused here, naming the limit, rather
+/// than failing at bind or connect time with a bare EINVAL/EIO.
+pub(crate) const MAX_UNIX_PATH: usize = 107;
+
+fn check_unix_len(input: &str, what: &str, len: usize) -> Result<(), EndpointError> {
+    if len > MAX_UNIX_PATH {
+        return Err(err(
+            input,
+            format!("{what} is {len} bytes; at most {MAX_UNIX_PATH} fit in a Unix socket address (sun_path)"),
+        ));
+    }
+    Ok(())
+}
+
 fn err(input: &str, why: impl Into<String>) -> EndpointError {
     EndpointError {
         input: input.to_string(),
@@ -91,11 +107,13 @@ impl FromStr for Endpoint {
                 if name.is_empty() {
                     return Err(err(s, "an abstract socket needs a name after '@'"));
                 }
+                check_unix_len(s, "the abstract name", name.len())?;
                 return Ok(Endpoint::Abstract(name.to_string()));
             }
             if rest.is_empty() {
                 return Err(err(s, "expected a socket path after 'unix:'"));
             }
+            check_unix_len(s, "the socket path", rest.len())?;
             return Ok(Endpoint::Unix(PathBuf::from(rest)));
         }
         if let Some(name) = s.strip_prefix("npipe:") {
@@ -129,6 +147,7 @@ impl FromStr for Endpoint {
         }
         // Any argument with a '/' is a path, as in Node's `listen(path)`.
         if s.contains('/') {
+            check_unix_len(s, "the socket path", s.len())?;
             return Ok(Endpoint::Unix(PathBuf::from(s)));
         }
         parse_host_port(s, s, false)
@@ -469,6 +488,12 @@ mod tests {
         assert!(bad("unix:@").why.contains("name"));
         assert!(bad("").why.contains("empty"));
         assert!(bad("a b:1").why.contains("not a host"));
+        let long = format!("/tmp/{}", "a".repeat(MAX_UNIX_PATH - 4));
+        assert!(bad(&long).why.contains("at most 107"), "{}", bad(&long));
+        assert!(long[..MAX_UNIX_PATH].parse::<Endpoint>().is_ok());
+        let name = "n".repeat(MAX_UNIX_PATH + 1);
+        assert!(bad(&format!("unix:@{name}")).why.contains("at most 107"));
+        assert!(format!("unix:@{}", &name[1..]).parse::<Endpoint>().is_ok());
     }
 
     #[test]
