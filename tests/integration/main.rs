@@ -16,6 +16,7 @@ mod blocklist_servers;
 mod connect_listen;
 mod echo;
 mod generated;
+mod hostile;
 mod interop;
 mod isip;
 mod isip_node;

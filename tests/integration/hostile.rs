@@ -1,0 +1,292 @@
+//! Hostile input on the real binary (issue 14 §3): each value a random-argv
+//! run found mishandled, pinned as the usage error, exit code or signal it
+//! must be, and the bounded random-argv run itself ([`fuzz_argv`]) that
+//! keeps looking for the next one.
+
+mod fuzz_argv;
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
+
+use crate::common::{assert_cmd, write_file, Server, LIMIT};
+
+/// No bad value takes longer than this to be refused.
+const QUICK: Duration = Duration::from_secs(10);
+
+/// `args` is refused as a usage error: exit 2, one `wirecat: ` line, no
+/// panic; the line is returned for the caller's own checks.
+#[track_caller]
+fn usage_error<S: AsRef<OsStr>>(args: &[S]) -> String {
+    let out = assert_cmd()
+        .args(args)
+        .timeout(QUICK)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    assert_eq!(out.status.code(), Some(2), "{shown:?}: {err}");
+    assert!(
+        err.starts_with("wirecat: ") && err.lines().count() == 1 && !err.contains("panicked"),
+        "{shown:?}: {err:?}"
+    );
+    err
+}
+
+#[test]
+fn wait_values_that_overflow_a_duration_or_are_not_numbers_are_usage_errors() {
+    for value in [
+        "inf",
+        "-inf",
+        "infinity",
+        "1e20",
+        "1e300",
+        "18446744073709551615",
+        "99999999999999999999",
+        "nan",
+        "NaN",
+        "-1",
+        "1e20s",
+        "infs",
+        "nanms",
+    ] {
+        let wait = format!("--wait={value}");
+        let err = usage_error(&["connect", &wait, "127.0.0.1:1"]);
+        assert!(err.contains("--wait"), "{value}: {err}");
+    }
+}
+
+#[test]
+fn ipv6_only_and_socket_file_modes_are_refused_where_they_cannot_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let sock = sock.to_str().unwrap();
+    for cmd in ["listen", "echo"] {
+        for (flag, addr) in [
+            ("--ipv6-only", "127.0.0.1:0"),
+            ("--ipv6-only", sock),
+            ("--readable-all", "127.0.0.1:0"),
+            ("--writable-all", "0"),
+            ("--readable-all", "unix:@wirecat-hostile"),
+        ] {
+            let err = usage_error(&[cmd, flag, addr]);
+            assert!(err.contains(flag), "{cmd} {flag} {addr}: {err}");
+        }
+    }
+    let err = usage_error(&["pipe", "--ipv6-only", "127.0.0.1:0", "127.0.0.1:9"]);
+    assert!(err.contains("--ipv6-only"), "{err}");
+    // Where they apply they are taken: a bare port (`[::]`), a socket path.
+    for (flag, addr) in [("--ipv6-only", "0"), ("--readable-all", sock)] {
+        let mut server = Server::quiet(&["echo", flag, addr]);
+        assert!(server.running(), "{flag} {addr}: {}", server.stderr_text());
+    }
+}
+
+#[test]
+fn send_and_banner_refuse_a_hex_escape_without_two_hex_digits() {
+    for text in [r"\xZZ", r"ab\x4", r"\x", r"\x+1", r"\x-f", r"\xé1"] {
+        let err = usage_error(&["echo", "--banner", text, "127.0.0.1:0"]);
+        assert!(err.contains("two hex digits"), "{text}: {err}");
+        let err = usage_error(&["connect", "--send", text, "127.0.0.1:1"]);
+        assert!(err.contains("two hex digits"), "{text}: {err}");
+    }
+}
+
+#[test]
+fn unix_paths_over_107_bytes_are_a_usage_error_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().to_str().unwrap().to_owned() + "/";
+    let fit = format!("{base}{}", "s".repeat(107 - base.len()));
+    let over = format!("{fit}x");
+    let name = format!("unix:@{}", "n".repeat(108));
+    for args in [
+        &["connect", over.as_str()][..],
+        &["listen", over.as_str()],
+        &["echo", &format!("unix:{over}")],
+        &["pipe", "127.0.0.1:0", over.as_str()],
+        &["connect", name.as_str()],
+        &["echo", name.as_str()],
+    ] {
+        let err = usage_error(args);
+        assert!(err.contains("at most 107"), "{args:?}: {err}");
+    }
+    // 107 bytes still fit: the server listens on that very path.
+    let server = Server::quiet(&["echo", fit.as_str()]);
+    assert_eq!(server.addr, fit);
+}
+
+#[test]
+fn keepalive_over_the_kernels_limit_is_a_usage_error_and_the_limit_serves() {
+    for value in ["32768000", "32768s", "10h", "99999999999999"] {
+        let flag = format!("--keepalive={value}");
+        for args in [
+            &["connect", flag.as_str(), "127.0.0.1:1"][..],
+            &["echo", flag.as_str(), "127.0.0.1:0"],
+            &["pipe", flag.as_str(), "127.0.0.1:0", "127.0.0.1:9"],
+        ] {
+            let err = usage_error(args);
+            assert!(err.contains("32767"), "{args:?}: {err}");
+        }
+    }
+    // At the limit, a server keeps its clients (it used to reset each one
+    // when setting TCP_KEEPIDLE failed on the accepted socket).
+    for value in ["32767s", "32767999"] {
+        let server = Server::quiet(&["echo", &format!("--keepalive={value}"), "127.0.0.1:0"]);
+        let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        std::io::Write::write_all(&mut s, b"kept").unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut s, &mut back).unwrap();
+        assert_eq!(back, b"kept", "{value}: {}", server.stderr_text());
+    }
+}
+
+#[test]
+fn zero_io_over_a_range_where_nothing_is_open_exits_1() {
+    // Ports 1-8 on loopback: nothing listens there on a test machine.
+    let out = assert_cmd()
+        .args(["connect", "-z", "127.0.0.1", "1-8"])
+        .timeout(LIMIT)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_family_flag_the_address_literal_contradicts_is_a_usage_error() {
+    for args in [
+        &["connect", "-4", "[::1]:1"][..],
+        &["connect", "--family", "4", "::1", "1"],
+        &["connect", "-6", "127.0.0.1:1"],
+        &["connect", "-6", "127.0.0.1", "1"],
+        &["connect", "-z", "-4", "::1", "1-3"],
+        &["listen", "-4", "[::1]:0"],
+        &["echo", "-6", "127.0.0.1:0"],
+        &["pipe", "-4", "127.0.0.1:0", "[::1]:9"],
+    ] {
+        let err = usage_error(args);
+        assert!(err.contains("address"), "{args:?}: {err}");
+    }
+    // The family that matches is fine: -4 with an IPv4 literal connects.
+    let server = Server::quiet(&["echo", "127.0.0.1:0"]);
+    assert_cmd()
+        .args(["connect", "-4", &server.addr, "--send", "ok"])
+        .timeout(LIMIT)
+        .assert()
+        .success()
+        .stdout("ok");
+}
+
+#[test]
+fn empty_commands_and_alpn_names_tls_forbids_are_refused_at_start() {
+    for flag in ["--exec", "--sh-exec"] {
+        for cmd in ["", " ", "\t"] {
+            let err = usage_error(&["listen", flag, cmd, "127.0.0.1:0"]);
+            assert!(err.contains("empty"), "{flag} {cmd:?}: {err}");
+        }
+    }
+    let long = "a".repeat(256);
+    for (side, flag) in [
+        (&["listen", "--tls", "127.0.0.1:0"][..], "--alpn"),
+        (&["echo", "127.0.0.1:0"], "--alpn"),
+        (&["connect", "127.0.0.1:1"], "--alpn"),
+        (&["pipe", "127.0.0.1:0", "127.0.0.1:9"], "--target-alpn"),
+    ] {
+        for name in ["", long.as_str()] {
+            let mut args = side.to_vec();
+            args.extend([flag, name]);
+            let err = usage_error(&args);
+            assert!(err.contains("ALPN"), "{args:?}: {err}");
+        }
+    }
+    // 255 bytes is a legal name.
+    let max = "b".repeat(255);
+    let mut server = Server::quiet(&["echo", "--alpn", &max, "127.0.0.1:0"]);
+    assert!(server.running(), "{}", server.stderr_text());
+}
+
+#[test]
+fn listen_on_a_descriptor_that_is_not_a_socket_says_so_in_one_line() {
+    let out = assert_cmd()
+        .args(["listen", "fd:2"])
+        .timeout(QUICK)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.starts_with("wirecat: cannot listen on fd:2: ENOTSOCK") && err.lines().count() == 1,
+        "{err:?}"
+    );
+}
+
+#[test]
+fn control_characters_in_a_path_do_not_split_the_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a\nb\x1b[2Jc");
+    let path = path.to_str().unwrap();
+    for cmd in ["connect", "listen"] {
+        let mut args = vec![cmd, path];
+        if cmd == "listen" {
+            // A directory that does not exist: bind fails with ENOENT.
+            args[1] = "/nonexistent-wirecat/a\nb";
+        }
+        let out = assert_cmd().args(&args).timeout(QUICK).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.lines().count() == 1 && err.contains(r"a\nb") && !err.contains('\x1b'),
+            "{args:?}: {err:?}"
+        );
+        assert!(matches!(out.status.code(), Some(1 | 5)), "{out:?}");
+    }
+}
+
+#[test]
+fn a_word_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    for args in [
+        &[&b"connect"[..], b"/tmp/\xff"][..],
+        &[b"isip", b"\xc3\x28"],
+        &[b"echo", b"--banner", b"\xfe"],
+        &[b"\xff"],
+    ] {
+        let args: Vec<&OsStr> = args.iter().map(|a| OsStr::from_bytes(a)).collect();
+        let err = usage_error(&args);
+        assert!(err.contains("not valid UTF-8"), "{err}");
+    }
+}
+
+#[test]
+fn one_shot_listen_exec_exits_143_on_sigterm_and_a_k_server_drains_to_0() {
+    for (keep, want) in [(false, Some(libc::SIGTERM)), (true, None)] {
+        let mut args = vec!["listen", "127.0.0.1:0", "--exec", "cat"];
+        if keep {
+            args.push("-k");
+        }
+        let mut server = Server::quiet(&args);
+        server.signal(libc::SIGTERM);
+        let status = server.wait_exit(LIMIT);
+        assert_eq!(status.signal(), want, "{args:?}: {status}");
+        if keep {
+            assert_eq!(status.code(), Some(0), "{args:?}");
+        }
+    }
+}
+
+/// A rules file written on Windows (CRLF line ends) admits what it lists.
+#[test]
+fn allow_file_with_crlf_lines_is_read_as_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let crlf = write_file(dir.path(), "crlf.rules", b"127.0.0.1\r\n# c\r\n");
+    let allow = format!("@{}", crlf.display());
+    let mut server = Server::quiet(&["echo", "127.0.0.1:0", "--allow", &allow]);
+    assert!(server.running(), "{}", server.stderr_text());
+    assert_cmd()
+        .args(["connect", &server.addr, "--send", "x"])
+        .timeout(LIMIT)
+        .assert()
+        .success()
+        .stdout("x");
+}
