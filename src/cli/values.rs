@@ -5,22 +5,39 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+/// The longest duration a flag takes: 2^32 s, 136 years. Longer is no
+/// wait a person means, and a deadline that far (`Instant::now() + d`)
+/// would overflow the clock: `--wait 18446744073709551615s` panicked.
+const MAX_DURATION: Duration = Duration::from_secs(1 << 32);
+
+/// `d`, unless it is longer than [`MAX_DURATION`].
+fn at_most_max(s: &str, d: Duration) -> Result<Duration, String> {
+    match d <= MAX_DURATION {
+        true => Ok(d),
+        false => Err(format!(
+            "{s:?} is longer than any wait (at most {} s, 136 years)",
+            MAX_DURATION.as_secs()
+        )),
+    }
+}
+
 /// A duration flag in milliseconds (`--timeout`, `--connect-timeout`, …):
 /// a bare whole number is milliseconds, as before units were taken;
 /// `500ms`, `5s`, `1.5s`, `2m`, `1h` say their unit.
 pub fn parse_ms(s: &str) -> Result<Duration, String> {
-    match with_unit(s) {
+    let d = match with_unit(s) {
         Some(d) => d,
         None => s.parse::<u64>().map(Duration::from_millis).map_err(|_| {
             format!("expected milliseconds or a duration such as 500ms, 5s or 2m, got {s:?}")
         }),
-    }
+    };
+    at_most_max(s, d?)
 }
 
 /// A duration flag in seconds (`--wait SECS`): a bare number (fractions
 /// allowed) is seconds; `500ms`, `5s`, `2m`, `1h` say their unit.
 pub fn parse_secs(s: &str) -> Result<Duration, String> {
-    match with_unit(s) {
+    let d = match with_unit(s) {
         Some(d) => d,
         None => s
             .parse::<f64>()
@@ -29,7 +46,8 @@ pub fn parse_secs(s: &str) -> Result<Duration, String> {
             .ok_or_else(|| {
                 format!("expected seconds or a duration such as 500ms, 5s or 2m, got {s:?}")
             }),
-    }
+    };
+    at_most_max(s, d?)
 }
 
 /// `NUMBER UNIT`, or None when `s` has no unit (a bare number).
@@ -47,6 +65,15 @@ fn with_unit(s: &str) -> Option<Result<Duration, String>> {
             )))
         }
     };
+    // A whole number is exact (`4684558134ms` is not a float's
+    // 4684558.134000001 s); only a fraction goes through f64.
+    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+        let whole = number.parse::<u64>().ok().and_then(|n| match unit {
+            "ms" => Some(Duration::from_millis(n)),
+            _ => n.checked_mul(seconds as u64).map(Duration::from_secs),
+        });
+        return Some(whole.ok_or_else(|| format!("{s:?} is too long a duration")));
+    }
     let value = number
         .parse::<f64>()
         .ok()
@@ -146,6 +173,7 @@ pub(super) fn unescape(text: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn durations_take_units_and_bare_numbers_keep_their_meaning() {
@@ -181,5 +209,86 @@ mod tests {
             assert!(unescape(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(&parse_escapes(r"PING\r\n").unwrap()[..], b"PING\r\n");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// No text makes a duration parser panic (a float that overflows a
+        /// Duration once did, in `--wait inf`), and whatever is accepted
+        /// is finite and not negative by construction.
+        #[test]
+        fn duration_parsers_never_panic(
+            s in prop_oneof![
+                "\\PC{0,24}",
+                "[-+]?([0-9]{0,25}|inf|infinity|nan|NaN)(\\.[0-9]{0,5})?(e[-+]?[0-9]{1,4})?(ms|s|m|h|x)?",
+            ],
+        ) {
+            let _ = parse_ms(&s);
+            let _ = parse_secs(&s);
+            let _ = parse_keepalive(&s);
+        }
+
+        /// The forms agree: N, Nms, and N/1000 s are the same milliseconds.
+        #[test]
+        fn duration_forms_agree(n in 0u64..=1 << 32) {
+            let ms = Duration::from_millis(n);
+            prop_assert_eq!(parse_ms(&n.to_string()), Ok(ms));
+            prop_assert_eq!(parse_ms(&format!("{n}ms")), Ok(ms));
+            prop_assert_eq!(parse_secs(&format!("{n}ms")), Ok(ms));
+            let secs = Duration::from_secs(n);
+            prop_assert_eq!(parse_secs(&n.to_string()), Ok(secs));
+            prop_assert_eq!(parse_ms(&format!("{n}s")), Ok(secs));
+            prop_assert_eq!(parse_keepalive(&format!("{n}s")).is_ok(), n <= 32_767);
+        }
+
+        /// Whatever a duration parser accepts, a deadline can be set from:
+        /// `Instant::now() + d` does not overflow (it panicked for
+        /// `--wait 18446744073709551615s`).
+        #[test]
+        fn accepted_durations_make_deadlines(
+            n in prop_oneof![any::<u64>(), 0u64..=1 << 33],
+            unit in prop_oneof![Just(""), Just("ms"), Just("s"), Just("m"), Just("h")],
+        ) {
+            let s = format!("{n}{unit}");
+            for d in [parse_ms(&s), parse_secs(&s)].into_iter().flatten() {
+                prop_assert!(std::time::Instant::now().checked_add(d).is_some(), "{}", s);
+                prop_assert!(d <= MAX_DURATION);
+            }
+        }
+
+        /// Any text decodes or is refused without a panic, and text with no
+        /// backslash is sent as it is written.
+        #[test]
+        fn escapes_never_panic(s in "(\\PC|\\\\|\\\\x|[0-9a-fA-F]){0,24}") {
+            let decoded = unescape(&s);
+            if !s.contains('\\') {
+                prop_assert_eq!(decoded, Ok(s.as_bytes().to_vec()));
+            }
+        }
+
+        /// Every byte written as `\xHH` (either case) or by its own escape
+        /// comes back as that byte: any message can be sent.
+        #[test]
+        fn escaped_bytes_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..64), upper in any::<bool>()) {
+            let text: String = bytes
+                .iter()
+                .map(|b| match (b, upper) {
+                    (b'\r', _) => "\\r".to_string(),
+                    (b'\\', _) => "\\\\".to_string(),
+                    (_, true) => format!("\\x{b:02X}"),
+                    (_, false) => format!("\\x{b:02x}"),
+                })
+                .collect();
+            prop_assert_eq!(unescape(&text), Ok(bytes));
+        }
+
+        /// Command and ALPN values: refused exactly when empty (or blank,
+        /// for a command) or, for ALPN, over 255 bytes.
+        #[test]
+        fn command_and_alpn_limits(s in "\\PC{0,300}") {
+            prop_assert_eq!(parse_command(&s).is_ok(), !s.trim().is_empty());
+            prop_assert_eq!(parse_alpn(&s).is_ok(), (1..=255).contains(&s.len()));
+        }
     }
 }

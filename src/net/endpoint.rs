@@ -291,7 +291,11 @@ impl Endpoint {
                     Some(h) => (true, h),
                     None => (false, strip_prefix_ci(target, "tcp://").unwrap_or(target)),
                 };
-                let host = host.trim_start_matches('[').trim_end_matches(']');
+                // `[::1] 80`: brackets only as a pair (a stray `]` is a typo).
+                let host = host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(host);
                 let whole = format!("{target} {port}");
                 if host.contains('/') || host.is_empty() {
                     return Err(err(&whole, "HOST PORT needs a host name or address first"));
@@ -361,13 +365,27 @@ impl fmt::Display for Endpoint {
         match self {
             Endpoint::Tcp { host, port, tls } => {
                 let scheme = if *tls { "tls://" } else { "" };
+                // `fd:80`, `unix:80`, `npipe:80` would read back as other
+                // forms: such a host is written with its scheme.
+                let scheme = match host.as_deref() {
+                    Some("fd" | "unix" | "npipe") if !*tls => "tcp://",
+                    _ => scheme,
+                };
                 match host.as_deref() {
                     Some(h) if h.contains(':') => write!(f, "{scheme}[{h}]:{port}"),
                     Some(h) => write!(f, "{scheme}{h}:{port}"),
                     None => write!(f, "{scheme}{port}"),
                 }
             }
-            Endpoint::Unix(p) => write!(f, "{}", p.display()),
+            // A path alone when it reads back as itself (`/tmp/s`), else
+            // with `unix:` (`unix:sock`, `unix:tcp://x/y`).
+            Endpoint::Unix(p) => {
+                let bare = p.display().to_string();
+                match bare.parse::<Endpoint>() {
+                    Ok(Endpoint::Unix(q)) if q == *p => write!(f, "{bare}"),
+                    _ => write!(f, "unix:{bare}"),
+                }
+            }
             Endpoint::Abstract(n) => write!(f, "unix:@{n}"),
             Endpoint::NamedPipe(n) => write!(f, "{n}"),
             Endpoint::Fd(n) => write!(f, "fd:{n}"),
@@ -379,6 +397,7 @@ impl fmt::Display for Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn tcp(host: Option<&str>, port: u16) -> Endpoint {
         Endpoint::Tcp {
@@ -499,6 +518,12 @@ mod tests {
     #[test]
     fn display_round_trips() {
         for s in [
+            "tcp://fd:80",
+            "tcp://unix:1",
+            "tcp://npipe:2",
+            "unix:sock",
+            "unix:tcp://x/y",
+            "unix:fd:3/x",
             "example.com:80",
             "[::1]:80",
             "tls://a:1",
@@ -509,6 +534,43 @@ mod tests {
         ] {
             let ep: Endpoint = s.parse().unwrap();
             assert_eq!(ep.to_string().parse::<Endpoint>().unwrap(), ep, "{s}");
+        }
+    }
+
+    /// Strings over the characters the grammar cares about, so near misses
+    /// (`::1:80`, `[::1`, `unix:@`, `fd:-1`, `tcp://`) come often.
+    const NEAR: &str = r"(tcp://|tls://|TLS://|unix:|unix://|npipe:|fd:|\\\\\.\\pipe\\|@|\[|\]|:|/|\.|%|[0-9a-fA-F]|-|_| |systemd|localhost){0,12}";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Any text parses or is refused with a message; whatever parses
+        /// is written back (`Display`, the form every message uses) as
+        /// text that parses to the same endpoint.
+        #[test]
+        fn any_text_parses_or_is_refused_and_what_parses_round_trips(
+            s in prop_oneof![NEAR, "\\PC{0,40}", ".{0,130}"],
+        ) {
+            if let Ok(ep) = s.parse::<Endpoint>() {
+                let shown = ep.to_string();
+                prop_assert_eq!(shown.parse::<Endpoint>(), Ok(ep), "{:?} shown as {:?}", s, shown);
+            } else {
+                let e = s.parse::<Endpoint>().unwrap_err();
+                prop_assert!(!e.why.is_empty());
+            }
+            let _ = Endpoint::for_listen(&s);
+            let _ = Endpoint::for_target(&s);
+        }
+
+        /// `connect HOST PORT` (two words) never panics, and for a host
+        /// name or IPv4 address names what `HOST:PORT` names.
+        #[test]
+        fn two_words_agree_with_one(host in NEAR, port in "[0-9]{0,6}|.{0,4}") {
+            let two = Endpoint::for_connect(&host, Some(&port));
+            if let (Ok(ep), false) = (&two, host.contains(':') || host.contains('[')) {
+                let one = Endpoint::for_connect(&format!("{host}:{port}"), None);
+                prop_assert_eq!(one.as_ref(), Ok(ep), "{:?} {:?}", host, port);
+            }
         }
     }
 }

@@ -50,6 +50,7 @@ fn wait_values_that_overflow_a_duration_or_are_not_numbers_are_usage_errors() {
         "1e20s",
         "infs",
         "nanms",
+        "9000000000000000000s",
     ] {
         let wait = format!("--wait={value}");
         let err = usage_error(&["connect", &wait, "127.0.0.1:1"]);
@@ -118,7 +119,7 @@ fn unix_paths_over_107_bytes_are_a_usage_error_naming_the_limit() {
 
 #[test]
 fn keepalive_over_the_kernels_limit_is_a_usage_error_and_the_limit_serves() {
-    for value in ["32768000", "32768s", "10h", "99999999999999"] {
+    for value in ["32768000", "32768s", "10h", "999999999"] {
         let flag = format!("--keepalive={value}");
         for args in [
             &["connect", flag.as_str(), "127.0.0.1:1"][..],
@@ -275,12 +276,13 @@ fn one_shot_listen_exec_exits_143_on_sigterm_and_a_k_server_drains_to_0() {
     }
 }
 
-/// A rules file written on Windows (CRLF line ends) admits what it lists.
+/// A rules file written on Windows (CRLF line ends, a byte-order mark)
+/// admits what it lists; the BOM used to make line 1 a bad rule (exit 2).
 #[test]
-fn allow_file_with_crlf_lines_is_read_as_rules() {
+fn allow_file_with_a_bom_and_crlf_lines_is_read_as_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let crlf = write_file(dir.path(), "crlf.rules", b"127.0.0.1\r\n# c\r\n");
-    let allow = format!("@{}", crlf.display());
+    let file = write_file(dir.path(), "win.rules", b"\xef\xbb\xbf127.0.0.1\r\n# c\r\n");
+    let allow = format!("@{}", file.display());
     let mut server = Server::quiet(&["echo", "127.0.0.1:0", "--allow", &allow]);
     assert!(server.running(), "{}", server.stderr_text());
     assert_cmd()
@@ -289,4 +291,39 @@ fn allow_file_with_crlf_lines_is_read_as_rules() {
         .assert()
         .success()
         .stdout("x");
+}
+
+/// Every duration flag refuses what no deadline can hold: `--wait
+/// 9000000000000000000s` passed the float check and panicked adding it to
+/// the clock.
+#[test]
+fn durations_longer_than_136_years_are_usage_errors_on_every_flag() {
+    for value in [
+        "9000000000000000000s",
+        "18446744073709551615s",
+        "4294967297s",
+        "99999999999h",
+    ] {
+        for (flag, args) in [
+            ("--wait", &["connect", "127.0.0.1:1"][..]),
+            ("--timeout", &["connect", "127.0.0.1:1"]),
+            ("--connect-timeout", &["connect", "127.0.0.1:1"]),
+            ("--attempt-timeout", &["pipe", "127.0.0.1:0", "127.0.0.1:9"]),
+            ("--handshake-timeout", &["echo", "--tls", "127.0.0.1:0"]),
+            ("--timeout", &["echo", "127.0.0.1:0"]),
+        ] {
+            let mut argv = args.to_vec();
+            let word = format!("{flag}={value}");
+            argv.push(&word);
+            let err = usage_error(&argv);
+            assert!(err.contains("136 years"), "{argv:?}: {err}");
+        }
+    }
+    // The limit itself is a duration like any other.
+    let out = assert_cmd()
+        .args(["connect", "--timeout=4294967296s", "127.0.0.1:1"])
+        .timeout(QUICK)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
