@@ -13,7 +13,9 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, options, stdio_io};
+use crate::commands::{
+    block_on, block_on_with, ending_to_exit, finish_stdout, no_thread, options, stdio_io,
+};
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, bridge_until, Io};
@@ -73,7 +75,7 @@ async fn once(
     let _progress =
         options::progress(&args.events).then(|| progress::transfer(progress::stdin_size()));
     let bopts = options::bridge(&args.socket, &args.stdio);
-    let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
+    let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts)?;
     let closed = bridge(stream, Some(1), io, bopts).await;
     finish_stdout(stdout).await;
     // The server's own `close`, with its totals, as for `-k`.
@@ -146,12 +148,13 @@ async fn keep_open(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = options::progress(&args.events).then(progress::server);
-    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex).map_err(|e| no_thread(Exit::Listen, &e))?;
     let fanout = Arc::new(FanOut::default());
     if !args.stdio.recv_only {
         let input = stdio::stdin_chunks(OutboundFilter {
             crlf: args.stdio.crlf,
-        });
+        })
+        .map_err(|e| no_thread(Exit::Listen, &e))?;
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
@@ -198,9 +201,7 @@ async fn keep_open(
         },
     )
     .await;
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    finish_stdout(Some(stdout)).await;
     exit
 }
 

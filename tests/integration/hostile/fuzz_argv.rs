@@ -33,6 +33,14 @@ const BOUND: Duration = Duration::from_secs(6);
 /// The exit codes of SPEC.md's table (143 and 130 as codes or signals).
 const CODES: [i32; 9] = [0, 1, 2, 3, 4, 5, 6, 130, 143];
 
+/// Every address but loopback (127/8, ::1; IPv4-mapped ones match the
+/// IPv4 rules), as `--deny` rules.
+const LEAVES_LOOPBACK: [&str; 3] = [
+    "0.0.0.0-126.255.255.255",
+    "128.0.0.0-255.255.255.255",
+    "::2-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+];
+
 /// One flag of a command, as clap defines it.
 struct Flag {
     long: String,
@@ -263,11 +271,17 @@ fn argv(rng: &mut StdRng, dir: &Path) -> (Vec<Vec<u8>>, bool) {
         }
         args.insert(rng.gen_range(1..=args.len()), word);
     }
-    // A word such as `1` is a host for getaddrinfo (0.0.0.1), which no
-    // SYN reaches: a client's wait is bounded, as a script would bound it.
-    let bounded = args.iter().any(|a| a.starts_with(b"--connect-timeout"));
-    if full == "connect" && !bounded {
-        args.push(b"--connect-timeout=2000".to_vec());
+    // A word such as `1` is a host for getaddrinfo (0.0.0.1), and a
+    // machine may have a proxy that accepts any outbound connection: the
+    // outbound BlockList keeps every client on loopback, and its wait is
+    // bounded, as a script would bound it.
+    if full == "connect" {
+        for rule in LEAVES_LOOPBACK {
+            args.push(format!("--deny={rule}").into_bytes());
+        }
+        if !args.iter().any(|a| a.starts_with(b"--connect-timeout")) {
+            args.push(b"--connect-timeout=2000".to_vec());
+        }
     }
     if rng.gen_bool(0.1) {
         args.push(
