@@ -152,6 +152,7 @@ pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions 
         family: family(socket),
         socket: self::socket(socket),
         admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
+        spare_descriptor: false,
     }
 }
 

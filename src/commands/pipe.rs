@@ -31,7 +31,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::connect::{connect, ConnectOptions};
 use crate::net::endpoint::Endpoint;
-use crate::net::listen::{serve, Accepted, Listener, Shutdown, Totals};
+use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::relay::{relay, RelayOptions};
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ClientTls, ServerSetup};
@@ -66,7 +66,11 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
         connect: options::connect(&args.client, &args.socket),
         endpoint,
     });
-    let sopts = options::server(&args.server, &args.socket);
+    // Each client needs a second descriptor, for its target.
+    let sopts = ServerOptions {
+        spare_descriptor: true,
+        ..options::server(&args.server, &args.socket)
+    };
     let ropts = options::relay(&args.socket);
     let progress_wanted = options::progress(&args.events);
     block_on_with(async move {
@@ -177,13 +181,16 @@ async fn pipe_connection(
 ) {
     let conn = Some(acc.id);
     let forced = acc.forced;
+    let spare = acc.spare;
     let secured = tls::secure_accepted(server_tls, acc.stream, conn, Some("client"), &forced);
     // On failure the error event is out; dropping the socket closes it.
     let Some(client) = secured.await else {
         return closed_early(conn);
     };
-    // Without a target, `client` is dropped: the client sees its
-    // connection close.
+    // The descriptor held for the target is freed just before the target
+    // socket is made, which takes it. Without a target, `client` is
+    // dropped: the client sees its connection close.
+    drop(spare);
     let Some(peer) = forced
         .clone()
         .unless(conn, reach(target, acc.id))
