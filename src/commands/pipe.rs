@@ -22,6 +22,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -203,12 +204,37 @@ async fn pipe_connection(
     totals.add_bytes(relayed.bytes_read, relayed.bytes_written);
 }
 
+/// The longest a connection waits for a descriptor for its target.
+const DESCRIPTOR_WAIT: Duration = Duration::from_secs(2);
+
+/// [`connect`] to the target, waiting (10 ms, doubling up to 200 ms, for
+/// at most [`DESCRIPTOR_WAIT`]) while the process is out of descriptors:
+/// the accept loop holds one in reserve for each connection, but the
+/// target's socket is made in a task of its own, and an accept that runs
+/// first can take the descriptor just freed for it.
+async fn connect_out_of_descriptors(target: &Target) -> Result<Stream, Error> {
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(10);
+    loop {
+        match connect(&target.endpoint, &target.connect).await {
+            Err(e)
+                if matches!(e.code, Some("EMFILE" | "ENFILE"))
+                    && started.elapsed() + wait < DESCRIPTOR_WAIT =>
+            {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Connect to the target and, with TLS to it, handshake; `None` (after an
 /// `error` event with `side: "target"`, or without events a rate-limited
 /// line on stderr) when either fails.
 async fn reach(target: &Target, id: u64) -> Option<Stream> {
     let conn = Some(id);
-    let peer = match connect(&target.endpoint, &target.connect).await {
+    let peer = match connect_out_of_descriptors(target).await {
         Ok(peer) => peer,
         Err(e) => {
             target_unreachable(id, &e);

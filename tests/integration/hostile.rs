@@ -450,15 +450,17 @@ fn pipe_out_of_descriptors_keeps_clients_queued_and_serves_them_all() {
     for (i, mut s) in held.into_iter().enumerate() {
         s.set_read_timeout(Some(LIMIT)).unwrap();
         let msg = format!("client {i}");
-        s.write_all(msg.as_bytes()).unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
         let mut back = Vec::new();
-        let read = s.read_to_end(&mut back);
-        assert!(
-            read.is_ok() && back == msg.as_bytes(),
-            "client {i}: {read:?} {:?}",
-            String::from_utf8_lossy(&back)
-        );
+        let read = s
+            .write_all(msg.as_bytes())
+            .and_then(|_| s.shutdown(std::net::Shutdown::Write))
+            .and_then(|_| s.read_to_end(&mut back));
+        let failed = || {
+            let events = server.events();
+            let errors: Vec<_> = events.iter().filter(|e| e["event"] == "error").collect();
+            format!("client {i}: {read:?} {back:?}; errors: {errors:#?}")
+        };
+        assert!(read.is_ok() && back == msg.as_bytes(), "{}", failed());
     }
     let resets = crate::common::named(&server.events(), "error")
         .into_iter()
