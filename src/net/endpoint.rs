@@ -166,7 +166,7 @@ fn parse_host_port(input: &str, s: &str, tls: bool) -> Result<Endpoint, Endpoint
         let Some((host, after)) = rest.split_once(']') else {
             return Err(err(input, "'[' without a closing ']'"));
         };
-        if host.parse::<std::net::Ipv6Addr>().is_err() && !host.contains('%') {
+        if !is_bracketed_ipv6(host) {
             return Err(err(
                 input,
                 format!("{host:?} inside brackets is not an IPv6 address"),
@@ -256,6 +256,23 @@ fn parse_host_port(input: &str, s: &str, tls: bool) -> Result<Endpoint, Endpoint
             ))
         }
     }
+}
+
+/// What brackets may hold: an IPv6 address, with a `%zone` (one or more of
+/// `0-9 a-z A-Z - . _ :`, as Node's isIPv6 takes) after it. Anything else
+/// in brackets (`[%\x01]:3`, found by the fuzzer) would be a host no
+/// message could write back.
+fn is_bracketed_ipv6(host: &str) -> bool {
+    let (addr, zone) = match host.split_once('%') {
+        Some((addr, zone)) => (addr, Some(zone)),
+        None => (host, None),
+    };
+    let zone_ok = zone.map_or(true, |z| {
+        !z.is_empty()
+            && z.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b':'))
+    });
+    addr.parse::<std::net::Ipv6Addr>().is_ok() && zone_ok
 }
 
 fn parse_port(input: &str, port: &str) -> Result<u16, EndpointError> {

@@ -107,6 +107,14 @@ fn malformed_endpoints_explain_and_suggest() {
     assert!(bad("[::1").why.contains("closing"));
     assert!(bad("[::1]80").why.contains("port"));
     assert!(bad("[nope]:80").why.contains("not an IPv6"));
+    // Found by the endpoint fuzz target: a `%` made anything pass.
+    assert!(bad("[%0\u{1}\0]:03").why.contains("not an IPv6"));
+    assert!(bad("[::1%]:80").why.contains("not an IPv6"));
+    assert!(bad("[x%lo]:80").why.contains("not an IPv6"));
+    assert_eq!(
+        "[fe80::1%eth0.5]:80".parse(),
+        Ok(tcp(Some("fe80::1%eth0.5"), 80))
+    );
     assert!(bad("http://x:1").why.contains("unknown scheme"));
     assert!(bad("fd:x").why.contains("fd:N"));
     assert!(bad("unix:@").why.contains("name"));
