@@ -26,6 +26,7 @@ mod values;
 
 pub use habits::{habit_hint, usage_line};
 pub use tls::{ClientTlsFlags, ServerTlsFlags, TargetTlsArgs};
+use values::{parse_command, parse_keepalive};
 pub use values::{parse_escapes, parse_ms, parse_secs};
 
 /// A command-line networking tool with the semantics of Node's `net` module.
@@ -127,7 +128,7 @@ impl ValueEnum for ProgressWhen {
 pub struct SocketArgs {
     /// keepAlive: SO_KEEPALIVE, with TCP_KEEPIDLE=MS (keepAliveInitialDelay; or 30s, 2m), TCP_KEEPCNT=10, TCP_KEEPINTVL=1
     #[arg(long, value_name = "MS", num_args = 0..=1, require_equals = true,
-          default_missing_value = "0", value_parser = parse_ms)]
+          default_missing_value = "0", value_parser = parse_keepalive)]
     pub keepalive: Option<Duration>,
     /// noDelay: disable Nagle's algorithm (TCP_NODELAY)
     #[arg(long)]
@@ -344,10 +345,11 @@ pub struct ListenArgs {
     pub keep_open: bool,
     /// pauseOnConnect: hand each connection, unread, to CMD as its stdin/stdout (no shell); with --tls, CMD gets the plaintext
     #[arg(short = 'e', long, value_name = "CMD", conflicts_with = "sh_exec",
-          conflicts_with_all = NOT_WITH_EXEC)]
+          conflicts_with_all = NOT_WITH_EXEC, value_parser = parse_command)]
     pub exec: Option<String>,
     /// As --exec, but CMD is run by /bin/sh -c
-    #[arg(short = 'c', long, value_name = "CMD", conflicts_with_all = NOT_WITH_EXEC)]
+    #[arg(short = 'c', long, value_name = "CMD", conflicts_with_all = NOT_WITH_EXEC,
+          value_parser = parse_command)]
     pub sh_exec: Option<String>,
     /// Relay each client's bytes to every other client (and to stdout; stdin goes to all), dropping a client that does not read (ncat's --broker; implies -k)
     #[arg(long, conflicts_with_all = ["exec", "sh_exec"])]

@@ -75,6 +75,24 @@ fn json_line(event: &str, conn: Option<u64>, fields: Value) -> String {
     s
 }
 
+/// `text` made safe for one line of stderr: control characters (a newline
+/// in a path, an escape sequence in a peer's name) are written as Rust
+/// escapes (`\n`, `\u{1b}`), so a line read by people or by a log parser
+/// is never split or used to repaint the terminal.
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out.into()
+}
+
 fn human_line(event: &str, conn: Option<u64>, fields: &Value) -> String {
     let mut s = String::from("wirecat: ");
     if let Some(c) = conn {
@@ -84,7 +102,7 @@ fn human_line(event: &str, conn: Option<u64>, fields: &Value) -> String {
     if let Value::Object(map) = fields {
         for (k, v) in map {
             match v {
-                Value::String(t) => s.push_str(&format!(" {k}={t}")),
+                Value::String(t) => s.push_str(&format!(" {k}={}", one_line(t))),
                 Value::Null => {}
                 other => s.push_str(&format!(" {k}={other}")),
             }
@@ -138,7 +156,7 @@ pub fn notice(text: &str) {
     if mode() == Mode::Json {
         emit("warning", None, serde_json::json!({ "message": text }));
     } else {
-        let _ = writeln!(std::io::stderr().lock(), "wirecat: {text}");
+        let _ = writeln!(std::io::stderr().lock(), "wirecat: {}", one_line(text));
     }
 }
 
@@ -192,7 +210,8 @@ pub fn connection_error(server: &'static str, conn: u64, what: &str) {
         w.shown += 1;
         let _ = writeln!(
             std::io::stderr().lock(),
-            "wirecat: {server}: conn {conn}: {what}"
+            "wirecat: {server}: conn {conn}: {}",
+            one_line(what)
         );
     } else {
         w.suppressed += 1;

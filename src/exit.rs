@@ -173,9 +173,11 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "wirecat: {}: {}", self.what, self.why)?;
+        // One line whatever the parts hold (a path with a newline in it).
+        let line = events::one_line;
+        write!(f, "wirecat: {}: {}", line(&self.what), line(&self.why))?;
         if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
+            write!(f, " (hint: {})", line(hint))?;
         }
         Ok(())
     }
@@ -347,6 +349,11 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "wirecat: bad endpoint \"::1:80\": too many colons (hint: did you mean [::1]:80?)"
+        );
+        let e = Error::usage("cannot connect to /tmp/a\nb", "ENOENT").hint("\x1b[2J");
+        assert_eq!(
+            e.to_string(),
+            "wirecat: cannot connect to /tmp/a\\nb: ENOENT (hint: \\u{1b}[2J)"
         );
     }
 }

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod commands;
 pub mod events;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod net;
 pub(crate) mod progress;
 pub mod sys;

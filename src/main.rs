@@ -14,7 +14,10 @@ fn main() {
 /// (an nc/ncat habit names the wirecat way; otherwise clap's message, tip
 /// and usage); --help and --version print as clap does, exit 0.
 fn parse() -> Cli {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = utf8_argv().unwrap_or_else(|line| {
+        eprintln!("{line}");
+        std::process::exit(wirecat::exit::Exit::Usage.code());
+    });
     match wirecat::cli::try_parse(&argv) {
         Ok(cli) => cli,
         Err(err) => match habit_hint(&err, &argv).or_else(|| usage_line(&err)) {
@@ -25,4 +28,21 @@ fn parse() -> Cli {
             None => err.exit(),
         },
     }
+}
+
+/// The command line as text, or the usage error for the first word that is
+/// not UTF-8 (`std::env::args` would panic on it), its bytes escaped so the
+/// error stays one printable line.
+fn utf8_argv() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .enumerate()
+        .map(|(n, word)| {
+            word.into_string().map_err(|word| {
+                format!(
+                    "wirecat: argument {n} ({}) is not valid UTF-8; wirecat takes endpoints, paths and flags as text",
+                    word.as_encoded_bytes().escape_ascii()
+                )
+            })
+        })
+        .collect()
 }

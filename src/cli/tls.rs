@@ -10,7 +10,7 @@ use clap::Args;
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 
-use super::values::parse_ms;
+use super::values::{parse_alpn, parse_ms};
 use crate::net::tls::{Sha256Pin, SniCert, TlsVersion};
 
 /// TLS flags of both sides.
@@ -29,7 +29,7 @@ pub struct TlsFlags {
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
     /// ALPN protocol to offer (client) or accept (server) (repeatable)
-    #[arg(long, value_name = "PROTO")]
+    #[arg(long, value_name = "PROTO", value_parser = parse_alpn)]
     pub alpn: Vec<String>,
     /// Lowest TLS version allowed
     #[arg(long, value_name = "1.2|1.3")]
@@ -102,7 +102,7 @@ pub struct TargetTlsArgs {
     #[arg(long, value_name = "FILE", requires = "target_cert")]
     pub target_key: Option<PathBuf>,
     /// ALPN protocol to offer the target (repeatable)
-    #[arg(long, value_name = "PROTO")]
+    #[arg(long, value_name = "PROTO", value_parser = parse_alpn)]
     pub target_alpn: Vec<String>,
     /// Lowest TLS version allowed towards the target
     #[arg(long, value_name = "1.2|1.3")]

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ConnectArgs;
-use crate::commands::{block_on, ending_to_exit, finish_stdout, options, stdio_io};
+use crate::commands::{block_on, ending_to_exit, finish_stdout, no_thread, options, stdio_io};
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, Io};
@@ -29,6 +29,7 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
         return block_on(scan(&args));
     }
     let ep = Endpoint::for_connect(&args.target, args.port.as_deref())?;
+    options::check_family(&ep, &args.socket)?;
     let tls = ClientTls::new(&options::client_tls(&args.tls), &ep)?;
     let expect = match &args.expect {
         Some(re) => {
@@ -58,10 +59,10 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
         let bopts = options::bridge(&args.socket, &args.stdio);
         let (io, stdout, matched) = match (&args.send, &expect) {
             (None, None) => {
-                let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
+                let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts)?;
                 (io, stdout, None)
             }
-            _ => scripted_io(&args, expect.clone()),
+            _ => scripted_io(&args, expect.clone())?,
         };
         let result = match matched {
             None => ending_to_exit(bridge(stream, None, io, bopts).await.ending, &what),
@@ -103,19 +104,22 @@ pub(crate) fn run(args: ConnectArgs) -> Result<Exit, Error> {
 }
 
 /// `--send TEXT` and/or `--expect REGEX`: channels, since the bytes are looked at.
-fn scripted_io(
-    args: &ConnectArgs,
-    expect: Option<Regex>,
-) -> (Io, Option<StdoutWriter>, Option<oneshot::Receiver<()>>) {
+/// The type of [`scripted_io`]'s answer: how the bridge meets the text and
+/// stdout, the stdout writer, and the `--expect` match.
+type Scripted = (Io, Option<StdoutWriter>, Option<oneshot::Receiver<()>>);
+
+fn scripted_io(args: &ConnectArgs, expect: Option<Regex>) -> Result<Scripted, Error> {
     let filter = OutboundFilter {
         crlf: args.stdio.crlf,
     };
     let input = match (&args.send, args.stdio.recv_only) {
         (_, true) => None,
         (Some(text), false) => Some(stdio::text_chunks(text, filter)),
-        (None, false) => Some(stdio::stdin_chunks(filter)),
+        (None, false) => {
+            Some(stdio::stdin_chunks(filter).map_err(|e| no_thread(Exit::Failure, &e))?)
+        }
     };
-    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex).map_err(|e| no_thread(Exit::Failure, &e))?;
     let forward = (!args.stdio.send_only).then(|| stdout.sender());
     let (output, matched) = match expect {
         Some(re) => {
@@ -125,7 +129,7 @@ fn scripted_io(
         None => (forward, None),
     };
     let stdin = args.send.is_none();
-    (
+    Ok((
         Io::Channels {
             input,
             output,
@@ -133,7 +137,7 @@ fn scripted_io(
         },
         Some(stdout),
         matched,
-    )
+    ))
 }
 
 /// `--expect`: pass received bytes on (to stdout) and fire once `re` matches
@@ -190,6 +194,7 @@ async fn scan(args: &ConnectArgs) -> Result<Exit, Error> {
             port,
             tls: false,
         };
+        options::check_family(&ep, &args.socket)?;
         match connect(&ep, &opts).await {
             Ok(_) => {
                 any = true;

@@ -85,6 +85,8 @@ struct EchoOptions {
 pub(crate) fn run(args: EchoArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
+    super::options::check_server(&ep, &args.server)?;
+    super::options::check_family(&ep, &args.socket)?;
     let tls = tls::server_tls(&super::options::server_tls(&args.tls), &ep)?;
     let opts = super::options::server(&args.server, &args.socket)?;
     let echo = Arc::new(EchoOptions {

@@ -13,7 +13,9 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cli::ListenArgs;
-use crate::commands::{block_on, block_on_with, ending_to_exit, finish_stdout, options, stdio_io};
+use crate::commands::{
+    block_on, block_on_with, ending_to_exit, finish_stdout, no_thread, options, stdio_io,
+};
 use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::bridge::{bridge, bridge_until, Io};
@@ -29,6 +31,8 @@ use crate::progress;
 pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let ep = Endpoint::for_listen(&args.address)?;
+    options::check_server(&ep, &args.server)?;
+    options::check_family(&ep, &args.socket)?;
     let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;
     let opts = options::server(&args.server, &args.socket)?;
     #[cfg(unix)]
@@ -81,7 +85,7 @@ async fn once(
     let _progress =
         options::progress(&args.events).then(|| progress::transfer(progress::stdin_size()));
     let bopts = options::bridge(&args.socket, &args.stdio);
-    let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts);
+    let (io, stdout) = stdio_io(&stream, &args.stdio, &bopts)?;
     let closed = bridge(stream, Some(1), io, bopts).await;
     finish_stdout(stdout).await;
     // The server's own `close`, with its totals, as for `-k`.
@@ -134,7 +138,13 @@ async fn exec_server(
         }
     };
     let totals = Arc::new(Totals::default());
-    let exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    let stopped = shutdown.clone();
+    let mut exit = serve(listener, &opts, shutdown, once, totals, handler).await?;
+    // A one-shot `listen` is a transfer, with or without --exec: SIGTERM
+    // (or SIGHUP) is 143, as without --exec; only a `-k` server drains to 0.
+    if once && exit == Exit::Success && stopped.signalled() {
+        exit = Exit::Terminated;
+    }
     let failed = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
     failed.map_or(Ok(exit), Err)
 }
@@ -149,12 +159,13 @@ async fn keep_open(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = options::progress(&args.events).then(progress::server);
-    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex).map_err(|e| no_thread(Exit::Listen, &e))?;
     let fanout = Arc::new(FanOut::default());
     if !args.stdio.recv_only {
         let input = stdio::stdin_chunks(OutboundFilter {
             crlf: args.stdio.crlf,
-        });
+        })
+        .map_err(|e| no_thread(Exit::Listen, &e))?;
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
@@ -201,9 +212,7 @@ async fn keep_open(
         },
     )
     .await;
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    finish_stdout(Some(stdout)).await;
     exit
 }
 
@@ -218,7 +227,7 @@ async fn broker(
     let shutdown = Shutdown::on_signals();
     let listener = bind(&ep, &opts, tls.as_deref()).await?;
     let _progress = options::progress(&args.events).then(progress::server);
-    let stdout = StdoutWriter::spawn(args.stdio.hex);
+    let stdout = StdoutWriter::spawn(args.stdio.hex).map_err(|e| no_thread(Exit::Listen, &e))?;
     let hub = Broker::new(
         BrokerOptions { chat: args.chat },
         (!args.stdio.send_only).then(|| stdout.sender()),
@@ -226,7 +235,8 @@ async fn broker(
     if !args.stdio.recv_only {
         let input = stdio::stdin_chunks(OutboundFilter {
             crlf: args.stdio.crlf,
-        });
+        })
+        .map_err(|e| no_thread(Exit::Listen, &e))?;
         tokio::spawn(hub.clone().run_input(input));
     }
     let totals = Arc::new(Totals::default());
@@ -268,9 +278,7 @@ async fn broker(
     };
     let exit = serve(listener, &opts, shutdown, false, totals, handler).await;
     hub.close_stdout();
-    tokio::task::spawn_blocking(move || stdout.finish())
-        .await
-        .ok();
+    finish_stdout(Some(stdout)).await;
     exit
 }
 

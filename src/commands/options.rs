@@ -7,6 +7,7 @@
 
 mod tls;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use crate::exit::Error;
 use crate::net::blocklist::{Admission, BlockList, RuleArg};
 use crate::net::bridge::BridgeOptions;
 use crate::net::connect::ConnectOptions;
+use crate::net::endpoint::Endpoint;
 use crate::net::listen::ServerOptions;
 use crate::net::options::SocketOptions;
 use crate::net::platform;
@@ -40,6 +42,62 @@ pub(crate) fn family(socket: &SocketArgs) -> u8 {
         Family::V4 => 4,
         Family::V6 => 6,
     }
+}
+
+/// The IP literal an endpoint names, if it names one (a zone after `%`
+/// is not part of the address).
+fn ip_literal(ep: &Endpoint) -> Option<IpAddr> {
+    let Endpoint::Tcp {
+        host: Some(host), ..
+    } = ep
+    else {
+        return None;
+    };
+    host.split('%').next()?.parse().ok()
+}
+
+/// A family flag the address literal contradicts (`-4 '[::1]:1'`, `-6
+/// 127.0.0.1:80`) is a usage error: no lookup can find the other family
+/// in a literal, so trying would only fail later as a resolution error.
+pub(crate) fn check_family(ep: &Endpoint, socket: &SocketArgs) -> Result<(), Error> {
+    let (Some(ip), wanted) = (ip_literal(ep), family(socket)) else {
+        return Ok(());
+    };
+    let (is, flag) = match (ip, wanted) {
+        (IpAddr::V6(_), 4) => ("an IPv6", "-4 (--family 4)"),
+        (IpAddr::V4(_), 6) => ("an IPv4", "-6 (--family 6)"),
+        _ => return Ok(()),
+    };
+    Err(Error::usage(
+        format!("{flag} with {ep}"),
+        format!("{ip} is {is} address; drop the flag or give an address of that family"),
+    ))
+}
+
+/// Server flags the address makes meaningless are usage errors rather than
+/// silently ignored: `--ipv6-only` needs an IPv6 socket (a port alone or an
+/// IPv6 address), `--readable-all`/`--writable-all` a Unix socket file we
+/// create (a path).
+pub(crate) fn check_server(ep: &Endpoint, server: &ServerArgs) -> Result<(), Error> {
+    let tcp_not_v4 =
+        matches!(ep, Endpoint::Tcp { .. }) && !ip_literal(ep).is_some_and(|ip| ip.is_ipv4());
+    if server.ipv6_only && !tcp_not_v4 {
+        return Err(Error::usage(
+            format!("--ipv6-only with {ep}"),
+            "ipv6Only is for an IPv6 TCP socket: a port alone ([::]) or an IPv6 address",
+        ));
+    }
+    if (server.readable_all || server.writable_all) && !matches!(ep, Endpoint::Unix(_)) {
+        let flag = match server.readable_all {
+            true => "--readable-all",
+            false => "--writable-all",
+        };
+        return Err(Error::usage(
+            format!("{flag} with {ep}"),
+            "it sets the mode of a Unix socket file, and this address is not a socket path",
+        ));
+    }
+    Ok(())
 }
 
 /// `keepAlive` and `noDelay`, for every socket a command opens.
@@ -112,6 +170,7 @@ pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> Result<ServerO
         family: family(socket),
         socket: self::socket(socket),
         admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
+        spare_descriptor: false,
     })
 }
 

@@ -22,6 +22,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -31,7 +32,7 @@ use crate::events;
 use crate::exit::{Error, Exit};
 use crate::net::connect::{connect, connect_fields, ConnectOptions};
 use crate::net::endpoint::Endpoint;
-use crate::net::listen::{serve, Accepted, Listener, Shutdown, Totals};
+use crate::net::listen::{serve, Accepted, Listener, ServerOptions, Shutdown, Totals};
 use crate::net::relay::{relay, RelayOptions};
 use crate::net::stream::Stream;
 use crate::net::tls::{self, ClientTls, ServerSetup};
@@ -49,6 +50,9 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
     events::init(args.events.verbose, args.events.json);
     let listen = Endpoint::for_listen(&args.listen)?;
     let endpoint = Endpoint::for_target(&args.target)?;
+    options::check_server(&listen, &args.server)?;
+    options::check_family(&listen, &args.socket)?;
+    options::check_family(&endpoint, &args.socket)?;
     if targets_itself(&listen, &endpoint, args.server.ipv6_only) {
         return Err(Error::usage(
             format!("pipe {} {}", args.listen, args.target),
@@ -63,7 +67,11 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
         connect: options::connect(&args.client, &args.socket),
         endpoint,
     });
-    let sopts = options::server(&args.server, &args.socket)?;
+    // Each client needs a second descriptor, for its target.
+    let sopts = ServerOptions {
+        spare_descriptor: true,
+        ..options::server(&args.server, &args.socket)?
+    };
     let ropts = options::relay(&args.socket);
     let progress_wanted = options::progress(&args.events);
     block_on_with(async move {
@@ -174,13 +182,16 @@ async fn pipe_connection(
 ) {
     let conn = Some(acc.id);
     let forced = acc.forced;
+    let spare = acc.spare;
     let secured = tls::secure_accepted(server_tls, acc.stream, conn, Some("client"), &forced);
     // On failure the error event is out; dropping the socket closes it.
     let Some(client) = secured.await else {
         return closed_early(conn);
     };
-    // Without a target, `client` is dropped: the client sees its
-    // connection close.
+    // The descriptor held for the target is freed just before the target
+    // socket is made, which takes it. Without a target, `client` is
+    // dropped: the client sees its connection close.
+    drop(spare);
     let Some(peer) = forced
         .clone()
         .unless(conn, reach(target, acc.id))
@@ -193,12 +204,37 @@ async fn pipe_connection(
     totals.add_bytes(relayed.bytes_read, relayed.bytes_written);
 }
 
+/// The longest a connection waits for a descriptor for its target.
+const DESCRIPTOR_WAIT: Duration = Duration::from_secs(2);
+
+/// [`connect`] to the target, waiting (10 ms, doubling up to 200 ms, for
+/// at most [`DESCRIPTOR_WAIT`]) while the process is out of descriptors:
+/// the accept loop holds one in reserve for each connection, but the
+/// target's socket is made in a task of its own, and an accept that runs
+/// first can take the descriptor just freed for it.
+async fn connect_out_of_descriptors(target: &Target) -> Result<Stream, Error> {
+    let started = tokio::time::Instant::now();
+    let mut wait = Duration::from_millis(10);
+    loop {
+        match connect(&target.endpoint, &target.connect).await {
+            Err(e)
+                if matches!(e.code, Some("EMFILE" | "ENFILE"))
+                    && started.elapsed() + wait < DESCRIPTOR_WAIT =>
+            {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(200));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Connect to the target and, with TLS to it, handshake; `None` (after an
 /// `error` event with `side: "target"`, or without events a rate-limited
 /// line on stderr) when either fails.
 async fn reach(target: &Target, id: u64) -> Option<Stream> {
     let conn = Some(id);
-    let peer = match connect(&target.endpoint, &target.connect).await {
+    let peer = match connect_out_of_descriptors(target).await {
         Ok(peer) => peer,
         Err(e) => {
             target_unreachable(id, &e);

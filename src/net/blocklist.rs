@@ -382,7 +382,8 @@ impl Admission {
 }
 
 /// Rules from a file: one a line, `#` starts a comment, blank lines are
-/// skipped; an error names `file:line`.
+/// skipped, CRLF line ends and a leading byte-order mark are taken; an
+/// error names `file:line`.
 pub fn load_rules(path: &Path) -> Result<Vec<Rule>, RuleError> {
     let text = std::fs::read_to_string(path).map_err(|e| RuleError {
         origin: None,
@@ -395,6 +396,8 @@ pub fn load_rules(path: &Path) -> Result<Vec<Rule>, RuleError> {
 /// The lines of a rules file; `origin` names the file in errors.
 pub fn parse_rules(text: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::new();
+    // A byte-order mark (a file saved by Notepad) is not part of line 1.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {

@@ -69,6 +69,12 @@ pub(crate) struct ServerOptions {
     pub socket: SocketOptions,
     /// `--allow`/`--deny` (Node's `BlockList`), checked before any byte moves.
     pub admission: Option<Arc<Admission>>,
+    /// Each connection needs one more descriptor of its own (`pipe`'s
+    /// target): the accept loop holds one in reserve before it accepts, and
+    /// hands it to the connection ([`Accepted::spare`]), so that out of
+    /// descriptors a client waits in the backlog instead of being accepted
+    /// and then reset for want of a target socket.
+    pub spare_descriptor: bool,
 }
 
 impl ServerOptions {

@@ -37,7 +37,9 @@ static STDIN_HOLDING: AtomicBool = AtomicBool::new(false);
 /// time between a read and the queueing of its chunk ([`stdin_unsent`]):
 /// so bytes are always somewhere that can be seen, in stdin, in the
 /// thread's hands or in the channel.
-pub(crate) fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
+/// A thread that cannot be started (EAGAIN under `ulimit -v` or `-u`) is
+/// the error, for the caller to report, never a panic.
+pub(crate) fn stdin_chunks(filter: OutboundFilter) -> io::Result<mpsc::Receiver<Bytes>> {
     let (tx, rx) = mpsc::channel(DEPTH);
     std::thread::Builder::new()
         .name("stdin".into())
@@ -72,9 +74,8 @@ pub(crate) fn stdin_chunks(filter: OutboundFilter) -> mpsc::Receiver<Bytes> {
                 }
             }
             STDIN_HOLDING.store(false, Ordering::SeqCst);
-        })
-        .expect("spawning the stdin thread");
-    rx
+        })?;
+    Ok(rx)
 }
 
 /// How long a stdin pipe whose writer is still open may take to show
@@ -150,7 +151,8 @@ pub struct StdoutWriter {
 }
 
 impl StdoutWriter {
-    pub fn spawn(hex: bool) -> StdoutWriter {
+    /// Start the stdout thread (its failure is the error, as for stdin).
+    pub fn spawn(hex: bool) -> io::Result<StdoutWriter> {
         let (tx, mut rx) = mpsc::channel::<Bytes>(DEPTH);
         let thread = std::thread::Builder::new()
             .name("stdout".into())
@@ -169,12 +171,11 @@ impl StdoutWriter {
                         return;
                     }
                 }
-            })
-            .expect("spawning the stdout thread");
-        StdoutWriter {
+            })?;
+        Ok(StdoutWriter {
             tx: Some(tx),
             thread: Some(thread),
-        }
+        })
     }
 
     pub fn sender(&self) -> mpsc::Sender<Bytes> {

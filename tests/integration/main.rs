@@ -23,6 +23,7 @@ mod connect_listen;
 mod echo;
 mod ending;
 mod generated;
+mod hostile;
 mod interop;
 mod isip;
 mod isip_node;

@@ -217,6 +217,44 @@ proptest! {
         let _ = s.parse::<Rule>();
     }
 
+    /// Any file text is read or refused naming its line, never a panic.
+    #[test]
+    fn rule_files_never_panic(text in "(\\PC|\r|\n|#|[0-9a-f:./-]){0,200}") {
+        if let Err(e) = parse_rules(&text, "f") {
+            prop_assert!(e.to_string().contains("f:"), "{}", e);
+        }
+    }
+
+    /// A file holds the rules of its lines, whatever the comments, blank
+    /// lines, CRLF line ends or byte-order mark around them.
+    #[test]
+    fn a_rule_file_is_its_lines(
+        lines in proptest::collection::vec(
+            (any::<u32>(), 0u8..=32, 0u8..3, "[ \t]{0,2}", proptest::option::of("[ -~]{0,8}")),
+            0..12,
+        ),
+        crlf in any::<bool>(),
+        bom in any::<bool>(),
+    ) {
+        let mut text = String::from(if bom { "\u{feff}" } else { "" });
+        let mut want = Vec::new();
+        for (addr, prefix, kind, pad, comment) in &lines {
+            let addr = Ipv4Addr::from(*addr);
+            let rule = match kind {
+                0 => format!("{addr}"),
+                1 => format!("{addr}/{prefix}"),
+                _ => String::new(),
+            };
+            if !rule.is_empty() {
+                want.push(rule.parse::<Rule>().unwrap());
+            }
+            let comment = comment.as_ref().map(|c| format!("#{c}")).unwrap_or_default();
+            text.push_str(&format!("{pad}{rule}{pad}{comment}"));
+            text.push_str(if crlf { "\r\n" } else { "\n" });
+        }
+        prop_assert_eq!(parse_rules(&text, "f").unwrap(), want);
+    }
+
     /// The step function answers like checking every rule in order.
     #[test]
     fn check_equals_first_matching_rule(

@@ -74,6 +74,9 @@ pub(crate) struct Accepted {
     /// the connection with its `close` and counts (else the server stops
     /// waiting for it after `FORCED_WAIT` and its task is dropped).
     pub forced: Forced,
+    /// The descriptor held for this connection's own second socket, when
+    /// the server asked for one ([`ServerOptions::spare_descriptor`]).
+    pub spare: Option<socket2::Socket>,
 }
 
 impl Accepted {
@@ -130,10 +133,25 @@ where
 {
     let mut tasks = JoinSet::new();
     let mut backoff = Duration::from_millis(10);
+    let mut spare = None;
     loop {
         while tasks.try_join_next().is_some() {}
         if listener.exhausted() {
             break;
+        }
+        // Out of descriptors, wait as for EMFILE from accept(2) itself:
+        // the client stays queued rather than accepted without a target.
+        if opts.spare_descriptor && spare.is_none() {
+            match reserve_descriptor() {
+                Ok(s) => spare = Some(s),
+                Err(e) => {
+                    tokio::select! {
+                        _ = accept_failed(&e, &mut backoff) => {}
+                        _ = shutdown.reached(1) => break,
+                    }
+                    continue;
+                }
+            }
         }
         let accepted = tokio::select! {
             r = listener.accept(&opts.socket) => r,
@@ -166,6 +184,7 @@ where
             stream,
             addrs,
             forced,
+            spare: spare.take(),
         });
         tasks.spawn(async move {
             conn.await;
@@ -228,6 +247,12 @@ fn accept_error_event(e: &io::Error) {
 fn refused(s: &Stream) -> Error {
     let what = format!("connection from {}", s.addresses().remote);
     Error::new(Exit::Failure, what, "refused by --allow/--deny")
+}
+
+/// One descriptor held in reserve: an unbound Unix datagram socket (no
+/// path, no file system, nothing to clean up).
+fn reserve_descriptor() -> io::Result<socket2::Socket> {
+    socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::DGRAM, None)
 }
 
 /// Accept errors never end the server. Running out of descriptors or memory

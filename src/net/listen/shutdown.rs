@@ -64,6 +64,11 @@ impl Shutdown {
         Forced(self.rx.clone())
     }
 
+    /// Whether a signal has stopped (or is stopping) the server.
+    pub(crate) fn signalled(&self) -> bool {
+        *self.rx.borrow() >= 1
+    }
+
     /// The exit code once the server has stopped.
     pub(crate) fn exit(&self) -> Exit {
         if self.interrupted.load(Ordering::Relaxed) {

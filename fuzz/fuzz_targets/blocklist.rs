@@ -1,0 +1,4 @@
+//! Fuzz target: wirecat::fuzzing::blocklist (its properties are asserted there).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wirecat::fuzzing::blocklist(data));
