@@ -64,7 +64,9 @@ impl Shutdown {
         Forced(self.rx.clone())
     }
 
-    /// Whether a signal has stopped (or is stopping) the server.
+    /// Whether a signal has stopped (or is stopping) the server (for
+    /// `--exec`, which Windows has not).
+    #[cfg(unix)]
     pub(crate) fn signalled(&self) -> bool {
         *self.rx.borrow() >= 1
     }
