@@ -276,6 +276,12 @@ async fn broker(
             }
         }
     };
+    let mut draining = shutdown.clone();
+    let closing = hub.clone();
+    tokio::spawn(async move {
+        draining.reached(1).await;
+        closing.close_all();
+    });
     let exit = serve(listener, &opts, shutdown, false, totals, handler).await;
     hub.close_stdout();
     finish_stdout(Some(stdout)).await;

@@ -63,8 +63,12 @@ struct Queue {
 struct QueueState {
     chunks: VecDeque<Bytes>,
     bytes: usize,
-    /// No more chunks will come (the client left, or was dropped).
+    /// No more chunks will come (the client left, was dropped, or the
+    /// server is stopping).
     closed: bool,
+    /// Closed because the client was dropped: its bridge ends with the
+    /// drop's error, not with input that ran out.
+    dropped: bool,
 }
 
 impl Queue {
@@ -86,22 +90,27 @@ impl Queue {
         true
     }
 
-    fn close(&self) {
-        self.state().closed = true;
+    fn close(&self, dropped: bool) {
+        let mut st = self.state();
+        st.closed = true;
+        st.dropped |= dropped;
+        drop(st);
         self.ready.notify_one();
     }
 }
 
 /// The queue's chunks into the client's bridge, as fast as it takes them.
-/// The bridge's input stays open until the bridge is gone: a dropped
-/// client ends with its error, not with a FIN for input that ran out.
+/// Once the queue is closed and empty the bridge's input ends (our FIN
+/// goes, by the half-close rules), except for a dropped client, whose
+/// input stays open until its bridge is gone: it ends with its error.
 async fn forward(queue: Arc<Queue>, tx: mpsc::Sender<Bytes>) {
     loop {
         let next = {
             let mut st = queue.state();
             match st.chunks.pop_front() {
                 Some(b) => Some(b),
-                None if st.closed => break,
+                None if st.dropped => break,
+                None if st.closed => return,
                 None => None,
             }
         };
@@ -147,6 +156,15 @@ impl Broker {
             members: Mutex::new(Vec::new()),
             stdout: Mutex::new(stdout),
         })
+    }
+
+    /// The server is stopping (its first signal): every client's input
+    /// ends once what waits for it has gone, so our FIN reaches each one
+    /// and the drain can finish.
+    pub(crate) fn close_all(&self) {
+        for m in self.members().drain(..) {
+            m.queue.close(false);
+        }
     }
 
     /// The server is done: nothing more goes to stdout.
@@ -226,7 +244,7 @@ impl Broker {
         }
         self.members().retain(|m| {
             if m.id == id {
-                m.queue.close();
+                m.queue.close(false);
             }
             m.id != id
         });
@@ -261,7 +279,7 @@ impl Broker {
                 return true;
             }
             slow.push(m.id);
-            m.queue.close();
+            m.queue.close(true);
             m.dropped.notify_one();
             false
         });

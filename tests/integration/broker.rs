@@ -223,3 +223,32 @@ fn broker_refuses_what_it_cannot_do() {
         );
     }
 }
+
+/// A client that ends its side has left the broker: it gets our FIN even
+/// with `--allow-half-open` (found by the random-argv run: the connection
+/// stayed open and SIGTERM's drain never ended). The first SIGTERM ends
+/// every client's input too, so the drain finishes.
+#[test]
+fn a_client_that_ends_leaves_and_sigterm_ends_every_client() {
+    let mut server = Server::json(&["listen", "127.0.0.1:0", "--broker", "--allow-half-open"]);
+    let addr: SocketAddr = server.addr.parse().unwrap();
+    let mut leaving = TcpStream::connect(addr).unwrap();
+    let mut staying = TcpStream::connect(addr).unwrap();
+    for c in [&leaving, &staying] {
+        c.set_read_timeout(Some(LIMIT)).unwrap();
+    }
+    wait_connections(&server, 2);
+    leaving.write_all(b"bye\n").unwrap();
+    leaving.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    leaving.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"", "our FIN, nothing else");
+    let mut got = [0u8; 4];
+    staying.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"bye\n");
+    server.signal(libc::SIGTERM);
+    let mut rest = Vec::new();
+    staying.read_to_end(&mut rest).unwrap();
+    drop(staying);
+    assert_eq!(server.wait_exit(LIMIT).code(), Some(0));
+}
