@@ -282,6 +282,17 @@ fn argv(rng: &mut StdRng, dir: &Path) -> (Vec<Vec<u8>>, bool) {
         if !args.iter().any(|a| a.starts_with(b"--connect-timeout")) {
             args.push(b"--connect-timeout=2000".to_vec());
         }
+        // `--no-shutdown` waits for the peer's FIN by design, and a
+        // connection from port N to port N on loopback is connected to
+        // itself (TCP's simultaneous open), whose FIN never comes: bounded
+        // by the linger, as a script would bound it.
+        if args.iter().any(|a| a == b"--no-shutdown")
+            && !args
+                .iter()
+                .any(|a| a.starts_with(b"--linger") || a.starts_with(b"--timeout"))
+        {
+            args.push(b"--linger=1".to_vec());
+        }
     }
     if rng.gen_bool(0.1) {
         args.push(
