@@ -79,6 +79,12 @@ pub(crate) fn check_family(ep: &Endpoint, socket: &SocketArgs) -> Result<(), Err
 /// IPv6 address), `--readable-all`/`--writable-all` a Unix socket file we
 /// create (a path).
 pub(crate) fn check_server(ep: &Endpoint, server: &ServerArgs) -> Result<(), Error> {
+    // On Windows there is no socket file whose mode they could set: the
+    // platform's refusal comes first, whatever the address.
+    if cfg!(windows) && (server.readable_all || server.writable_all) {
+        let why = "a Unix socket file's mode";
+        return Err(platform::flag_refused("--readable-all/--writable-all", why));
+    }
     let tcp_not_v4 =
         matches!(ep, Endpoint::Tcp { .. }) && !ip_literal(ep).is_some_and(|ip| ip.is_ipv4());
     if server.ipv6_only && !tcp_not_v4 {
@@ -149,14 +155,10 @@ pub(crate) fn connect_with_deny(
     opts
 }
 
-/// How a server listens and admits (`listen`, `echo`, `pipe`); on
-/// Windows, `--readable-all`/`--writable-all` (Unix socket file modes)
-/// are refused rather than ignored.
+/// How a server listens and admits (`listen`, `echo`, `pipe`); the
+/// flags the address or the platform rule out were refused by
+/// [`check_server`] first.
 pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> Result<ServerOptions, Error> {
-    if cfg!(windows) && (server.readable_all || server.writable_all) {
-        let why = "a Unix socket file's mode";
-        return Err(platform::flag_refused("--readable-all/--writable-all", why));
-    }
     Ok(ServerOptions {
         backlog: server.backlog,
         ipv6_only: server.ipv6_only,

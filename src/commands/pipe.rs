@@ -67,9 +67,10 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
         connect: options::connect(&args.client, &args.socket),
         endpoint,
     });
-    // Each client needs a second descriptor, for its target.
+    // Each client needs a second descriptor, for its target (Windows has
+    // no descriptor limit to run into, nor the Unix socket held for it).
     let sopts = ServerOptions {
-        spare_descriptor: true,
+        spare_descriptor: cfg!(unix),
         ..options::server(&args.server, &args.socket)?
     };
     let ropts = options::relay(&args.socket);
