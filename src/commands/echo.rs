@@ -88,7 +88,7 @@ pub(crate) fn run(args: EchoArgs) -> Result<Exit, Error> {
     super::options::check_server(&ep, &args.server)?;
     super::options::check_family(&ep, &args.socket)?;
     let tls = tls::server_tls(&super::options::server_tls(&args.tls), &ep)?;
-    let opts = super::options::server(&args.server, &args.socket)?;
+    let opts = super::options::server(&args.server, &args.socket);
     let echo = Arc::new(EchoOptions {
         banner: args.banner.clone().filter(|b| !b.is_empty()),
         timeout: args.socket.timeout,

@@ -34,7 +34,7 @@ pub(crate) fn run(args: ListenArgs) -> Result<Exit, Error> {
     options::check_server(&ep, &args.server)?;
     options::check_family(&ep, &args.socket)?;
     let tls = tls::server_tls(&options::server_tls(&args.tls), &ep)?;
-    let opts = options::server(&args.server, &args.socket)?;
+    let opts = options::server(&args.server, &args.socket);
     #[cfg(unix)]
     if let Some(cmd) = ExecCommand::from_flags(args.exec.as_deref(), args.sh_exec.as_deref())? {
         return block_on_with(exec_server(ep, opts, cmd, !args.keep_open, tls));
@@ -149,6 +149,20 @@ async fn exec_server(
     failed.map_or(Ok(exit), Err)
 }
 
+/// stdin's chunks for a server that shares them among its connections
+/// (`-k`, `--broker`); none with `--recv-only`.
+fn shared_stdin(args: &ListenArgs) -> Result<Option<mpsc::Receiver<Bytes>>, Error> {
+    if args.stdio.recv_only {
+        return Ok(None);
+    }
+    let filter = OutboundFilter {
+        crlf: args.stdio.crlf,
+    };
+    stdio::stdin_chunks(filter)
+        .map(Some)
+        .map_err(|e| no_thread(Exit::Listen, &e))
+}
+
 /// `-k`: serve until SIGINT/SIGTERM; stdin is shared by every connection.
 async fn keep_open(
     args: ListenArgs,
@@ -161,11 +175,7 @@ async fn keep_open(
     let _progress = options::progress(&args.events).then(progress::server);
     let stdout = StdoutWriter::spawn(args.stdio.hex).map_err(|e| no_thread(Exit::Listen, &e))?;
     let fanout = Arc::new(FanOut::default());
-    if !args.stdio.recv_only {
-        let input = stdio::stdin_chunks(OutboundFilter {
-            crlf: args.stdio.crlf,
-        })
-        .map_err(|e| no_thread(Exit::Listen, &e))?;
+    if let Some(input) = shared_stdin(&args)? {
         tokio::spawn(fanout.clone().run(input));
     }
     let totals = Arc::new(Totals::default());
@@ -232,11 +242,7 @@ async fn broker(
         BrokerOptions { chat: args.chat },
         (!args.stdio.send_only).then(|| stdout.sender()),
     );
-    if !args.stdio.recv_only {
-        let input = stdio::stdin_chunks(OutboundFilter {
-            crlf: args.stdio.crlf,
-        })
-        .map_err(|e| no_thread(Exit::Listen, &e))?;
+    if let Some(input) = shared_stdin(&args)? {
         tokio::spawn(hub.clone().run_input(input));
     }
     let totals = Arc::new(Totals::default());

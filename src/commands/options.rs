@@ -158,8 +158,8 @@ pub(crate) fn connect_with_deny(
 /// How a server listens and admits (`listen`, `echo`, `pipe`); the
 /// flags the address or the platform rule out were refused by
 /// [`check_server`] first.
-pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> Result<ServerOptions, Error> {
-    Ok(ServerOptions {
+pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> ServerOptions {
+    ServerOptions {
         backlog: server.backlog,
         ipv6_only: server.ipv6_only,
         exclusive: server.exclusive,
@@ -173,7 +173,7 @@ pub(crate) fn server(server: &ServerArgs, socket: &SocketArgs) -> Result<ServerO
         socket: self::socket(socket),
         admission: Admission::from_rules(&server.allow, &server.deny).map(Arc::new),
         spare_descriptor: false,
-    })
+    }
 }
 
 /// How one connection meets stdin and stdout (`connect`, `listen`).

@@ -71,7 +71,7 @@ pub(crate) fn run(args: PipeArgs) -> Result<Exit, Error> {
     // no descriptor limit to run into, nor the Unix socket held for it).
     let sopts = ServerOptions {
         spare_descriptor: cfg!(unix),
-        ..options::server(&args.server, &args.socket)?
+        ..options::server(&args.server, &args.socket)
     };
     let ropts = options::relay(&args.socket);
     let progress_wanted = options::progress(&args.events);

@@ -6,15 +6,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::common::certs::Ca;
 use crate::common::*;
-use rustls::pki_types::PrivatePkcs8KeyDer;
 
 /// The copy paths of a one-connection bridge: the two threads (splice(2)
 /// or rustls) and the chunk channels.
@@ -168,36 +167,12 @@ fn linger_bounds_a_unix_socket_peer_too() {
 }
 
 /// A TLS peer that says `hello` and never ends its side.
-fn holding_tls_peer(
-    dir: &Path,
-) -> (
-    u16,
-    std::path::PathBuf,
-    mpsc::Sender<()>,
-    JoinHandle<Vec<u8>>,
-) {
+fn holding_tls_peer(dir: &Path) -> (u16, PathBuf, mpsc::Sender<()>, mpsc::Receiver<Vec<u8>>) {
     let ca = Ca::new("wirecat linger CA");
     let ca_pem = ca.write(dir, "ca");
-    let leaf = ca.leaf(&["localhost"]);
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.cert_der.clone()],
-        PrivatePkcs8KeyDer::from(leaf.key_pkcs8.clone()).into(),
-    )
-    .unwrap();
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
     let (release, held) = mpsc::channel::<()>();
-    let t = std::thread::spawn(move || {
-        let (tcp, _) = accept_within(&l);
-        tcp.set_read_timeout(Some(LIMIT)).unwrap();
-        let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
-        let mut s = rustls::StreamOwned::new(conn, tcp);
+    let (got_tx, got_rx) = mpsc::channel();
+    let (port, _peer) = crate::tls::rustls_peer(&ca.leaf(&["localhost"]), move |mut s| {
         s.write_all(b"hello\n").unwrap();
         s.flush().unwrap();
         // Until our close_notify, then held open until the client is gone.
@@ -206,10 +181,10 @@ fn holding_tls_peer(
         while let Ok(n @ 1..) = s.read(&mut buf) {
             got.extend_from_slice(&buf[..n]);
         }
+        got_tx.send(got).unwrap();
         let _ = held.recv_timeout(LIMIT);
-        got
     });
-    (port, ca_pem, release, t)
+    (port, ca_pem, release, got_rx)
 }
 
 #[test]
@@ -230,7 +205,7 @@ fn linger_closes_a_tls_connection_on_both_paths() {
         );
         assert_exit(&out, 0, &ctx);
         assert_eq!(out.stdout, b"hello\n", "{ctx}");
-        assert_eq!(peer.join().unwrap(), b"hi\n", "{ctx}");
+        assert_eq!(peer.recv_timeout(LIMIT).unwrap(), b"hi\n", "{ctx}");
     }
 }
 

@@ -847,7 +847,7 @@ fn alpn_is_negotiated_and_reported_on_both_sides() {
 /// A TLS server written here with plain rustls (so it can serve what
 /// wirecat itself refuses to serve, such as an expired certificate); it
 /// runs `talk` on the one connection it accepts.
-fn rustls_peer<F>(leaf: &Leaf, talk: F) -> (u16, JoinHandle<()>)
+pub(crate) fn rustls_peer<F>(leaf: &Leaf, talk: F) -> (u16, JoinHandle<()>)
 where
     F: FnOnce(StreamOwned<ServerConnection, TcpStream>) + Send + 'static,
 {
